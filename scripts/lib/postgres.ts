@@ -1,0 +1,158 @@
+// Debian's PostgreSQL 15 as the local database: packages, clusters, and psql.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { log, must, run, which } from "./proc.ts";
+
+export const PG_MAJOR = 15;
+const pgBinDir = Deno.env.get("PG_BINDIR") ?? `/usr/lib/postgresql/${PG_MAJOR}/bin`;
+const extDir = `/usr/share/postgresql/${PG_MAJOR}/extension`;
+
+/** The superuser, as on Supabase, where `postgres` is not a superuser. */
+export const SUPERUSER = "supabase_admin";
+export const PASSWORD = "postgres";
+
+const isRoot = Deno.uid() === 0;
+
+/** What we need, how to tell it is there, and the Debian package that brings it. */
+const requirements: { present: () => Promise<boolean>; pkg: string }[] = [
+  { present: async () => existsSync(join(pgBinDir, "postgres")), pkg: `postgresql-${PG_MAJOR}` },
+  { present: async () => (await which("psql")) !== null, pkg: `postgresql-client-${PG_MAJOR}` },
+  { present: async () => existsSync(join(extDir, "pgtap.control")), pkg: `postgresql-${PG_MAJOR}-pgtap` },
+  {
+    present: async () => existsSync(join(extDir, "plpgsql_check.control")),
+    pkg: `postgresql-${PG_MAJOR}-plpgsql-check`,
+  },
+  { present: async () => existsSync(join(extDir, "pg_cron.control")), pkg: `postgresql-${PG_MAJOR}-cron` },
+  {
+    present: async () => (await which("pg_prove")) !== null,
+    pkg: "libtap-parser-sourcehandler-pgtap-perl",
+  },
+];
+
+/** Installs whatever Debian packages are missing. Idempotent; uses sudo when not root. */
+export async function ensurePackages(): Promise<void> {
+  const missing: string[] = [];
+  for (const r of requirements) if (!(await r.present())) missing.push(r.pkg);
+  if (missing.length === 0) return;
+  const manual = `sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`;
+  if (!(await which("apt-get"))) {
+    throw new Error(
+      `Missing PostgreSQL ${PG_MAJOR} packages: ${missing.join(", ")}.\n` +
+        `This machine has no apt-get. Install PostgreSQL ${PG_MAJOR} with pgTAP, plpgsql_check, ` +
+        `pg_cron and pg_prove yourself (Debian: ${manual}), or run with Docker.`,
+    );
+  }
+  const sudo = isRoot ? [] : ["sudo", "-n"];
+  const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
+  log(`installing ${missing.join(", ")}`);
+  const install = [...sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", ...missing];
+  let result = await run(install, { env });
+  if (result.code !== 0) {
+    await run([...sudo, "apt-get", "update", "-q"], { env });
+    result = await run(install, { env });
+  }
+  if (result.code !== 0) {
+    throw new Error(`apt-get could not install ${missing.join(" ")}:\n${result.stderr}\nTry: ${manual}`);
+  }
+}
+
+/** Postgres refuses to run as root; as root we run the server as the `postgres` OS user. */
+function asServerUser(cmd: string[]): string[] {
+  return isRoot ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+}
+
+export interface Cluster {
+  dir: string;
+  port: number;
+}
+
+export const dataDir = (c: Cluster) => join(c.dir, "data");
+export const socketDir = (c: Cluster) => c.dir;
+
+export function url(c: Cluster, user = "postgres", db = "postgres"): string {
+  return `postgresql://${user}:${PASSWORD}@127.0.0.1:${c.port}/${db}`;
+}
+export const adminUrl = (c: Cluster) => url(c, SUPERUSER);
+
+export async function initCluster(c: Cluster): Promise<void> {
+  await Deno.mkdir(c.dir, { recursive: true });
+  const pwfile = join(c.dir, "pwfile");
+  await Deno.writeTextFile(pwfile, PASSWORD);
+  if (isRoot) await must(["chown", "-R", "postgres:postgres", c.dir]);
+  await must(asServerUser([
+    join(pgBinDir, "initdb"),
+    "-D",
+    dataDir(c),
+    "-U",
+    SUPERUSER,
+    `--pwfile=${pwfile}`,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+  ]));
+  await Deno.remove(pwfile);
+  // Settings a Supabase database has that our migrations rely on.
+  const conf = [
+    "listen_addresses = '127.0.0.1'",
+    `unix_socket_directories = '${socketDir(c)}'`,
+    "shared_preload_libraries = 'pg_stat_statements, pg_cron, plpgsql_check'",
+    "cron.database_name = 'postgres'",
+    "wal_level = logical",
+    "max_connections = 200",
+    "timezone = 'UTC'",
+    "log_timezone = 'UTC'",
+  ].join("\n");
+  await Deno.writeTextFile(join(dataDir(c), "postgresql.conf"), `\n${conf}\n`, { append: true });
+}
+
+export async function isRunning(c: Cluster): Promise<boolean> {
+  if (!existsSync(join(dataDir(c), "PG_VERSION"))) return false;
+  const r = await run(asServerUser([join(pgBinDir, "pg_ctl"), "status", "-D", dataDir(c)]));
+  return r.code === 0;
+}
+
+/** Starts the server and waits until it accepts connections. `ephemeral` trades durability for speed. */
+export async function startCluster(c: Cluster, opts: { ephemeral?: boolean } = {}): Promise<void> {
+  const options = [`-p ${c.port}`];
+  if (opts.ephemeral) options.push("-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+  await must(asServerUser([
+    join(pgBinDir, "pg_ctl"),
+    "start",
+    "-w",
+    "-t",
+    "60",
+    "-D",
+    dataDir(c),
+    "-l",
+    join(c.dir, "postgres.log"),
+    "-o",
+    options.join(" "),
+  ]));
+}
+
+export async function stopCluster(c: Cluster): Promise<void> {
+  if (!(await isRunning(c))) return;
+  await must(asServerUser([join(pgBinDir, "pg_ctl"), "stop", "-w", "-m", "fast", "-D", dataDir(c)]));
+}
+
+/** Runs SQL (a string or a file) through psql, stopping at the first error. */
+export async function psql(
+  dbUrl: string,
+  input: { sql: string } | { file: string },
+  extra: string[] = [],
+): Promise<string> {
+  const args = ["psql", dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", ...extra];
+  if ("file" in input) args.push("-f", input.file);
+  const r = await must(args, {
+    stdin: "sql" in input ? input.sql : undefined,
+    env: { ...Deno.env.toObject(), PGSSLMODE: "disable" },
+  });
+  return r.stdout;
+}
+
+/** One value from a query (tuples only, unaligned). */
+export async function query(dbUrl: string, sql: string): Promise<string> {
+  return (await psql(dbUrl, { sql }, ["-t", "-A"])).trim();
+}

@@ -1,0 +1,79 @@
+// Running commands: capture, stream, and report failures with their output.
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+  /** Print the output as it arrives instead of capturing it. */
+  inherit?: boolean;
+}
+
+export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const command = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: opts.inherit ? "inherit" : "piped",
+    stderr: opts.inherit ? "inherit" : "piped",
+  });
+  const child = command.spawn();
+  if (opts.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(opts.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: opts.inherit ? "" : dec.decode(out.stdout),
+    stderr: opts.inherit ? "" : dec.decode(out.stderr),
+  };
+}
+
+export class CommandError extends Error {
+  constructor(readonly cmd: string[], readonly result: RunResult) {
+    super(
+      `${cmd.join(" ")} exited with ${result.code}\n${result.stdout}${result.stderr}`.trimEnd(),
+    );
+  }
+}
+
+/** Runs and throws CommandError on a non-zero exit. */
+export async function must(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const result = await run(cmd, opts);
+  if (result.code !== 0) throw new CommandError(cmd, result);
+  return result;
+}
+
+export async function which(name: string): Promise<string | null> {
+  const r = await run(["sh", "-c", `command -v ${name}`]);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+export async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+export async function portOpen(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function log(message: string) {
+  console.log(`\u001b[36m›\u001b[0m ${message}`);
+}

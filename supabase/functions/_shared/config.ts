@@ -1,0 +1,32 @@
+// Environment configuration, parsed once with zod. A missing or malformed variable is reported
+// by its name so an operator knows exactly which secret to set.
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function readConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join(".");
+      return env[key] === undefined || env[key] === ""
+        ? `${key} is not set`
+        : `${key} is invalid: ${issue.message}`;
+    });
+    throw new ConfigError(`configuration error: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** Variables every Supabase edge function receives from the platform. */
+export const platformEnv = z.object({
+  SUPABASE_URL: z.url(),
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_ANON_KEY: z.string().min(1),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+});

@@ -1,0 +1,63 @@
+// Database access for edge functions: postgres.js over SUPABASE_DB_URL, no prepared statements
+// (Supavisor in transaction mode can't keep them). SQL runs either as the caller, exactly the way
+// PostgREST runs it (role + request.jwt.claims, local to one transaction), or through service-only
+// SQL functions for webhooks and jobs.
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+/** The JWT claims Supabase Auth puts in an access token (the fields our SQL reads). */
+export interface Claims {
+  sub?: string;
+  role: string;
+  email?: string;
+  user_role?: string;
+  [claim: string]: unknown;
+}
+
+const requestRoles = new Set(["anon", "authenticated", "service_role"]);
+
+export function connect(url: string, options: postgres.Options<Record<string, never>> = {}): Sql {
+  return postgres(url, {
+    prepare: false,
+    max: 5,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    onnotice: () => {},
+    ...options,
+  });
+}
+
+let shared: Sql | undefined;
+
+/** One pool per isolate, created on first use. */
+export function db(): Sql {
+  if (!shared) {
+    const url = Deno.env.get("SUPABASE_DB_URL");
+    if (!url) throw new Error("SUPABASE_DB_URL is not set");
+    shared = connect(url);
+  }
+  return shared;
+}
+
+/** Close the isolate's pool (tests call this so Deno's leak checks pass). */
+export async function closeDb(): Promise<void> {
+  const pool = shared;
+  shared = undefined;
+  await pool?.end({ timeout: 5 });
+}
+
+/**
+ * Runs `fn` in one transaction as the request's role with its claims, as PostgREST does, so
+ * row-level security and grants decide what the SQL may touch.
+ */
+export async function asCaller<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!requestRoles.has(claims.role)) throw new Error(`unexpected request role: ${claims.role}`);
+  const result = await sql.begin(async (tx) => {
+    await tx`select set_config('role', ${claims.role}, true),
+                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+    return await fn(tx);
+  });
+  return result as T;
+}

@@ -1,0 +1,82 @@
+// One place that turns errors into HTTP responses: {error: {code, message, details}}.
+import { z } from "zod";
+import { ConfigError } from "./config.ts";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const corsHeaders: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type",
+  "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+};
+
+export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...corsHeaders, "content-type": "application/json", ...headers },
+  });
+}
+
+export function errorResponse(status: number, code: string, message: string, details?: unknown) {
+  return json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
+}
+
+/** SQLSTATEs our SQL functions raise on purpose, and the HTTP status each one means. */
+const sqlStateStatus: Record<string, number> = {
+  "42501": 403, // insufficient_privilege: the caller may not do this
+  "P0002": 404, // no_data_found: the thing does not exist (or is not visible to the caller)
+  "22023": 400, // invalid_parameter_value
+  "22P02": 400, // invalid_text_representation (a malformed uuid, say)
+  "23514": 400, // check_violation
+  "23502": 400, // not_null_violation
+  "23505": 409, // unique_violation
+  "P0001": 422, // raise exception: a business rule said no
+};
+
+interface PgError {
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+function isPgError(e: unknown): e is PgError {
+  return typeof e === "object" && e !== null && (e as { name?: string }).name === "PostgresError";
+}
+
+export function toResponse(e: unknown): Response {
+  if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message, e.details);
+  if (e instanceof z.ZodError) {
+    return errorResponse(400, "invalid_request", "The request is not valid.", z.flattenError(e));
+  }
+  if (isPgError(e) && e.code in sqlStateStatus) {
+    return errorResponse(sqlStateStatus[e.code], e.code, e.message, e.hint ?? e.detail);
+  }
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    return errorResponse(500, "misconfigured", "The function is not configured.");
+  }
+  console.error(e);
+  return errorResponse(500, "internal_error", "Something went wrong. Please try again.");
+}
+
+/** Wraps a handler: answers CORS preflights and maps every thrown error through toResponse. */
+export function handle(fn: (req: Request) => Promise<Response>): (req: Request) => Promise<Response> {
+  return async (req) => {
+    if (req.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
+    try {
+      return await fn(req);
+    } catch (e) {
+      return toResponse(e);
+    }
+  };
+}

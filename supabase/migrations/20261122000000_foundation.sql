@@ -1,0 +1,23 @@
+-- Foundation: secure defaults every later migration relies on.
+--
+-- Supabase grants anon, authenticated and service_role ALL on every new table, sequence and
+-- function that `postgres` creates in `public`, and PUBLIC may execute every new function. We turn
+-- both off, so nothing is reachable through the Data API until its migration grants it on purpose.
+--
+-- The `private` schema holds what policies and Auth call but clients must never reach through
+-- the API: policy helpers, triggers, the access-token hook. API roles get no USAGE on it; a
+-- policy calling a helper needs only EXECUTE on that function.
+
+alter default privileges for role postgres in schema public
+  revoke all on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke all on sequences from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke all on functions from anon, authenticated, service_role;
+alter default privileges for role postgres
+  revoke execute on functions from public;
+
+create schema if not exists private;
+revoke all on schema private from public;
+comment on schema private is
+  'Policy helpers, triggers and hooks. Not exposed through the API; API roles have no USAGE here.';

@@ -1,0 +1,317 @@
+-- Identity and roles.
+--
+-- Every auth user gets a profile (created by a trigger from the sign-up metadata). Platform roles
+-- live in user_roles, which no client can write: admins change them through grant_role() and
+-- revoke_role(), and every change lands in the audit log. The custom access token hook copies the
+-- user's highest role into the `user_role` claim, which the policy helpers read.
+
+create type public.app_role as enum ('student', 'instructor', 'admin');
+comment on type public.app_role is
+  'Platform roles, in increasing order of privilege. Every user is a student; no row is needed for that.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------------
+
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  display_name text not null default ''
+    constraint profiles_display_name_length check (char_length(display_name) <= 80),
+  avatar_url text
+    constraint profiles_avatar_url_valid check (avatar_url ~ '^https?://' and char_length(avatar_url) <= 2048),
+  bio text
+    constraint profiles_bio_length check (char_length(bio) <= 2000),
+  timezone text not null default 'UTC',
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+comment on table public.profiles is 'Public-facing profile of each user. Users edit their own editable fields.';
+alter table public.profiles enable row level security;
+
+create table public.user_roles (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role public.app_role not null
+    constraint user_roles_role_not_student check (role <> 'student'),
+  granted_by uuid references auth.users (id) on delete set null,
+  granted_at timestamptz not null default now(),
+  primary key (user_id, role)
+);
+create index user_roles_granted_by_idx on public.user_roles (granted_by);
+comment on table public.user_roles is
+  'Elevated platform roles. Written only by grant_role()/revoke_role() (admins) and service-side code.';
+alter table public.user_roles enable row level security;
+
+create table public.audit_log (
+  id bigint generated always as identity primary key,
+  occurred_at timestamptz not null default now(),
+  actor_id uuid references auth.users (id) on delete set null,
+  action text not null,
+  target_type text not null,
+  target_id text,
+  details jsonb not null default '{}'::jsonb
+);
+create index audit_log_actor_id_idx on public.audit_log (actor_id);
+create index audit_log_occurred_at_idx on public.audit_log (occurred_at desc);
+comment on table public.audit_log is 'Append-only record of privileged actions. Written by SQL functions only.';
+alter table public.audit_log enable row level security;
+
+-- ---------------------------------------------------------------------------------------------
+-- Policy helpers (private schema). They read the claims of the current request only.
+-- ---------------------------------------------------------------------------------------------
+
+create function private.user_role() returns public.app_role
+language sql stable
+set search_path = ''
+as $$
+  select case auth.jwt() ->> 'user_role'
+    when 'admin' then 'admin'::public.app_role
+    when 'instructor' then 'instructor'::public.app_role
+    else 'student'::public.app_role
+  end
+$$;
+comment on function private.user_role() is
+  'The caller''s platform role from the user_role claim the access token hook adds; student if absent.';
+
+create function private.is_admin() returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(auth.jwt() ->> 'user_role', '') = 'admin'
+$$;
+
+revoke all on function private.user_role() from public;
+revoke all on function private.is_admin() from public;
+grant execute on function private.user_role() to authenticated, service_role;
+grant execute on function private.is_admin() to authenticated, service_role;
+
+-- Writes one audit row. Called by our security definer functions, never by clients.
+create function private.audit(action text, target_type text, target_id text, details jsonb default '{}'::jsonb)
+returns void
+language sql
+set search_path = ''
+as $$
+  insert into public.audit_log (actor_id, action, target_type, target_id, details)
+  values (auth.uid(), audit.action, audit.target_type, audit.target_id, coalesce(audit.details, '{}'::jsonb))
+$$;
+revoke all on function private.audit(text, text, text, jsonb) from public;
+
+-- True when the user holds the role in user_roles: the authoritative check for role changes, so a
+-- demoted admin whose token has not expired yet can no longer change roles.
+create function private.has_role(user_id uuid, role public.app_role) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.user_roles ur where ur.user_id = has_role.user_id and ur.role = has_role.role
+  )
+$$;
+revoke all on function private.has_role(uuid, public.app_role) from public;
+
+-- ---------------------------------------------------------------------------------------------
+-- Profiles: created on sign-up, validated on update
+-- ---------------------------------------------------------------------------------------------
+
+create function private.handle_new_user() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  meta jsonb := coalesce(new.raw_user_meta_data, '{}'::jsonb);
+  name text;
+  avatar text;
+begin
+  -- Email sign-up sends display_name; Google sends full_name/name/picture; GitHub user_name/avatar_url.
+  name := coalesce(
+    nullif(btrim(meta ->> 'display_name'), ''),
+    nullif(btrim(meta ->> 'full_name'), ''),
+    nullif(btrim(meta ->> 'name'), ''),
+    nullif(btrim(meta ->> 'user_name'), ''),
+    nullif(split_part(coalesce(new.email, ''), '@', 1), ''),
+    ''
+  );
+  avatar := coalesce(meta ->> 'avatar_url', meta ->> 'picture');
+  if avatar !~ '^https?://' or char_length(avatar) > 2048 then
+    avatar := null; -- never let bad metadata block a sign-up
+  end if;
+  insert into public.profiles (id, display_name, avatar_url)
+  values (new.id, left(name, 80), avatar)
+  on conflict (id) do nothing;
+  return new;
+end;
+$$;
+revoke all on function private.handle_new_user() from public;
+
+create trigger on_auth_user_created
+  after insert on auth.users
+  for each row execute function private.handle_new_user();
+
+create function private.profiles_before_update() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.timezone is distinct from old.timezone
+     and not exists (select 1 from pg_catalog.pg_timezone_names tz where tz.name = new.timezone) then
+    raise exception 'unknown time zone "%"', new.timezone
+      using errcode = '22023', hint = 'Use an IANA time zone name such as Europe/Paris.';
+  end if;
+  new.updated_at := now();
+  return new;
+end;
+$$;
+revoke all on function private.profiles_before_update() from public;
+
+create trigger profiles_before_update
+  before update on public.profiles
+  for each row execute function private.profiles_before_update();
+
+-- ---------------------------------------------------------------------------------------------
+-- Grants and policies
+-- ---------------------------------------------------------------------------------------------
+
+grant select on public.profiles to authenticated;
+grant update (display_name, avatar_url, bio, timezone) on public.profiles to authenticated;
+grant select, insert, update, delete on public.profiles to service_role;
+
+create policy "users read their own profile; admins read all"
+  on public.profiles for select to authenticated
+  using (id = (select auth.uid()) or (select private.is_admin()));
+
+create policy "users update their own profile"
+  on public.profiles for update to authenticated
+  using (id = (select auth.uid()))
+  with check (id = (select auth.uid()));
+
+grant select on public.user_roles to authenticated;
+grant select, insert, update, delete on public.user_roles to service_role;
+
+create policy "users read their own roles; admins read all"
+  on public.user_roles for select to authenticated
+  using (user_id = (select auth.uid()) or (select private.is_admin()));
+
+grant select on public.audit_log to authenticated;
+grant select on public.audit_log to service_role;
+
+create policy "admins read the audit log"
+  on public.audit_log for select to authenticated
+  using ((select private.is_admin()));
+
+-- ---------------------------------------------------------------------------------------------
+-- Custom access token hook (Supabase Auth calls it as supabase_auth_admin before issuing a token)
+-- ---------------------------------------------------------------------------------------------
+
+create function private.custom_access_token_hook(event jsonb) returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  claims jsonb := coalesce(event -> 'claims', '{}'::jsonb);
+  top_role public.app_role;
+begin
+  select max(ur.role) into top_role
+  from public.user_roles ur
+  where ur.user_id = (event ->> 'user_id')::uuid;
+
+  claims := jsonb_set(claims, '{user_role}', to_jsonb(coalesce(top_role, 'student')::text));
+  return jsonb_set(event, '{claims}', claims);
+end;
+$$;
+comment on function private.custom_access_token_hook(jsonb) is
+  'Auth hook: adds the user_role claim (admin, instructor or student) to every access token.';
+
+revoke all on function private.custom_access_token_hook(jsonb) from public, anon, authenticated;
+grant usage on schema private to supabase_auth_admin;
+grant execute on function private.custom_access_token_hook(jsonb) to supabase_auth_admin;
+grant select on public.user_roles to supabase_auth_admin;
+
+create policy "auth reads roles to build access tokens"
+  on public.user_roles for select to supabase_auth_admin
+  using (true);
+
+-- ---------------------------------------------------------------------------------------------
+-- RPCs: admins grant and revoke roles
+-- ---------------------------------------------------------------------------------------------
+
+create function public.grant_role(target_user_id uuid, target_role public.app_role) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := auth.uid();
+begin
+  if caller is null or not private.has_role(caller, 'admin') then
+    raise exception 'only admins can change roles' using errcode = '42501';
+  end if;
+  if target_user_id is null or target_role is null then
+    raise exception 'target_user_id and target_role are required' using errcode = '22023';
+  end if;
+  if target_role = 'student' then
+    raise exception 'every user is a student; grant instructor or admin instead'
+      using errcode = '22023';
+  end if;
+  if not exists (select 1 from auth.users u where u.id = target_user_id) then
+    raise exception 'user % not found', target_user_id using errcode = 'P0002';
+  end if;
+
+  insert into public.user_roles (user_id, role, granted_by)
+  values (target_user_id, target_role, caller)
+  on conflict (user_id, role) do nothing;
+  if not found then
+    return false; -- already held
+  end if;
+
+  perform private.audit('role.granted', 'user', target_user_id::text,
+    jsonb_build_object('role', target_role));
+  return true;
+end;
+$$;
+comment on function public.grant_role(uuid, public.app_role) is
+  'Admins only. Gives a user the instructor or admin role. Returns false if the user already had it.';
+
+create function public.revoke_role(target_user_id uuid, target_role public.app_role) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := auth.uid();
+begin
+  if caller is null or not private.has_role(caller, 'admin') then
+    raise exception 'only admins can change roles' using errcode = '42501';
+  end if;
+  if target_user_id is null or target_role is null then
+    raise exception 'target_user_id and target_role are required' using errcode = '22023';
+  end if;
+  if target_role = 'student' then
+    raise exception 'the student role cannot be revoked' using errcode = '22023';
+  end if;
+
+  if target_role = 'admin' then
+    -- Serialize admin removals so two admins can't demote each other into a platform with none.
+    perform 1 from public.user_roles ur where ur.role = 'admin' for update;
+    if (select count(*) from public.user_roles ur where ur.role = 'admin' and ur.user_id <> target_user_id) = 0 then
+      raise exception 'cannot remove the last admin'
+        using errcode = 'P0001', hint = 'Grant the admin role to someone else first.';
+    end if;
+  end if;
+
+  delete from public.user_roles ur where ur.user_id = target_user_id and ur.role = target_role;
+  if not found then
+    return false; -- did not hold it
+  end if;
+
+  perform private.audit('role.revoked', 'user', target_user_id::text,
+    jsonb_build_object('role', target_role));
+  return true;
+end;
+$$;
+comment on function public.revoke_role(uuid, public.app_role) is
+  'Admins only. Removes the instructor or admin role. Refuses to remove the last admin.';
+
+revoke all on function public.grant_role(uuid, public.app_role) from public, anon;
+revoke all on function public.revoke_role(uuid, public.app_role) from public, anon;
+grant execute on function public.grant_role(uuid, public.app_role) to authenticated;
+grant execute on function public.revoke_role(uuid, public.app_role) to authenticated;

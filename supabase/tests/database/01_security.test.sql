@@ -1,0 +1,84 @@
+-- Security meta-tests: rules every table and function must follow, checked over the whole schema
+-- so later migrations can't forget them.
+begin;
+select plan(9);
+
+create temporary table exposed_schemas on commit drop as
+  select btrim(s) as name from unnest(string_to_array(current_setting('pgrst.db_schemas'), ',')) s;
+create temporary table our_schemas on commit drop as
+  select name from exposed_schemas union select 'private';
+
+select isnt((select count(*) from exposed_schemas), 0::bigint, 'pgrst.db_schemas names the exposed schemas');
+
+select is_empty($$
+  select format('%I.%I', n.nspname, c.relname)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p') and n.nspname in (select name from exposed_schemas)
+    and not c.relrowsecurity
+$$, 'every table in an exposed schema has RLS enabled');
+
+select is_empty($$
+  select format('%I.%I', n.nspname, c.relname)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p') and n.nspname in (select name from exposed_schemas)
+    and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
+$$, 'every table in an exposed schema has at least one policy');
+
+select is_empty($$
+  select format('%I.%I: %s', n.nspname, c.relname, priv)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  cross join unnest(array['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) priv
+  where c.relkind in ('r', 'p', 'v', 'm') and n.nspname in (select name from our_schemas)
+    and has_table_privilege('anon', c.oid, priv)
+$$, 'anon holds no insert, update, delete or truncate grant on any of our tables');
+
+select is_empty($$
+  select format('%I.%I: %s', n.nspname, c.relname, priv)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  cross join unnest(array['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) priv
+  where c.relkind in ('r', 'p') and n.nspname in (select name from exposed_schemas)
+    and has_table_privilege('anon', c.oid, priv)
+  union all
+  select format('%I.%I.%I: %s', n.nspname, c.relname, a.attname, priv)
+  from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+  cross join unnest(array['INSERT', 'UPDATE']) priv
+  where c.relkind in ('r', 'p') and n.nspname in (select name from exposed_schemas) and a.attnum > 0
+    and not a.attisdropped and has_column_privilege('anon', c.oid, a.attnum, priv)
+$$, 'anon cannot write any column of an exposed table either');
+
+select is_empty($$
+  select p.oid::regprocedure::text
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname in (select name from our_schemas)
+    and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+    and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
+$$, 'every function in our schemas has a fixed search_path');
+
+-- Security definer functions the API roles may execute. Each one checks the caller itself.
+create temporary table definer_allow_list (signature text, reason text) on commit drop;
+insert into definer_allow_list values
+  ('public.grant_role', 'admin-only RPC; checks user_roles for the caller''s admin row'),
+  ('public.revoke_role', 'admin-only RPC; checks user_roles, refuses to remove the last admin');
+
+select is_empty($$
+  select p.oid::regprocedure::text || ' executable by ' || r
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  cross join unnest(array['anon', 'authenticated']) r
+  where n.nspname in (select name from our_schemas) and p.prosecdef
+    and has_function_privilege(r, p.oid, 'execute')
+    and (r = 'anon' or n.nspname || '.' || p.proname not in (select signature from definer_allow_list))
+$$, 'no security definer function is executable by anon, or by authenticated unless allow-listed');
+
+select ok(not has_schema_privilege('anon', 'private', 'usage') and not has_schema_privilege('authenticated', 'private', 'usage'),
+  'API roles have no USAGE on the private schema');
+
+select is_empty($$
+  select p.oid::regprocedure::text
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname in (select name from our_schemas)
+    and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+    and has_function_privilege('public', p.oid, 'execute')
+$$, 'PUBLIC may execute none of our functions: each one is granted on purpose');
+
+select * from finish();
+rollback;

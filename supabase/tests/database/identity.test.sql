@@ -1,0 +1,168 @@
+-- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
+begin;
+select plan(72);
+
+-- Personas
+select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
+select tests.create_user('teach@test.local', 'instructor', '{"full_name":"Tess Teacher","picture":"https://img.example/t.png"}');
+select tests.create_user('other-teach@test.local', 'instructor', '{"user_name":"otto"}');
+select tests.create_user('s1@test.local', 'student', '{"name":"Sam One","avatar_url":"javascript:alert(1)"}');
+select tests.create_user('s2@test.local');
+
+-- ---------------------------------------------------------------- grants
+select ok(has_table_privilege('authenticated', 'public.profiles', 'select'), 'authenticated may select profiles');
+select ok(not has_table_privilege('authenticated', 'public.profiles', 'insert'), 'authenticated may not insert profiles');
+select ok(not has_table_privilege('authenticated', 'public.profiles', 'delete'), 'authenticated may not delete profiles');
+select ok(has_column_privilege('authenticated', 'public.profiles', 'display_name', 'update'), 'display_name is editable');
+select ok(has_column_privilege('authenticated', 'public.profiles', 'timezone', 'update'), 'timezone is editable');
+select ok(not has_column_privilege('authenticated', 'public.profiles', 'id', 'update'), 'id is not editable');
+select ok(not has_column_privilege('authenticated', 'public.profiles', 'created_at', 'update'), 'created_at is not editable');
+select ok(not has_table_privilege('anon', 'public.profiles', 'select'), 'anon may not read profiles');
+select ok(has_table_privilege('authenticated', 'public.user_roles', 'select'), 'authenticated may select user_roles');
+select ok(not has_table_privilege('authenticated', 'public.user_roles', 'insert')
+  and not has_table_privilege('authenticated', 'public.user_roles', 'update')
+  and not has_table_privilege('authenticated', 'public.user_roles', 'delete'), 'authenticated may not write user_roles');
+select ok(not has_table_privilege('anon', 'public.user_roles', 'select'), 'anon may not read user_roles');
+select ok(has_table_privilege('authenticated', 'public.audit_log', 'select')
+  and not has_table_privilege('authenticated', 'public.audit_log', 'insert'), 'audit_log: authenticated may only select');
+select ok(not has_table_privilege('anon', 'public.audit_log', 'select'), 'anon may not read the audit log');
+select hasnt_column('public', 'profiles', 'role', 'profiles has no role column to escalate through');
+select ok(has_function_privilege('authenticated', 'public.grant_role(uuid, public.app_role)', 'execute')
+  and not has_function_privilege('anon', 'public.grant_role(uuid, public.app_role)', 'execute'),
+  'grant_role: authenticated may call it, anon may not');
+select ok(has_function_privilege('authenticated', 'public.revoke_role(uuid, public.app_role)', 'execute')
+  and not has_function_privilege('anon', 'public.revoke_role(uuid, public.app_role)', 'execute'),
+  'revoke_role: authenticated may call it, anon may not');
+select ok(has_function_privilege('supabase_auth_admin', 'private.custom_access_token_hook(jsonb)', 'execute'),
+  'supabase_auth_admin may run the access token hook');
+select ok(not has_function_privilege('authenticated', 'private.custom_access_token_hook(jsonb)', 'execute')
+  and not has_function_privilege('anon', 'private.custom_access_token_hook(jsonb)', 'execute'),
+  'API roles may not run the access token hook');
+
+-- ---------------------------------------------------------------- profile on sign-up
+select is((select display_name from public.profiles where id = tests.user_id('admin@test.local')), 'Ada Admin',
+  'sign-up creates a profile with display_name from the metadata');
+select is((select display_name from public.profiles where id = tests.user_id('teach@test.local')), 'Tess Teacher',
+  'Google-style full_name becomes the display name');
+select is((select avatar_url from public.profiles where id = tests.user_id('teach@test.local')), 'https://img.example/t.png',
+  'Google-style picture becomes the avatar');
+select is((select display_name from public.profiles where id = tests.user_id('other-teach@test.local')), 'otto',
+  'GitHub-style user_name becomes the display name');
+select is((select avatar_url from public.profiles where id = tests.user_id('s1@test.local')), null,
+  'an unsafe avatar URL in metadata is dropped without blocking sign-up');
+select is((select display_name from public.profiles where id = tests.user_id('s2@test.local')), 's2',
+  'without metadata, the email''s local part is the display name');
+
+-- ---------------------------------------------------------------- the access token hook
+select is(tests.claims_for(tests.user_id('s1@test.local')) ->> 'user_role', 'student', 'a user with no role row gets student');
+select is(tests.claims_for(tests.user_id('teach@test.local')) ->> 'user_role', 'instructor', 'an instructor gets instructor');
+select is(tests.claims_for(tests.user_id('admin@test.local')) ->> 'user_role', 'admin', 'an admin gets admin');
+select is(tests.claims_for(tests.user_id('teach@test.local')) ->> 'sub', tests.user_id('teach@test.local')::text,
+  'the hook keeps the other claims');
+select is(private.custom_access_token_hook('{"user_id":"00000000-0000-4000-8000-000000000000"}') -> 'claims' ->> 'user_role',
+  'student', 'the hook is safe for an event without claims or role rows');
+insert into public.user_roles (user_id, role) values (tests.user_id('teach@test.local'), 'admin');
+select is(tests.claims_for(tests.user_id('teach@test.local')) ->> 'user_role', 'admin', 'the highest role wins');
+delete from public.user_roles where user_id = tests.user_id('teach@test.local') and role = 'admin';
+
+-- As Supabase Auth calls it
+select tests.clear_authentication();
+set local role supabase_auth_admin;
+create temporary table hook_result on commit drop as
+  select private.custom_access_token_hook(jsonb_build_object('user_id', tests.user_id('teach@test.local'), 'claims',
+    '{"role":"authenticated"}'::jsonb)) as event;
+reset role;
+select is((select event -> 'claims' ->> 'user_role' from hook_result), 'instructor',
+  'as supabase_auth_admin the hook reads user_roles through its policy');
+
+-- ---------------------------------------------------------------- profiles as each persona
+select tests.authenticate_as_anon();
+select throws_ok($$ select * from public.profiles $$, '42501', null, 'anon: reading profiles is denied');
+select tests.authenticate_as('s1@test.local');
+select is((select array_agg(id) from public.profiles), array[tests.user_id('s1@test.local')],
+  'a student reads only their own profile');
+select is(tests.affected_rows($q$ update public.profiles set display_name = 'Sam Renamed', bio = 'hi' where id = tests.user_id('s1@test.local') $q$), 1::bigint, 'a student updates their own profile');
+select is(tests.affected_rows($q$ update public.profiles set display_name = 'hacked' where id = tests.user_id('s2@test.local') $q$), 0::bigint, 'a student cannot update someone else''s profile');
+select throws_ok($$ update public.profiles set id = gen_random_uuid() where id = auth.uid() $$, '42501', null,
+  'the profile id is not editable');
+select throws_ok($$ update public.profiles set created_at = now() - interval '1 year' where id = auth.uid() $$, '42501', null,
+  'created_at is not editable');
+select throws_ok($$ insert into public.profiles (id, display_name) values (gen_random_uuid(), 'x') $$, '42501', null,
+  'a student cannot insert profiles');
+select throws_ok($$ delete from public.profiles where id = auth.uid() $$, '42501', null, 'a student cannot delete profiles');
+select throws_ok($$ update public.profiles set timezone = 'Mars/Olympus' where id = auth.uid() $$, '22023',
+  'unknown time zone "Mars/Olympus"', 'an unknown time zone is refused with 22023');
+select throws_ok($$ update public.profiles set display_name = repeat('x', 81) where id = auth.uid() $$, '23514', null,
+  'a display name over 80 characters is refused');
+select throws_ok($$ update public.profiles set avatar_url = 'javascript:alert(1)' where id = auth.uid() $$, '23514', null,
+  'a non-http avatar URL is refused');
+select lives_ok($$ update public.profiles set timezone = 'Asia/Kolkata' where id = auth.uid() $$, 'a valid time zone is accepted');
+select tests.authenticate_as('teach@test.local');
+select is((select count(*) from public.profiles), 1::bigint, 'an instructor reads only their own profile');
+select tests.authenticate_as('admin@test.local');
+select ok((select count(*) from public.profiles) >= 5, 'an admin reads every profile');
+select is(tests.affected_rows($q$ update public.profiles set display_name = 'by admin' where id = tests.user_id('s2@test.local') $q$), 0::bigint, 'even an admin cannot edit someone else''s profile directly');
+select tests.clear_authentication();
+select is((select display_name from public.profiles where id = tests.user_id('s2@test.local')), 's2',
+  'the other profile is unchanged');
+
+-- ---------------------------------------------------------------- user_roles as each persona
+select tests.authenticate_as('s1@test.local');
+select is((select count(*) from public.user_roles), 0::bigint, 'a student sees no role rows (has none)');
+select throws_ok($$ insert into public.user_roles (user_id, role) values (auth.uid(), 'admin') $$, '42501', null,
+  'a student cannot insert a role row');
+select throws_ok($$ update public.user_roles set role = 'admin' $$, '42501', null, 'a student cannot update role rows');
+select tests.authenticate_as('teach@test.local');
+select is((select array_agg(role::text) from public.user_roles), array['instructor'], 'an instructor sees only their own role');
+select throws_ok($$ delete from public.user_roles where user_id = auth.uid() $$, '42501', null,
+  'an instructor cannot delete role rows');
+select tests.authenticate_as('admin@test.local');
+select ok((select count(*) from public.user_roles) >= 3, 'an admin sees every role row');
+
+-- ---------------------------------------------------------------- grant_role / revoke_role
+select tests.authenticate_as('s1@test.local');
+select throws_ok($$ select public.grant_role(auth.uid(), 'admin') $$, '42501', 'only admins can change roles',
+  'a student cannot grant themselves admin');
+select tests.authenticate_as('teach@test.local');
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'instructor') $$, '42501',
+  'only admins can change roles', 'an instructor cannot grant roles');
+select throws_ok($$ select public.revoke_role(tests.user_id('admin@test.local'), 'admin') $$, '42501',
+  'only admins can change roles', 'an instructor cannot revoke roles');
+select tests.authenticate_as_anon();
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$, '42501', null,
+  'anon cannot call grant_role');
+
+select tests.authenticate_as('admin@test.local');
+select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), true, 'an admin grants instructor');
+select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), false, 'granting a held role is a no-op');
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'student') $$, '22023', null,
+  'student cannot be granted (it is the default)');
+select throws_ok($$ select public.grant_role('00000000-0000-4000-8000-00000000abcd', 'instructor') $$, 'P0002', null,
+  'granting to an unknown user is not found');
+select throws_ok($$ select public.grant_role(null, 'instructor') $$, '22023', null, 'a null user is refused');
+select is((select count(*) from public.audit_log where action = 'role.granted' and target_id = tests.user_id('s1@test.local')::text
+  and actor_id = tests.user_id('admin@test.local') and details ->> 'role' = 'instructor'), 1::bigint,
+  'the grant is audited once, with the actor');
+select is(tests.claims_for(tests.user_id('s1@test.local')) ->> 'user_role', 'instructor', 'the next token carries the new role');
+select is(public.revoke_role(tests.user_id('s1@test.local'), 'instructor'), true, 'an admin revokes instructor');
+select is(public.revoke_role(tests.user_id('s1@test.local'), 'instructor'), false, 'revoking a role not held is a no-op');
+-- Make admin@test.local the only admin (the seed may hold others); rolled back with the test.
+select tests.clear_authentication();
+delete from public.user_roles where role = 'admin' and user_id <> tests.user_id('admin@test.local');
+select tests.authenticate_as('admin@test.local');
+select throws_ok($$ select public.revoke_role(auth.uid(), 'admin') $$, 'P0001', 'cannot remove the last admin',
+  'the last admin cannot be removed');
+select is(public.grant_role(tests.user_id('s2@test.local'), 'admin'), true, 'an admin makes another admin');
+select is(public.revoke_role(auth.uid(), 'admin'), true, 'with another admin present, an admin can step down');
+-- The demoted admin still holds a token saying admin: the RPC checks user_roles, not the claim.
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$, '42501', null,
+  'a demoted admin with a stale token cannot change roles');
+
+-- ---------------------------------------------------------------- audit log
+select tests.authenticate_as('s1@test.local');
+select is((select count(*) from public.audit_log), 0::bigint, 'a student reads no audit rows');
+select tests.authenticate_as('s2@test.local');
+select ok((select count(*) from public.audit_log where action like 'role.%') >= 4, 'an admin reads the audit log');
+
+select * from finish();
+rollback;
