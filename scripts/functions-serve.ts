@@ -15,7 +15,9 @@ if (!jwtSecret) throw new Error("SUPABASE_INTERNAL_JWT_SECRET is not set");
 // Secrets: supabase/functions/.env when it exists (or FUNCTIONS_ENV_FILE), else the documented
 // local defaults. Names starting with SUPABASE_ belong to the platform and are skipped, as the CLI does.
 const envFile = Deno.env.get("FUNCTIONS_ENV_FILE") ?? join(functionsDir, ".env");
-const secrets = existsSync(envFile) ? parseDotenv(Deno.readTextFileSync(envFile)) : localFunctionEnv;
+const secrets = existsSync(envFile)
+  ? parseDotenv(Deno.readTextFileSync(envFile))
+  : localFunctionEnv;
 for (const [key, value] of Object.entries(secrets)) {
   if (key.startsWith("SUPABASE_")) {
     console.warn(`skipping ${key} from ${envFile}: SUPABASE_ names are reserved`);
@@ -37,7 +39,9 @@ Deno.serve(
     port,
     onListen: () =>
       console.log(
-        `Serving ${functions.map((f) => f.name).join(", ")} on http://127.0.0.1:${port}/functions/v1/<name>`,
+        `Serving ${
+          functions.map((f) => f.name).join(", ")
+        } on http://127.0.0.1:${port}/functions/v1/<name>`,
       ),
   },
   gateway({ functions, jwtSecret }),

@@ -21,7 +21,10 @@ interface State {
   functionsPid?: number;
 }
 
-const cluster: Cluster = { dir: join(localDir, "db"), port: Number(Deno.env.get("SUPABASE_DB_PORT") ?? 54322) };
+const cluster: Cluster = {
+  dir: join(localDir, "db"),
+  port: Number(Deno.env.get("SUPABASE_DB_PORT") ?? 54322),
+};
 const functionsPort = Number(Deno.env.get("SUPABASE_FUNCTIONS_PORT") ?? 54321);
 const stateFile = join(localDir, "stack.json");
 const gatewayLog = join(localDir, "functions.log");
@@ -57,7 +60,7 @@ async function gatewayUp(): Promise<boolean> {
 
 async function serveFunctions() {
   const state = readState();
-  if (state?.functionsPid) await stopProcess(state.functionsPid);
+  if (state?.functionsPid) stopProcess(state.functionsPid);
   const gw = await startGateway(cluster, { port: functionsPort, logFile: gatewayLog });
   writeState({ mode: "local", functionsPid: gw.pid });
 }
@@ -93,7 +96,7 @@ async function stop() {
     return;
   }
   const state = readState();
-  if (state?.functionsPid) await stopProcess(state.functionsPid);
+  if (state?.functionsPid) stopProcess(state.functionsPid);
   if (existsSync(stateFile)) Deno.removeSync(stateFile);
   await stopCluster(cluster);
   log("stopped (data kept in .local/db; `npm run db:reset` rebuilds it)");
@@ -112,7 +115,7 @@ async function reset() {
   }
   await ensurePackages();
   const state = readState();
-  if (state?.functionsPid) await stopProcess(state.functionsPid);
+  if (state?.functionsPid) stopProcess(state.functionsPid);
   await stopCluster(cluster);
   await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(localDir, { recursive: true });

@@ -46,3 +46,8 @@ grant usage on schema cron to postgres with grant option;
 grant all on all tables in schema cron to postgres with grant option;
 grant all on all routines in schema cron to postgres with grant option;
 grant all on all sequences in schema cron to postgres with grant option;
+
+-- `supabase db lint` switches to `postgres` and runs `create extension if not exists plpgsql_check`.
+-- On Supabase, supautils lets `postgres` create that privileged extension; plain PostgreSQL has no
+-- supautils, so we install it here, where the dashboard would put it.
+create extension if not exists plpgsql_check with schema extensions;

@@ -67,7 +67,7 @@ export async function startGateway(
   c: Cluster,
   opts: { port?: number; logFile: string; envFile?: string },
 ): Promise<GatewayProcess> {
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? freePort();
   const keys = await apiKeys();
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
@@ -95,7 +95,7 @@ export async function startGateway(
   throw new Error(`the functions gateway did not start; see ${opts.logFile}`);
 }
 
-export async function stopProcess(pid: number): Promise<void> {
+export function stopProcess(pid: number): void {
   try {
     Deno.kill(-pid, "SIGTERM"); // its whole session (setsid made it the leader)
   } catch {

@@ -14,15 +14,21 @@ export const PASSWORD = "postgres";
 const isRoot = Deno.uid() === 0;
 
 /** What we need, how to tell it is there, and the Debian package that brings it. */
-const requirements: { present: () => Promise<boolean>; pkg: string }[] = [
-  { present: async () => existsSync(join(pgBinDir, "postgres")), pkg: `postgresql-${PG_MAJOR}` },
+const requirements: { present: () => boolean | Promise<boolean>; pkg: string }[] = [
+  { present: () => existsSync(join(pgBinDir, "postgres")), pkg: `postgresql-${PG_MAJOR}` },
   { present: async () => (await which("psql")) !== null, pkg: `postgresql-client-${PG_MAJOR}` },
-  { present: async () => existsSync(join(extDir, "pgtap.control")), pkg: `postgresql-${PG_MAJOR}-pgtap` },
   {
-    present: async () => existsSync(join(extDir, "plpgsql_check.control")),
+    present: () => existsSync(join(extDir, "pgtap.control")),
+    pkg: `postgresql-${PG_MAJOR}-pgtap`,
+  },
+  {
+    present: () => existsSync(join(extDir, "plpgsql_check.control")),
     pkg: `postgresql-${PG_MAJOR}-plpgsql-check`,
   },
-  { present: async () => existsSync(join(extDir, "pg_cron.control")), pkg: `postgresql-${PG_MAJOR}-cron` },
+  {
+    present: () => existsSync(join(extDir, "pg_cron.control")),
+    pkg: `postgresql-${PG_MAJOR}-cron`,
+  },
   {
     present: async () => (await which("pg_prove")) !== null,
     pkg: "libtap-parser-sourcehandler-pgtap-perl",
@@ -45,14 +51,24 @@ export async function ensurePackages(): Promise<void> {
   const sudo = isRoot ? [] : ["sudo", "-n"];
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
   log(`installing ${missing.join(", ")}`);
-  const install = [...sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", ...missing];
+  const install = [
+    ...sudo,
+    "apt-get",
+    "install",
+    "-y",
+    "-q",
+    "--no-install-recommends",
+    ...missing,
+  ];
   let result = await run(install, { env });
   if (result.code !== 0) {
     await run([...sudo, "apt-get", "update", "-q"], { env });
     result = await run(install, { env });
   }
   if (result.code !== 0) {
-    throw new Error(`apt-get could not install ${missing.join(" ")}:\n${result.stderr}\nTry: ${manual}`);
+    throw new Error(
+      `apt-get could not install ${missing.join(" ")}:\n${result.stderr}\nTry: ${manual}`,
+    );
   }
 }
 
@@ -116,7 +132,9 @@ export async function isRunning(c: Cluster): Promise<boolean> {
 /** Starts the server and waits until it accepts connections. `ephemeral` trades durability for speed. */
 export async function startCluster(c: Cluster, opts: { ephemeral?: boolean } = {}): Promise<void> {
   const options = [`-p ${c.port}`];
-  if (opts.ephemeral) options.push("-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+  if (opts.ephemeral) {
+    options.push("-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+  }
   await must(asServerUser([
     join(pgBinDir, "pg_ctl"),
     "start",
@@ -134,7 +152,9 @@ export async function startCluster(c: Cluster, opts: { ephemeral?: boolean } = {
 
 export async function stopCluster(c: Cluster): Promise<void> {
   if (!(await isRunning(c))) return;
-  await must(asServerUser([join(pgBinDir, "pg_ctl"), "stop", "-w", "-m", "fast", "-D", dataDir(c)]));
+  await must(
+    asServerUser([join(pgBinDir, "pg_ctl"), "stop", "-w", "-m", "fast", "-D", dataDir(c)]),
+  );
 }
 
 /** Runs SQL (a string or a file) through psql, stopping at the first error. */

@@ -57,7 +57,7 @@ export async function which(name: string): Promise<string | null> {
   return r.code === 0 ? r.stdout.trim() : null;
 }
 
-export async function freePort(): Promise<number> {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -52,7 +52,11 @@ export async function closeDb(): Promise<void> {
  * Runs `fn` in one transaction as the request's role with its claims, as PostgREST does, so
  * row-level security and grants decide what the SQL may touch.
  */
-export async function asCaller<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function asCaller<T>(
+  sql: Sql,
+  claims: Claims,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   if (!requestRoles.has(claims.role)) throw new Error(`unexpected request role: ${claims.role}`);
   const result = await sql.begin(async (tx) => {
     await tx`select set_config('role', ${claims.role}, true),

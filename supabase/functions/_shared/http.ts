@@ -70,7 +70,9 @@ export function toResponse(e: unknown): Response {
 }
 
 /** Wraps a handler: answers CORS preflights and maps every thrown error through toResponse. */
-export function handle(fn: (req: Request) => Promise<Response>): (req: Request) => Promise<Response> {
+export function handle(
+  fn: (req: Request) => Promise<Response>,
+): (req: Request) => Promise<Response> {
   return async (req) => {
     if (req.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
     try {

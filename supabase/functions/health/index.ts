@@ -4,34 +4,34 @@ import { platformEnv, readConfig } from "../_shared/config.ts";
 import { connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 
-const config = readConfig(platformEnv.pick({ SUPABASE_DB_URL: true }));
-let sql: Sql | undefined;
-
-async function health(req: Request): Promise<Response> {
-  if (req.method !== "GET") throw new HttpError(405, "method_not_allowed", "Use GET.");
-  sql ??= connect(config.SUPABASE_DB_URL, { max: 1, connect_timeout: 3 });
-  try {
-    const [row] = await sql<{ version: string | null }[]>`
-      select max(version) as version from supabase_migrations.schema_migrations`;
-    return json({
-      status: "ok",
-      database: { reachable: true, migration_version: row.version },
-      time: new Date().toISOString(),
-    });
-  } catch (e) {
-    console.error("health: database check failed:", e);
-    return json({
-      status: "degraded",
-      database: { reachable: false, migration_version: null },
-      time: new Date().toISOString(),
-    }, 503);
-  }
+export function createHealth(config: { SUPABASE_DB_URL: string }) {
+  let sql: Sql | undefined;
+  const fetch = handle(async (req) => {
+    if (req.method !== "GET") throw new HttpError(405, "method_not_allowed", "Use GET.");
+    sql ??= connect(config.SUPABASE_DB_URL, { max: 1, connect_timeout: 3 });
+    const time = new Date().toISOString();
+    try {
+      const [row] = await sql<{ version: string | null }[]>`
+        select max(version) as version from supabase_migrations.schema_migrations`;
+      return json({
+        status: "ok",
+        database: { reachable: true, migration_version: row.version },
+        time,
+      });
+    } catch (e) {
+      console.error("health: database check failed:", e instanceof Error ? e.message : e);
+      return json(
+        { status: "degraded", database: { reachable: false, migration_version: null }, time },
+        503,
+      );
+    }
+  });
+  const close = async () => {
+    await sql?.end({ timeout: 5 });
+    sql = undefined;
+  };
+  return { fetch, close };
 }
 
-/** Closes the connection (tests). */
-export async function close() {
-  await sql?.end({ timeout: 5 });
-  sql = undefined;
-}
-
-export default { fetch: handle(health) };
+const health = createHealth(readConfig(platformEnv.pick({ SUPABASE_DB_URL: true })));
+export default { fetch: health.fetch };

@@ -1,0 +1,231 @@
+// `npm test`: brings up a throwaway stack on free ports, runs every check against it, tears it
+// down (also on failure or Ctrl-C), and ends with the line `N passed, N failed`.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { apiKeys, JWT_SECRET } from "./lib/keys.ts";
+import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
+import { bin, root, supabaseDir, typesFile } from "./lib/paths.ts";
+import { adminUrl, PASSWORD, psql, SUPERUSER, url } from "./lib/postgres.ts";
+import { CommandError, run } from "./lib/proc.ts";
+import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
+import { generateTypes } from "./lib/types.ts";
+import { extractRecipes } from "./lib/recipes.ts";
+
+interface Count {
+  passed: number;
+  failed: number;
+}
+const total: Count = { passed: 0, failed: 0 };
+const green = (s: string) => `\u001b[32m${s}\u001b[0m`;
+const red = (s: string) => `\u001b[31m${s}\u001b[0m`;
+
+/** Runs one step. A step returns its own counts (test suites) or counts as one test. */
+async function step(name: string, fn: () => Promise<Count | void>): Promise<boolean> {
+  const t0 = performance.now();
+  console.log(`\n── ${name}`);
+  let count: Count;
+  let output = "";
+  try {
+    count = (await fn()) ?? { passed: 1, failed: 0 };
+  } catch (e) {
+    count = { passed: 0, failed: 1 };
+    output = e instanceof Error ? e.message : String(e);
+  }
+  total.passed += count.passed;
+  total.failed += count.failed;
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  const summary = `${count.passed} passed, ${count.failed} failed (${secs}s)`;
+  if (output) console.log(output);
+  console.log(count.failed === 0 ? green(`✔ ${name}: ${summary}`) : red(`✖ ${name}: ${summary}`));
+  return count.failed === 0;
+}
+
+function finish(): never {
+  console.log(`\n${total.passed} passed, ${total.failed} failed`);
+  Deno.exit(total.failed === 0 ? 0 : 1);
+}
+
+const checked = async (cmd: string[], opts: { env?: Record<string, string> } = {}) => {
+  const r = await run(cmd, { cwd: root, env: { ...cliEnv(), ...opts.env } });
+  if (r.code !== 0) throw new CommandError(cmd, r);
+  return r;
+};
+
+let db: Throwaway | undefined;
+let gw: GatewayProcess | undefined;
+let recipesDir: string | undefined;
+const teardown = async () => {
+  if (gw) stopProcess(gw.pid);
+  gw = undefined;
+  if (recipesDir) await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
+  await db?.dispose();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    console.error(`\n${signal}: tearing down the test stack`);
+    await teardown();
+    Deno.exit(130);
+  });
+}
+
+try {
+  // ---------------------------------------------------------------- the throwaway stack
+  const up = await step(
+    "throwaway stack: PostgreSQL 15, bootstrap, migrations and seed",
+    async () => {
+      db = await throwawayDatabase();
+      gw = await startGateway(db.cluster, { logFile: join(db.tmp, "functions.log") });
+    },
+  );
+  if (!up || !db || !gw) finish();
+  const cluster = db.cluster;
+  const admin = adminUrl(cluster);
+
+  // ---------------------------------------------------------------- a. pgTAP
+  await step("a. pgTAP (pg_prove supabase/tests/database)", async () => {
+    await psql(admin, { file: join(supabaseDir, "tests", "setup", "helpers.sql") }, [
+      "-o",
+      "/dev/null",
+    ]);
+    const files = readdirSync(join(supabaseDir, "tests", "database"))
+      .filter((f) => f.endsWith(".sql")).sort().map((f) =>
+        join("supabase", "tests", "database", f)
+      );
+    const r = await run([
+      "pg_prove",
+      "--verbose",
+      "--host=127.0.0.1",
+      `--port=${cluster.port}`,
+      `--username=${SUPERUSER}`,
+      "--dbname=postgres",
+      ...files,
+    ], { cwd: root, env: { ...cliEnv(), PGPASSWORD: PASSWORD } });
+    const out = r.stdout + r.stderr;
+    const passed = out.match(/^\s*ok \d+/gm)?.length ?? 0;
+    let failed = out.match(/^\s*not ok \d+/gm)?.length ?? 0;
+    failed += out.match(/Bad plan|Non-zero exit status|No plan found/g)?.length ?? 0;
+    if (r.code !== 0 && failed === 0) failed = 1;
+    if (failed > 0) {
+      console.log(out.split("\n").filter((l) => !/^\s*ok \d+/.test(l)).join("\n"));
+    }
+    return { passed, failed };
+  });
+
+  // ---------------------------------------------------------------- b. Deno tests
+  await step(
+    "b. Deno tests (functions, shared code, gateway) against the test database",
+    async () => {
+      const keys = await apiKeys();
+      const r = await run([
+        bin("deno"),
+        "test",
+        "-A",
+        "--no-check",
+        "supabase/functions",
+        "scripts",
+      ], {
+        cwd: root,
+        env: {
+          ...cliEnv(),
+          SUPABASE_DB_URL: url(cluster),
+          SUPABASE_URL: `http://127.0.0.1:${gw!.port}`,
+          FUNCTIONS_URL: `http://127.0.0.1:${gw!.port}/functions/v1`,
+          SUPABASE_ANON_KEY: keys.anon,
+          SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
+          SUPABASE_JWT_SECRET: JWT_SECRET,
+          NO_COLOR: "1",
+        },
+      });
+      const out = r.stdout + r.stderr;
+      const m = out.match(/^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/m);
+      const passed = m ? Number(m[1]) : 0;
+      let failed = m ? Number(m[2]) : 0;
+      if (r.code !== 0 && failed === 0) failed = 1;
+      console.log(
+        failed > 0
+          ? out
+          : out.split("\n").filter((l) => / \.\.\. ok| \.\.\. FAILED|passed/.test(l)).join("\n"),
+      );
+      return { passed, failed };
+    },
+  );
+
+  // ---------------------------------------------------------------- c, d. advisors and lint
+  await step("c. supabase db advisors --type all --fail-on warn", async () => {
+    const r = await checked([
+      bin("supabase"),
+      "db",
+      "advisors",
+      "--db-url",
+      admin,
+      "--type",
+      "all",
+      "--fail-on",
+      "warn",
+    ]);
+    console.log(r.stdout.trim().split("\n").slice(-1)[0]);
+  });
+  await step("d. supabase db lint (plpgsql_check) --fail-on warning", async () => {
+    const r = await checked([
+      bin("supabase"),
+      "db",
+      "lint",
+      "--db-url",
+      admin,
+      "--fail-on",
+      "warning",
+    ]);
+    console.log(r.stdout.trim().split("\n").slice(-1)[0]);
+  });
+
+  // ---------------------------------------------------------------- e. deno check, lint, fmt
+  for (
+    const [name, args] of [
+      ["e. deno check", ["check", "supabase/functions", "scripts"]],
+      ["e. deno lint", ["lint"]],
+      ["e. deno fmt --check", ["fmt", "--check"]],
+    ] as const
+  ) {
+    await step(name, async () => {
+      await checked([bin("deno"), ...args]);
+    });
+  }
+
+  // ---------------------------------------------------------------- f. generated types
+  await step("f. committed database types match the schema", async () => {
+    const fresh = await generateTypes(cluster);
+    const committed = existsSync(typesFile) ? await Deno.readTextFile(typesFile) : "";
+    if (fresh !== committed) {
+      const tmp = join(db!.tmp, "database.types.ts");
+      await Deno.writeTextFile(tmp, fresh);
+      const diff = await run(["diff", "-u", typesFile, tmp]);
+      throw new Error(
+        `${typesFile} is out of date; run \`npm run gen:types\`.\n${diff.stdout.slice(0, 4000)}`,
+      );
+    }
+  });
+
+  // ---------------------------------------------------------------- g. tsc over docs/API.md recipes
+  await step(
+    "g. tsc --noEmit over every docs/API.md recipe, typed with the generated Database",
+    async () => {
+      recipesDir = await extractRecipes();
+      await checked([bin("tsc"), "--noEmit", "-p", "tsconfig.json"]);
+    },
+  );
+
+  // ---------------------------------------------------------------- h. config.toml
+  await step("h. the real CLI reads supabase/config.toml without warnings", async () => {
+    // No Docker daemon at that address, so `supabase start` stops right after reading the config.
+    const r = await run([bin("supabase"), "start"], {
+      cwd: root,
+      env: { ...cliEnv(), DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+    });
+    const out = r.stdout + r.stderr;
+    if (/warn|unknown|no longer supported|deprecated|invalid/i.test(out)) throw new Error(out);
+    if (!/docker/i.test(out)) throw new Error(`expected the CLI to stop at Docker:\n${out}`);
+  });
+} finally {
+  await teardown();
+}
+finish();

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { ConfigError, readConfig } from "./config.ts";
+import { handle, HttpError, toResponse } from "./http.ts";
+
+const pgError = (code: string, message: string) =>
+  Object.assign(new Error(message), { name: "PostgresError", code, hint: "try again" });
+
+Deno.test("toResponse: HttpError keeps its status and code", async () => {
+  const res = toResponse(new HttpError(409, "already_owned", "You already own this course."));
+  assert.equal(res.status, 409);
+  assert.deepEqual(await res.json(), {
+    error: { code: "already_owned", message: "You already own this course." },
+  });
+});
+
+Deno.test("toResponse: a zod error is a 400 with the field errors", async () => {
+  const parsed = z.object({ offer_id: z.uuid() }).safeParse({ offer_id: "nope" });
+  assert.ok(!parsed.success);
+  const res = toResponse(parsed.error);
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error.code, "invalid_request");
+  assert.ok(body.error.details.fieldErrors.offer_id.length > 0);
+});
+
+Deno.test("toResponse: SQLSTATEs we raise map to their HTTP status", async () => {
+  for (
+    const [code, status] of [["42501", 403], ["P0002", 404], ["22023", 400], ["23505", 409], [
+      "P0001",
+      422,
+    ]] as const
+  ) {
+    const res = toResponse(pgError(code, `msg ${code}`));
+    assert.equal(res.status, status, code);
+    assert.deepEqual(await res.json(), {
+      error: { code, message: `msg ${code}`, details: "try again" },
+    });
+  }
+});
+
+Deno.test("toResponse: anything else is a 500 that leaks nothing", async () => {
+  const original = console.error;
+  console.error = () => {};
+  try {
+    const res = toResponse(pgError("XX000", "connection string postgres://secret@db"));
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.ok(!text.includes("secret"));
+    assert.equal(JSON.parse(text).error.code, "internal_error");
+    assert.equal(toResponse(new ConfigError("STRIPE_SECRET_KEY is not set")).status, 500);
+  } finally {
+    console.error = original;
+  }
+});
+
+Deno.test("handle: answers preflight and maps thrown errors", async () => {
+  const h = handle(() => Promise.reject(new HttpError(404, "not_found", "No such thing.")));
+  const pre = await h(new Request("http://x/", { method: "OPTIONS" }));
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+  const res = await h(new Request("http://x/"));
+  assert.equal(res.status, 404);
+  assert.equal((await res.json()).error.code, "not_found");
+});
+
+Deno.test("readConfig: names every missing or invalid variable", () => {
+  const schema = z.object({ A_URL: z.url(), B_KEY: z.string().min(1), C: z.string().optional() });
+  assert.deepEqual(readConfig(schema, { A_URL: "https://x.test", B_KEY: "k" }), {
+    A_URL: "https://x.test",
+    B_KEY: "k",
+  });
+  assert.throws(() => readConfig(schema, { A_URL: "nope" }), (e: Error) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /A_URL is invalid/);
+    assert.match(e.message, /B_KEY is not set/);
+    return true;
+  });
+});

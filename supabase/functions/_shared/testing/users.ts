@@ -1,0 +1,56 @@
+// Test personas from TypeScript: real auth.users rows (the sign-up trigger makes their profiles)
+// and access-token claims built the way Supabase Auth builds them, through our token hook.
+import type { Claims, Sql } from "../db.ts";
+
+export async function createUser(
+  sql: Sql,
+  email: string,
+  opts: { role?: "instructor" | "admin"; metadata?: Record<string, unknown> } = {},
+): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                            raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+    values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',
+            ${email}, '', now(), '{"provider":"email","providers":["email"]}',
+            ${sql.json((opts.metadata ?? {}) as Parameters<typeof sql.json>[0])}, now(), now())
+    returning id`;
+  if (opts.role) {
+    await sql`insert into public.user_roles (user_id, role) values (${id}, ${opts.role})`;
+  }
+  return id;
+}
+
+export async function deleteUsers(sql: Sql, ids: string[]): Promise<void> {
+  await sql`delete from auth.users where id = any(${ids}::uuid[])`;
+}
+
+/** The claims of an access token for the user, after private.custom_access_token_hook. */
+export async function claimsFor(sql: Sql, userId: string): Promise<Claims> {
+  const now = Math.floor(Date.now() / 1000);
+  const [u] = await sql<{ email: string }[]>`select email from auth.users where id = ${userId}`;
+  const event = {
+    user_id: userId,
+    authentication_method: "password",
+    claims: {
+      aud: "authenticated",
+      sub: userId,
+      role: "authenticated",
+      email: u.email,
+      phone: "",
+      iat: now,
+      exp: now + 3600,
+      aal: "aal1",
+      session_id: crypto.randomUUID(),
+      is_anonymous: false,
+    },
+  };
+  const [{ claims }] = await sql<{ claims: Claims }[]>`
+    select private.custom_access_token_hook(${sql.json(event)}) -> 'claims' as claims`;
+  return claims;
+}
+
+export function testDbUrl(): string {
+  const url = Deno.env.get("SUPABASE_DB_URL");
+  if (!url) throw new Error("SUPABASE_DB_URL is not set: run the tests with `npm test`");
+  return url;
+}
