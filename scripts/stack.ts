@@ -102,10 +102,24 @@ async function stop() {
   log("stopped (data kept in .local/db; `npm run db:reset` rebuilds it)");
 }
 
+/** `supabase status -o env`, renamed to the keys local mode prints. */
 async function dockerStatus() {
   const r = await supabase(["status", "-o", "env"]);
-  console.log(r.stdout.trim());
-  console.log("MODE=docker");
+  const cli: Record<string, string> = {};
+  for (const line of r.stdout.split("\n")) {
+    const m = line.match(/^([A-Z_]+)=(?:"(.*)"|(.*))$/);
+    if (m) cli[m[1]] = m[2] ?? m[3];
+  }
+  const env = {
+    SUPABASE_URL: cli.API_URL,
+    SUPABASE_DB_URL: cli.DB_URL,
+    SUPABASE_ANON_KEY: cli.ANON_KEY,
+    SUPABASE_SERVICE_ROLE_KEY: cli.SERVICE_ROLE_KEY,
+    SUPABASE_JWT_SECRET: cli.JWT_SECRET,
+    FUNCTIONS_URL: cli.FUNCTIONS_URL ?? (cli.API_URL && `${cli.API_URL}/functions/v1`),
+    MODE: "docker",
+  };
+  for (const [k, v] of Object.entries(env)) console.log(`${k}=${v ?? ""}`);
 }
 
 async function reset() {

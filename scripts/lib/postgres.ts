@@ -48,9 +48,11 @@ export async function ensurePackages(): Promise<void> {
         `pg_cron and pg_prove yourself (Debian: ${manual}), or run with Docker.`,
     );
   }
-  const sudo = isRoot ? [] : ["sudo", "-n"];
+  // sudo may ask for a password when someone is at the terminal; in CI it must not wait.
+  const interactive = !isRoot && Deno.stdin.isTerminal();
+  const sudo = isRoot ? [] : interactive ? ["sudo"] : ["sudo", "-n"];
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
-  log(`installing ${missing.join(", ")}`);
+  log(`installing ${missing.join(", ")}${isRoot ? "" : " with sudo"}`);
   const install = [
     ...sudo,
     "apt-get",
@@ -60,14 +62,16 @@ export async function ensurePackages(): Promise<void> {
     "--no-install-recommends",
     ...missing,
   ];
-  let result = await run(install, { env });
+  let result = await run(install, { env, inherit: interactive });
   if (result.code !== 0) {
-    await run([...sudo, "apt-get", "update", "-q"], { env });
-    result = await run(install, { env });
+    await run([...sudo, "apt-get", "update", "-q"], { env, inherit: interactive });
+    result = await run(install, { env, inherit: interactive });
   }
   if (result.code !== 0) {
     throw new Error(
-      `apt-get could not install ${missing.join(" ")}:\n${result.stderr}\nTry: ${manual}`,
+      `apt-get could not install ${
+        missing.join(" ")
+      }:\n${result.stderr}\nInstall them by hand: ${manual}`,
     );
   }
 }

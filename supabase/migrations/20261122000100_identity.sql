@@ -59,19 +59,7 @@ alter table public.audit_log enable row level security;
 -- Policy helpers (private schema). They read the claims of the current request only.
 -- ---------------------------------------------------------------------------------------------
 
-create function private.user_role() returns public.app_role
-language sql stable
-set search_path = ''
-as $$
-  select case auth.jwt() ->> 'user_role'
-    when 'admin' then 'admin'::public.app_role
-    when 'instructor' then 'instructor'::public.app_role
-    else 'student'::public.app_role
-  end
-$$;
-comment on function private.user_role() is
-  'The caller''s platform role from the user_role claim the access token hook adds; student if absent.';
-
+-- True when the request's access token says admin (the user_role claim the hook adds).
 create function private.is_admin() returns boolean
 language sql stable
 set search_path = ''
@@ -79,9 +67,7 @@ as $$
   select coalesce(auth.jwt() ->> 'user_role', '') = 'admin'
 $$;
 
-revoke all on function private.user_role() from public;
 revoke all on function private.is_admin() from public;
-grant execute on function private.user_role() to authenticated, service_role;
 grant execute on function private.is_admin() to authenticated, service_role;
 
 -- Writes one audit row. Called by our security definer functions, never by clients.

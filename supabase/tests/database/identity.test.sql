@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(72);
+select plan(77);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -74,6 +74,20 @@ create temporary table hook_result on commit drop as
 reset role;
 select is((select event -> 'claims' ->> 'user_role' from hook_result), 'instructor',
   'as supabase_auth_admin the hook reads user_roles through its policy');
+
+-- ---------------------------------------------------------------- policy helper
+select ok(not has_function_privilege('anon', 'private.is_admin()', 'execute')
+  and has_function_privilege('authenticated', 'private.is_admin()', 'execute'), 'is_admin(): authenticated only');
+select tests.authenticate_as('admin@test.local');
+select throws_ok($$ select private.is_admin() $$, '42501', 'permission denied for schema private',
+  'clients cannot call policy helpers directly (policies still can)');
+select tests.clear_authentication();
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select is(private.is_admin(), true, 'is_admin() is true for an admin''s token');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select is(private.is_admin(), false, 'is_admin() is false for an instructor''s token');
+select tests.clear_authentication();
+select is(private.is_admin(), false, 'is_admin() is false without claims');
 
 -- ---------------------------------------------------------------- profiles as each persona
 select tests.authenticate_as_anon();
