@@ -81,17 +81,25 @@ as $$
 $$;
 revoke all on function private.audit(text, text, text, jsonb) from public;
 
--- True when the user holds the role in user_roles: the authoritative check for role changes, so a
--- demoted admin whose token has not expired yet can no longer change roles.
-create function private.has_role(user_id uuid, role public.app_role) returns boolean
-language sql stable
+-- Raises 42501 unless the caller holds the admin role in user_roles, and returns the caller's id.
+-- Admin RPCs call it first. It checks the table, not the token, so a demoted admin whose token
+-- has not expired yet can no longer act as one.
+create function private.require_admin(action text) returns uuid
+language plpgsql stable
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.user_roles ur where ur.user_id = has_role.user_id and ur.role = has_role.role
-  )
+declare
+  caller uuid := auth.uid();
+begin
+  if caller is null or not exists (
+    select 1 from public.user_roles ur where ur.user_id = caller and ur.role = 'admin'
+  ) then
+    raise exception 'only admins can %', require_admin.action using errcode = '42501';
+  end if;
+  return caller;
+end;
 $$;
-revoke all on function private.has_role(uuid, public.app_role) from public;
+revoke all on function private.require_admin(text) from public;
 
 -- ---------------------------------------------------------------------------------------------
 -- Profiles: created on sign-up, validated on update
@@ -226,11 +234,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  caller uuid := auth.uid();
+  caller uuid := private.require_admin('change roles');
 begin
-  if caller is null or not private.has_role(caller, 'admin') then
-    raise exception 'only admins can change roles' using errcode = '42501';
-  end if;
   if target_user_id is null or target_role is null then
     raise exception 'target_user_id and target_role are required' using errcode = '22023';
   end if;
@@ -262,12 +267,8 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  caller uuid := auth.uid();
 begin
-  if caller is null or not private.has_role(caller, 'admin') then
-    raise exception 'only admins can change roles' using errcode = '42501';
-  end if;
+  perform private.require_admin('change roles');
   if target_user_id is null or target_role is null then
     raise exception 'target_user_id and target_role are required' using errcode = '22023';
   end if;

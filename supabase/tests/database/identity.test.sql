@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(77);
+select plan(81);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -88,6 +88,16 @@ select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@te
 select is(private.is_admin(), false, 'is_admin() is false for an instructor''s token');
 select tests.clear_authentication();
 select is(private.is_admin(), false, 'is_admin() is false without claims');
+select ok(not has_function_privilege('authenticated', 'private.require_admin(text)', 'execute')
+  and not has_function_privilege('anon', 'private.require_admin(text)', 'execute'),
+  'require_admin() is for our SQL functions only');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select is(private.require_admin('do x'), tests.user_id('admin@test.local'), 'require_admin() returns the admin''s id');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select throws_ok($$ select private.require_admin('do x') $$, '42501', 'only admins can do x',
+  'require_admin() refuses a non-admin with the action in the message');
+select tests.clear_authentication();
+select throws_ok($$ select private.require_admin('do x') $$, '42501', null, 'require_admin() refuses a call without a user');
 
 -- ---------------------------------------------------------------- profiles as each persona
 select tests.authenticate_as_anon();
