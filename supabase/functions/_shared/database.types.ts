@@ -36,6 +36,482 @@ export type Database = {
         };
         Relationships: [];
       };
+      "categories": {
+        Row: {
+          "created_at": string;
+          "id": string;
+          "name": string;
+          "parent_id": string | null;
+          "position": number;
+          "slug": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "id"?: string;
+          "name": string;
+          "parent_id"?: string | null;
+          "position"?: number;
+          "slug": string;
+        };
+        Update: {
+          "created_at"?: string;
+          "id"?: string;
+          "name"?: string;
+          "parent_id"?: string | null;
+          "position"?: number;
+          "slug"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "categories_parent_id_fkey";
+            columns: ["parent_id"];
+            isOneToOne: false;
+            referencedRelation: "categories";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "course_instructors": {
+        Row: {
+          "added_at": string;
+          "course_id": string;
+          "role": Database["public"]["Enums"]["course_instructor_role"];
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "added_at"?: string;
+          "course_id": string;
+          "role"?: Database["public"]["Enums"]["course_instructor_role"];
+          "user_id": string;
+        };
+        Update: {
+          "added_at"?: string;
+          "course_id"?: string;
+          "role"?: Database["public"]["Enums"]["course_instructor_role"];
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "course_instructors_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "course_progress": {
+        Row: {
+          "completed_at": string | null;
+          "completed_lessons": number;
+          "course_id": string;
+          "last_activity_at": string;
+          "last_lesson_id": string | null;
+          "percent": number;
+          "required_lessons": number;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "completed_at"?: string | null;
+          "completed_lessons"?: number;
+          "course_id": string;
+          "last_activity_at"?: string;
+          "last_lesson_id"?: string | null;
+          "percent"?: number;
+          "required_lessons"?: number;
+          "user_id": string;
+        };
+        Update: {
+          "completed_at"?: string | null;
+          "completed_lessons"?: number;
+          "course_id"?: string;
+          "last_activity_at"?: string;
+          "last_lesson_id"?: string | null;
+          "percent"?: number;
+          "required_lessons"?: number;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "course_progress_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "course_progress_last_lesson_id_fkey";
+            columns: ["last_lesson_id"];
+            isOneToOne: false;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "courses": {
+        Row: {
+          "category_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "description": string | null;
+          "id": string;
+          "instructors": NonNullable<Json>;
+          "is_free": boolean;
+          "language": string;
+          "level": Database["public"]["Enums"]["course_level"];
+          "list_price_amount": number | null;
+          "list_price_currency": string | null;
+          "owner_id": string;
+          "published_at": string | null;
+          "rating_avg": number | null;
+          "rating_count": number;
+          "requires_sequential": boolean;
+          "search_document": unknown;
+          "search_text": string;
+          "slug": string;
+          "status": Database["public"]["Enums"]["course_status"];
+          "subtitle": string | null;
+          "tags": (string)[];
+          "thumbnail_path": string | null;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "category_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "description"?: string | null;
+          "id"?: string;
+          "instructors"?: NonNullable<Json>;
+          "is_free"?: boolean;
+          "language"?: string;
+          "level"?: Database["public"]["Enums"]["course_level"];
+          "list_price_amount"?: number | null;
+          "list_price_currency"?: string | null;
+          "owner_id"?: string;
+          "published_at"?: string | null;
+          "rating_avg"?: number | null;
+          "rating_count"?: number;
+          "requires_sequential"?: boolean;
+          "search_document"?: unknown;
+          "search_text"?: string;
+          "slug": string;
+          "status"?: Database["public"]["Enums"]["course_status"];
+          "subtitle"?: string | null;
+          "tags"?: (string)[];
+          "thumbnail_path"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "category_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "description"?: string | null;
+          "id"?: string;
+          "instructors"?: NonNullable<Json>;
+          "is_free"?: boolean;
+          "language"?: string;
+          "level"?: Database["public"]["Enums"]["course_level"];
+          "list_price_amount"?: number | null;
+          "list_price_currency"?: string | null;
+          "owner_id"?: string;
+          "published_at"?: string | null;
+          "rating_avg"?: number | null;
+          "rating_count"?: number;
+          "requires_sequential"?: boolean;
+          "search_document"?: unknown;
+          "search_text"?: string;
+          "slug"?: string;
+          "status"?: Database["public"]["Enums"]["course_status"];
+          "subtitle"?: string | null;
+          "tags"?: (string)[];
+          "thumbnail_path"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "courses_category_id_fkey";
+            columns: ["category_id"];
+            isOneToOne: false;
+            referencedRelation: "categories";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entitlements": {
+        Row: {
+          "course_id": string;
+          "created_at": string;
+          "ends_at": string | null;
+          "external_ref": string | null;
+          "granted_by": string | null;
+          "id": string;
+          "revoked_at": string | null;
+          "revoked_reason": string | null;
+          "source": Database["public"]["Enums"]["entitlement_source"];
+          "starts_at": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "created_at"?: string;
+          "ends_at"?: string | null;
+          "external_ref"?: string | null;
+          "granted_by"?: string | null;
+          "id"?: string;
+          "revoked_at"?: string | null;
+          "revoked_reason"?: string | null;
+          "source": Database["public"]["Enums"]["entitlement_source"];
+          "starts_at"?: string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "course_id"?: string;
+          "created_at"?: string;
+          "ends_at"?: string | null;
+          "external_ref"?: string | null;
+          "granted_by"?: string | null;
+          "id"?: string;
+          "revoked_at"?: string | null;
+          "revoked_reason"?: string | null;
+          "source"?: Database["public"]["Enums"]["entitlement_source"];
+          "starts_at"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entitlements_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "lesson_contents": {
+        Row: {
+          "body": string | null;
+          "course_id": string;
+          "course_public": boolean;
+          "is_preview": boolean;
+          "lesson_id": string;
+          "updated_at": string;
+          "video_url": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "body"?: string | null;
+          "course_id": string;
+          "course_public"?: boolean;
+          "is_preview"?: boolean;
+          "lesson_id": string;
+          "updated_at"?: string;
+          "video_url"?: string | null;
+        };
+        Update: {
+          "body"?: string | null;
+          "course_id"?: string;
+          "course_public"?: boolean;
+          "is_preview"?: boolean;
+          "lesson_id"?: string;
+          "updated_at"?: string;
+          "video_url"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "lesson_contents_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lesson_contents_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: true;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "lesson_materials": {
+        Row: {
+          "course_id": string;
+          "course_public": boolean;
+          "created_at": string;
+          "id": string;
+          "is_preview": boolean;
+          "lesson_id": string;
+          "mime_type": string | null;
+          "size_bytes": number | null;
+          "storage_path": string;
+          "title": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "is_preview"?: boolean;
+          "lesson_id": string;
+          "mime_type"?: string | null;
+          "size_bytes"?: number | null;
+          "storage_path": string;
+          "title": string;
+        };
+        Update: {
+          "course_id"?: string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "is_preview"?: boolean;
+          "lesson_id"?: string;
+          "mime_type"?: string | null;
+          "size_bytes"?: number | null;
+          "storage_path"?: string;
+          "title"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "lesson_materials_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lesson_materials_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: false;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "lesson_progress": {
+        Row: {
+          "completed_at": string | null;
+          "course_id": string;
+          "last_position_seconds": number | null;
+          "lesson_id": string;
+          "time_spent_seconds": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "completed_at"?: string | null;
+          "course_id": string;
+          "last_position_seconds"?: number | null;
+          "lesson_id": string;
+          "time_spent_seconds"?: number;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "completed_at"?: string | null;
+          "course_id"?: string;
+          "last_position_seconds"?: number | null;
+          "lesson_id"?: string;
+          "time_spent_seconds"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "lesson_progress_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lesson_progress_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: false;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "lessons": {
+        Row: {
+          "available_at": string | null;
+          "course_id": string;
+          "course_public": boolean;
+          "created_at": string;
+          "drip_days": number | null;
+          "duration_seconds": number;
+          "id": string;
+          "is_preview": boolean;
+          "is_required": boolean;
+          "kind": Database["public"]["Enums"]["lesson_kind"];
+          "position": number;
+          "section_id": string;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "available_at"?: string | null;
+          "course_id": string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "drip_days"?: number | null;
+          "duration_seconds"?: number;
+          "id"?: string;
+          "is_preview"?: boolean;
+          "is_required"?: boolean;
+          "kind"?: Database["public"]["Enums"]["lesson_kind"];
+          "position": number;
+          "section_id": string;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "available_at"?: string | null;
+          "course_id"?: string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "drip_days"?: number | null;
+          "duration_seconds"?: number;
+          "id"?: string;
+          "is_preview"?: boolean;
+          "is_required"?: boolean;
+          "kind"?: Database["public"]["Enums"]["lesson_kind"];
+          "position"?: number;
+          "section_id"?: string;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "lessons_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lessons_section_id_fkey";
+            columns: ["section_id"];
+            isOneToOne: false;
+            referencedRelation: "sections";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -67,6 +543,93 @@ export type Database = {
         };
         Relationships: [];
       };
+      "reviews": {
+        Row: {
+          "author_name": string;
+          "body": string | null;
+          "course_id": string;
+          "created_at": string;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "rating": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "author_name"?: string;
+          "body"?: string | null;
+          "course_id": string;
+          "created_at"?: string;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "id"?: string;
+          "rating": number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "author_name"?: string;
+          "body"?: string | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "id"?: string;
+          "rating"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "reviews_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "sections": {
+        Row: {
+          "course_id": string;
+          "course_public": boolean;
+          "created_at": string;
+          "id": string;
+          "position": number;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "position": number;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "course_id"?: string;
+          "course_public"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "position"?: number;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "sections_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "user_roles": {
         Row: {
           "granted_at": string;
@@ -94,17 +657,158 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      "add_course_instructor": {
+        Args: { "course_id": string; "user_id": string };
+        Returns: boolean;
+      };
+      "admin_grant_course_access": {
+        Args: { "course_id": string; "ends_at"?: string; "user_id": string };
+        Returns: string;
+      };
+      "admin_revoke_course_access": {
+        Args: { "course_id": string; "reason"?: string; "user_id": string };
+        Returns: number;
+      };
+      "course_outline": {
+        Args: { "course_id": string };
+        Returns: {
+          "completed_at": string;
+          "duration_seconds": number;
+          "is_preview": boolean;
+          "is_required": boolean;
+          "kind": Database["public"]["Enums"]["lesson_kind"];
+          "lesson_id": string;
+          "lesson_position": number;
+          "lesson_title": string;
+          "opens_at": string;
+          "section_id": string;
+          "section_position": number;
+          "section_title": string;
+          "state": string;
+        }[];
+      };
+      "enrol_free": { Args: { "course_id": string }; Returns: string };
+      "grant_course_access": {
+        Args: {
+          "course_id": string;
+          "ends_at"?: string;
+          "external_ref"?: string;
+          "source": Database["public"]["Enums"]["entitlement_source"];
+          "user_id": string;
+        };
+        Returns: string;
+      };
       "grant_role": {
         Args: { "target_role": Database["public"]["Enums"]["app_role"]; "target_user_id": string };
         Returns: boolean;
+      };
+      "my_dashboard": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "completed_at": string;
+          "completed_lessons": number;
+          "course_id": string;
+          "enrolled_at": string;
+          "instructors": Json;
+          "last_activity_at": string;
+          "next_lesson_id": string;
+          "next_lesson_opens_at": string;
+          "next_lesson_title": string;
+          "percent": number;
+          "required_lessons": number;
+          "slug": string;
+          "thumbnail_path": string;
+          "title": string;
+        }[];
+      };
+      "record_progress": {
+        Args: {
+          "completed"?: boolean;
+          "lesson_id": string;
+          "position_seconds"?: number;
+          "seconds_spent"?: number;
+        };
+        Returns: {
+          "completed_at": string | null;
+          "completed_lessons": number;
+          "course_id": string;
+          "last_activity_at": string;
+          "last_lesson_id": string | null;
+          "percent": number;
+          "required_lessons": number;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "course_progress";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "remove_course_instructor": {
+        Args: { "course_id": string; "user_id": string };
+        Returns: boolean;
+      };
+      "revoke_course_access": {
+        Args: {
+          "course_id": string;
+          "reason"?: string;
+          "source"?: Database["public"]["Enums"]["entitlement_source"];
+          "user_id": string;
+        };
+        Returns: number;
       };
       "revoke_role": {
         Args: { "target_role": Database["public"]["Enums"]["app_role"]; "target_user_id": string };
         Returns: boolean;
       };
+      "search_courses": {
+        Args: {
+          "after"?: string;
+          "category"?: string;
+          "currency"?: string;
+          "free_only"?: boolean;
+          "instructor"?: string;
+          "lang"?: string;
+          "levels"?: (Database["public"]["Enums"]["course_level"])[];
+          "max_price"?: number;
+          "min_price"?: number;
+          "min_rating"?: number;
+          "page_size"?: number;
+          "q"?: string;
+          "sort"?: Database["public"]["Enums"]["course_sort"];
+        };
+        Returns: {
+          "category_id": string;
+          "cursor": string;
+          "id": string;
+          "instructors": Json;
+          "is_free": boolean;
+          "language": string;
+          "level": Database["public"]["Enums"]["course_level"];
+          "list_price_amount": number;
+          "list_price_currency": string;
+          "published_at": string;
+          "rank": number;
+          "rating_avg": number;
+          "rating_count": number;
+          "slug": string;
+          "subtitle": string;
+          "tags": (string)[];
+          "thumbnail_path": string;
+          "title": string;
+        }[];
+      };
+      "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
     };
     Enums: {
       "app_role": "student" | "instructor" | "admin";
+      "course_instructor_role": "owner" | "co_instructor";
+      "course_level": "beginner" | "intermediate" | "advanced" | "all_levels";
+      "course_sort": "relevance" | "newest" | "rating" | "price_low" | "price_high";
+      "course_status": "draft" | "published" | "archived";
+      "entitlement_source": "free" | "purchase" | "subscription" | "grant";
+      "lesson_kind": "video" | "text" | "file" | "live";
     };
     CompositeTypes: {
       [_ in never]: never;
@@ -217,6 +921,12 @@ export const Constants = {
   "public": {
     Enums: {
       "app_role": ["student", "instructor", "admin"],
+      "course_instructor_role": ["owner", "co_instructor"],
+      "course_level": ["beginner", "intermediate", "advanced", "all_levels"],
+      "course_sort": ["relevance", "newest", "rating", "price_low", "price_high"],
+      "course_status": ["draft", "published", "archived"],
+      "entitlement_source": ["free", "purchase", "subscription", "grant"],
+      "lesson_kind": ["video", "text", "file", "live"],
     },
   },
 } as const;

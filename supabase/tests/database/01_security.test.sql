@@ -54,20 +54,38 @@ select is_empty($$
     and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
 $$, 'every function in our schemas has a fixed search_path');
 
--- Security definer functions the API roles may execute. Each one checks the caller itself.
-create temporary table definer_allow_list (signature text, reason text) on commit drop;
+-- Security definer functions the API roles may execute, and why each one is safe.
+create temporary table definer_allow_list (name text, role text, reason text) on commit drop;
 insert into definer_allow_list values
-  ('public.grant_role', 'admin-only RPC; checks user_roles for the caller''s admin row'),
-  ('public.revoke_role', 'admin-only RPC; checks user_roles, refuses to remove the last admin');
+  ('public.grant_role', 'authenticated', 'admin-only RPC; require_admin() checks user_roles, not the token'),
+  ('public.revoke_role', 'authenticated', 'admin-only RPC; require_admin(); refuses to remove the last admin'),
+  ('public.admin_grant_course_access', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.admin_revoke_course_access', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.set_review_hidden', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.enrol_free', 'authenticated', 'enrols only the caller, only in free published courses'),
+  ('public.add_course_instructor', 'authenticated', 'course owner or admin only; target must be an instructor'),
+  ('public.remove_course_instructor', 'authenticated', 'course owner or admin only; never the owner'),
+  ('public.record_progress', 'authenticated', 'writes only the caller''s progress, only for open lessons they can access'),
+  ('public.course_outline', 'anon', 'outline of a course the caller may see; raises not found otherwise'),
+  ('public.course_outline', 'authenticated', 'outline of a course the caller may see, with their own state'),
+  ('public.my_dashboard', 'authenticated', 'returns only the caller''s own courses and progress'),
+  ('private.entitled_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
+  ('private.instructed_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
+  ('private.accessible_course_ids', 'authenticated', 'policy helper: union of the two above'),
+  ('private.has_course_access', 'anon', 'policy helper: a boolean about the caller only'),
+  ('private.has_course_access', 'authenticated', 'policy helper: a boolean about the caller only'),
+  ('private.lesson_state', 'authenticated', 'policy helper: the caller''s own state of a lesson'),
+  ('private.can_read_lesson', 'anon', 'policy helper: a boolean about the caller only'),
+  ('private.can_read_lesson', 'authenticated', 'policy helper: a boolean about the caller only');
 
 select is_empty($$
-  select p.oid::regprocedure::text || ' executable by ' || r
+  select n.nspname || '.' || p.proname || ' executable by ' || r
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   cross join unnest(array['anon', 'authenticated']) r
   where n.nspname in (select name from our_schemas) and p.prosecdef
     and has_function_privilege(r, p.oid, 'execute')
-    and (r = 'anon' or n.nspname || '.' || p.proname not in (select signature from definer_allow_list))
-$$, 'no security definer function is executable by anon, or by authenticated unless allow-listed');
+    and (n.nspname || '.' || p.proname, r) not in (select a.name, a.role from definer_allow_list a)
+$$, 'no security definer function is executable by anon or authenticated unless allow-listed');
 
 select ok(not has_schema_privilege('anon', 'private', 'usage') and not has_schema_privilege('authenticated', 'private', 'usage'),
   'API roles have no USAGE on the private schema');
