@@ -30,10 +30,13 @@ $$;
 revoke all on function private.path_course_id(text) from public;
 grant execute on function private.path_course_id(text) to authenticated, service_role;
 
-create policy "readers download materials of lessons they may read"
+create policy "readers download materials of lessons they may read; instructors see their course files"
   on storage.objects for select to authenticated
-  using (bucket_id = 'course-materials'
-         and exists (select 1 from public.lesson_materials m where m.storage_path = objects.name));
+  using ((bucket_id = 'course-materials'
+          and exists (select 1 from public.lesson_materials m where m.storage_path = objects.name))
+         or (bucket_id in ('course-materials', 'course-media')
+             and (private.path_course_id(name) in (select private.instructed_course_ids())
+                  or (select private.is_admin()))));
 
 create policy "instructors upload course files"
   on storage.objects for insert to authenticated

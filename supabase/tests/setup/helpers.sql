@@ -105,3 +105,78 @@ begin
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Catalog fixture: the personas of the access matrix and a few courses.
+--   admin@t             admin
+--   own@t               instructor, owns course-a (paid), course-draft
+--   other@t             instructor, owns course-b (free)
+--   none@t              student without access
+--   ent@t               student entitled to course-a since 30 days ago
+--   drip@t              student entitled to course-a since now (before the drip date)
+-- course-a: s1 [l1 preview, l2], s2 [l3 drip 7 days, l4 available in 10 days]; materials on l1, l2.
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.course_id(slug text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select c.id from public.courses c where c.slug = course_id.slug
+$$;
+
+create or replace function tests.lesson_id(course_slug text, title text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select l.id from public.lessons l join public.courses c on c.id = l.course_id
+  where c.slug = lesson_id.course_slug and l.title = lesson_id.title
+$$;
+
+create or replace function tests.catalog_fixture() returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  own uuid := tests.create_user('own@t', 'instructor', '{"display_name":"Olivia Owner"}');
+  other uuid := tests.create_user('other@t', 'instructor', '{"display_name":"Oscar Other"}');
+  a uuid; b uuid; d uuid; s1 uuid; s2 uuid; sb uuid; sd uuid; root_cat uuid; web_cat uuid;
+begin
+  perform tests.create_user('admin@t', 'admin');
+  perform tests.create_user('none@t');
+  perform tests.create_user('ent@t', 'student', '{"display_name":"Erin Entitled"}');
+  perform tests.create_user('drip@t');
+
+  insert into public.categories (slug, name) values ('t-tech', 'Tech') returning id into root_cat;
+  insert into public.categories (slug, name, parent_id) values ('t-web', 'Web', root_cat) returning id into web_cat;
+
+  insert into public.courses (slug, title, subtitle, description, level, language, category_id, owner_id,
+                              list_price_amount, list_price_currency, tags)
+  values ('course-a', 'Postgres for Web Developers', 'Row level security in practice', 'Learn policies.',
+          'intermediate', 'en', web_cat, own, 4900, 'USD', '{postgres,security}')
+  returning id into a;
+  insert into public.sections (course_id, title, position) values (a, 'Basics', 0) returning id into s1;
+  insert into public.sections (course_id, title, position) values (a, 'Advanced', 1) returning id into s2;
+  insert into public.lessons (section_id, title, kind, position, duration_seconds, is_preview)
+    values (s1, 'l1', 'video', 0, 300, true), (s1, 'l2', 'text', 1, 600, false);
+  insert into public.lessons (section_id, title, kind, position, duration_seconds, drip_days)
+    values (s2, 'l3', 'video', 0, 900, 7);
+  insert into public.lessons (section_id, title, kind, position, duration_seconds, available_at)
+    values (s2, 'l4', 'video', 1, 900, now() + interval '10 days');
+  insert into public.lesson_contents (lesson_id, body, video_url)
+    select l.id, 'body of ' || l.title, 'https://video.example/' || l.title from public.lessons l where l.course_id = a;
+  insert into public.lesson_materials (lesson_id, title, storage_path)
+    select l.id, 'slides ' || l.title, a || '/' || l.id || '/slides.pdf'
+    from public.lessons l where l.course_id = a and l.title in ('l1', 'l2');
+  update public.courses set status = 'published' where id = a;
+
+  insert into public.courses (slug, title, level, language, category_id, owner_id, is_free)
+  values ('course-b', 'Free Intro to CSS', 'beginner', 'en', web_cat, other, true) returning id into b;
+  insert into public.sections (course_id, title, position) values (b, 'Only', 0) returning id into sb;
+  insert into public.lessons (section_id, title, position) values (sb, 'b1', 0);
+  insert into public.lesson_contents (lesson_id, body) select l.id, 'css body' from public.lessons l where l.course_id = b;
+  update public.courses set status = 'published' where id = b;
+
+  insert into public.courses (slug, title, owner_id) values ('course-draft', 'Unreleased Course', own) returning id into d;
+  insert into public.sections (course_id, title, position) values (d, 'Draft section', 0) returning id into sd;
+  insert into public.lessons (section_id, title, position, is_preview) values (sd, 'd1', 0, true);
+  insert into public.lesson_contents (lesson_id, body) select l.id, 'secret draft' from public.lessons l where l.course_id = d;
+
+  insert into public.entitlements (user_id, course_id, source, starts_at)
+  values (tests.user_id('ent@t'), a, 'purchase', now() - interval '30 days'),
+         (tests.user_id('drip@t'), a, 'purchase', now());
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;

@@ -1,0 +1,184 @@
+-- Learning: outline, lesson content and materials for every persona (including a student before
+-- the drip date), writes, prerequisites, progress, the outline RPC and the dashboard.
+begin;
+select plan(66);
+select tests.catalog_fixture();
+
+-- readable(lesson titles) helper for this file: which course-a lessons' content the caller can read
+create function pg_temp.readable() returns text[] language sql as $$
+  select coalesce(array_agg(l.title order by l.title), '{}') from public.lesson_contents lc
+  join public.lessons l on l.id = lc.lesson_id where lc.course_id = tests.course_id('course-a')
+$$;
+create function pg_temp.materials() returns bigint language sql as $$
+  select count(*) from public.lesson_materials where course_id = tests.course_id('course-a')
+$$;
+
+-- ---------------------------------------------------------------- grants
+select ok(has_table_privilege('anon', 'public.lessons', 'select') and not has_table_privilege('anon', 'public.lessons', 'insert'),
+  'anon: lessons select only');
+select ok(not has_column_privilege('authenticated', 'public.lessons', 'course_id', 'update')
+  and not has_column_privilege('authenticated', 'public.lessons', 'course_public', 'update'),
+  'lessons.course_id and course_public are not editable');
+select ok(not has_column_privilege('authenticated', 'public.lesson_contents', 'is_preview', 'update'),
+  'lesson_contents.is_preview is not editable');
+select ok(not has_table_privilege('authenticated', 'public.lesson_progress', 'insert')
+  and not has_table_privilege('authenticated', 'public.lesson_progress', 'update')
+  and not has_table_privilege('authenticated', 'public.course_progress', 'update'), 'progress is written only through record_progress');
+
+-- ---------------------------------------------------------------- the outline
+select tests.authenticate_as_anon();
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-a')), 4::bigint,
+  'anon reads the outline of a published course');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 0::bigint,
+  'anon does not read a draft''s outline');
+select is((select count(*) from public.sections where course_id = tests.course_id('course-a')), 2::bigint, 'anon reads sections');
+select tests.authenticate_as('other@t');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 0::bigint,
+  'another instructor does not read a draft''s outline');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 1::bigint,
+  'the instructor reads their draft''s outline');
+
+-- ---------------------------------------------------------------- lesson content, per persona
+select tests.authenticate_as_anon();
+select is(pg_temp.readable(), array['l1'], 'anon: preview lessons only');
+select is(pg_temp.materials(), 1::bigint, 'anon: preview materials only');
+select is((select count(*) from public.lesson_contents where course_id = tests.course_id('course-draft')), 0::bigint,
+  'anon: not the preview of a draft');
+select tests.authenticate_as('none@t');
+select is(pg_temp.readable(), array['l1'], 'student without access: previews only');
+select is(pg_temp.materials(), 1::bigint, 'student without access: preview materials only');
+select tests.authenticate_as('ent@t');
+select is(pg_temp.readable(), array['l1', 'l2', 'l3'], 'entitled student: open lessons, not the one dated in 10 days');
+select is(pg_temp.materials(), 2::bigint, 'entitled student: all materials of open lessons');
+select tests.authenticate_as('drip@t');
+select is(pg_temp.readable(), array['l1', 'l2'], 'entitled student before the drip date: not the 7-day lesson');
+select tests.authenticate_as('own@t');
+select is(pg_temp.readable(), array['l1', 'l2', 'l3', 'l4'], 'the course''s instructor: everything');
+select is((select count(*) from public.lesson_contents where course_id = tests.course_id('course-draft')), 1::bigint,
+  'the instructor reads their draft''s content');
+select tests.authenticate_as('other@t');
+select is(pg_temp.readable(), array['l1'], 'another course''s instructor: previews only');
+select tests.authenticate_as('admin@t');
+select is(pg_temp.readable(), array['l1', 'l2', 'l3', 'l4'], 'admin: everything');
+
+-- unpublishing takes the previews away from the public
+select tests.clear_authentication();
+update public.courses set status = 'draft' where slug = 'course-a';
+select tests.authenticate_as_anon();
+select is(pg_temp.readable(), '{}'::text[], 'anon: no previews once the course is unpublished');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-a')), 0::bigint,
+  'anon: no outline once the course is unpublished');
+select tests.clear_authentication();
+update public.courses set status = 'published' where slug = 'course-a';
+-- revoked access takes the content away
+update public.entitlements set revoked_at = now() where user_id = tests.user_id('ent@t');
+select tests.authenticate_as('ent@t');
+select is(pg_temp.readable(), array['l1'], 'a revoked student is back to previews');
+select tests.clear_authentication();
+update public.entitlements set revoked_at = null where user_id = tests.user_id('ent@t');
+
+-- ---------------------------------------------------------------- writes
+select tests.authenticate_as('own@t');
+select lives_ok(format($$ insert into public.lessons (section_id, title, position) values (%L, 'l5', 2) $$,
+  (select id from public.sections where course_id = tests.course_id('course-a') and position = 1)), 'the instructor adds a lesson');
+select is((select course_id from public.lessons where title = 'l5'), tests.course_id('course-a'), 'the lesson takes its section''s course');
+select lives_ok($$ insert into public.lesson_contents (lesson_id, body) values ((select id from public.lessons where title = 'l5'), 'new') $$,
+  'the instructor adds its content');
+select is(tests.affected_rows($q$ update public.lesson_contents set body = 'edited' where lesson_id = tests.lesson_id('course-a', 'l2') $q$),
+  1::bigint, 'the instructor edits content');
+select tests.authenticate_as('other@t');
+select throws_ok(format($$ insert into public.lessons (section_id, title, position) values (%L, 'evil', 9) $$,
+  (select id from public.sections where course_id = tests.course_id('course-a') and position = 0)), '42501', null,
+  'another instructor cannot add lessons');
+select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defaced' where course_id = tests.course_id('course-a') $q$),
+  0::bigint, 'another instructor cannot edit content');
+select is(tests.affected_rows($q$ delete from public.lessons where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'another instructor cannot delete lessons');
+select tests.authenticate_as('ent@t');
+select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defaced' where course_id = tests.course_id('course-a') $q$),
+  0::bigint, 'an entitled student cannot edit content');
+select throws_ok($$ insert into public.lesson_contents (lesson_id, body) values (tests.lesson_id('course-a', 'l5'), 'x') $$,
+  '42501', null, 'an entitled student cannot add content');
+select is(tests.affected_rows($q$ update public.lessons set is_preview = true where title = 'l2' $q$), 0::bigint,
+  'a student cannot turn lessons into previews');
+select tests.authenticate_as_anon();
+select throws_ok($$ delete from public.sections $$, '42501', null, 'anon cannot delete sections');
+select tests.authenticate_as('admin@t');
+select is(tests.affected_rows($q$ update public.lessons set duration_seconds = 60 where title = 'l5' $q$), 1::bigint,
+  'an admin edits any lesson');
+select is(tests.affected_rows($q$ delete from public.lessons where title = 'l5' $q$), 1::bigint, 'an admin deletes a lesson');
+select tests.authenticate_as('own@t');
+select is(tests.affected_rows($q$ update public.lessons set is_preview = true where title = 'l2' $q$), 1::bigint,
+  'the instructor makes l2 a preview');
+select tests.authenticate_as_anon();
+select is(pg_temp.readable(), array['l1', 'l2'], 'previews follow the lesson''s flag');
+select tests.authenticate_as('own@t');
+select lives_ok($$ update public.lessons set is_preview = false where title = 'l2' $$, 'and back');
+
+-- ---------------------------------------------------------------- progress
+select tests.authenticate_as('drip@t');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l3')), 'P0001',
+  'this lesson is not open yet', 'a dripped lesson cannot be completed early');
+select tests.authenticate_as('none@t');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501', null,
+  'a student without access records no progress, not even on a preview');
+select throws_ok($$ select public.record_progress('00000000-0000-4000-8000-000000000000', true) $$, 'P0002', null,
+  'an unknown lesson is not found');
+select tests.authenticate_as('ent@t');
+select throws_ok(format($$ select public.record_progress(%L, null, -5) $$, tests.lesson_id('course-a', 'l1')), '22023', null,
+  'negative time is refused');
+select is((public.record_progress(tests.lesson_id('course-a', 'l1'), true, 120, 300)).percent, 25.00,
+  'completing one of four required lessons is 25%');
+select is((public.record_progress(tests.lesson_id('course-a', 'l1'), null, 30)).completed_lessons, 1,
+  'more time on a completed lesson keeps it complete');
+select is((select row(time_spent_seconds, last_position_seconds)::text from public.lesson_progress
+  where lesson_id = tests.lesson_id('course-a', 'l1')), row(150, 300)::text, 'time adds up; the position is kept');
+select is((public.record_progress(tests.lesson_id('course-a', 'l2'), true)).percent, 50.00, 'two of four: 50%');
+select is((public.record_progress(tests.lesson_id('course-a', 'l3'), true)).percent, 75.00, 'three of four: 75%');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l4')), 'P0001', null,
+  'the dated lesson cannot be completed before its date');
+select is((select completed_at from public.course_progress where user_id = auth.uid()), null, 'not complete yet');
+select tests.clear_authentication();
+update public.lessons set available_at = null where title = 'l4';
+select tests.authenticate_as('ent@t');
+select ok((public.record_progress(tests.lesson_id('course-a', 'l4'), true)).completed_at is not null,
+  'completing every required lesson completes the course');
+select tests.authenticate_as('drip@t');
+select is((select count(*) from public.lesson_progress), 0::bigint, 'a student does not read others'' progress');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.lesson_progress where course_id = tests.course_id('course-a')), 4::bigint,
+  'the instructor reads their course''s progress');
+select tests.authenticate_as('other@t');
+select is((select count(*) from public.course_progress), 0::bigint, 'another instructor reads none');
+
+-- ---------------------------------------------------------------- prerequisites (lessons in order)
+select tests.clear_authentication();
+update public.courses set requires_sequential = true where slug = 'course-a';
+select tests.authenticate_as('drip@t');
+select is(pg_temp.readable(), array['l1'], 'in-order course: only the first lesson is open at first');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2')), 'P0001', null,
+  'in-order course: l2 cannot be completed before l1');
+select lives_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), 'l1 completed');
+select is(pg_temp.readable(), array['l1', 'l2'], 'then l2 opens');
+
+-- ---------------------------------------------------------------- course_outline and my_dashboard
+select is((select array_agg(state order by section_position, lesson_position) from public.course_outline(tests.course_id('course-a'))),
+  array['open', 'open', 'scheduled', 'locked'], 'outline states for the drip student: l4 waits for the dripped l3');
+select ok((select opens_at > now() + interval '6 days' from public.course_outline(tests.course_id('course-a')) where lesson_title = 'l3'),
+  'the outline says when the dripped lesson opens');
+select tests.authenticate_as_anon();
+select is((select array_agg(state order by section_position, lesson_position) from public.course_outline(tests.course_id('course-a'))),
+  array['preview', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'anon sees the outline with preview flags');
+select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-draft')), 'P0002', null,
+  'anon gets no outline for a draft');
+select tests.authenticate_as('ent@t');
+select is((select row(slug, percent, next_lesson_id is null)::text from public.my_dashboard()), row('course-a', 100.00, true)::text,
+  'dashboard: a finished course with no next lesson');
+select tests.authenticate_as('drip@t');
+select is((select next_lesson_title from public.my_dashboard()), 'l2', 'dashboard: the next lesson to take');
+select tests.authenticate_as('none@t');
+select is((select count(*) from public.my_dashboard()), 0::bigint, 'dashboard: empty without courses');
+
+select * from finish();
+rollback;

@@ -1,0 +1,54 @@
+-- Reviews: who may write, read, edit and hide; the course rating.
+begin;
+select plan(20);
+select tests.catalog_fixture();
+
+select ok(has_table_privilege('anon', 'public.reviews', 'select') and not has_table_privilege('anon', 'public.reviews', 'insert'),
+  'anon: reviews select only');
+select ok(not has_column_privilege('authenticated', 'public.reviews', 'hidden_at', 'update')
+  and not has_column_privilege('authenticated', 'public.reviews', 'user_id', 'update'), 'hidden_at and user_id are not editable');
+
+select tests.authenticate_as('none@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating, body) values (%L, 5, 'great') $$, tests.course_id('course-a')),
+  '42501', null, 'a student without access cannot review');
+select tests.authenticate_as('own@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 5) $$, tests.course_id('course-a')),
+  '42501', null, 'the instructor cannot review their own course');
+select tests.authenticate_as_anon();
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 5) $$, tests.course_id('course-a')),
+  '42501', null, 'anon cannot review');
+select tests.authenticate_as('ent@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 6) $$, tests.course_id('course-a')),
+  '23514', null, 'ratings are 1 to 5');
+select lives_ok(format($$ insert into public.reviews (course_id, rating, body) values (%L, 5, 'Clear and practical.') $$,
+  tests.course_id('course-a')), 'an entitled student reviews the course');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 4) $$, tests.course_id('course-a')),
+  '23505', null, 'once per course');
+select throws_ok(format($$ insert into public.reviews (course_id, user_id, rating) values (%L, %L, 1) $$,
+  tests.course_id('course-a'), tests.user_id('drip@t')), '42501', null, 'nobody reviews in someone else''s name');
+select tests.authenticate_as('drip@t');
+select lives_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 3) $$, tests.course_id('course-a')),
+  'another entitled student reviews');
+select is((select row(rating_avg, rating_count)::text from public.courses where slug = 'course-a'), row(4.00, 2)::text,
+  'the course rating is the average of the reviews');
+select is(tests.affected_rows($q$ update public.reviews set rating = 1 where body = 'Clear and practical.' $q$), 0::bigint,
+  'a user cannot edit someone else''s review');
+select is(tests.affected_rows($q$ update public.reviews set rating = 4 where user_id = auth.uid() $q$), 1::bigint,
+  'an author edits their own review');
+select is((select rating_avg from public.courses where slug = 'course-a'), 4.50, 'the rating follows the edit');
+select is((select author_name from public.reviews where body = 'Clear and practical.'), 'Erin Entitled', 'reviews carry the author''s name');
+
+select throws_ok(format($$ select public.set_review_hidden(%L, true) $$, (select id from public.reviews where body = 'Clear and practical.')),
+  '42501', null, 'a student cannot hide reviews');
+select tests.authenticate_as('admin@t');
+select is(public.set_review_hidden((select id from public.reviews where body = 'Clear and practical.'), true), true, 'an admin hides a review');
+select is((select row(rating_avg, rating_count)::text from public.courses where slug = 'course-a'), row(4.00, 1)::text,
+  'hidden reviews do not count');
+select tests.authenticate_as_anon();
+select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 1::bigint, 'anon does not see hidden reviews');
+select tests.authenticate_as('ent@t');
+select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 2::bigint,
+  'the author still sees their hidden review');
+
+select * from finish();
+rollback;
