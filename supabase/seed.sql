@@ -34,3 +34,169 @@ update public.profiles set bio = 'Designer and illustrator.', timezone = 'Europe
 where id = 'b0000000-0000-4000-8000-000000000002';
 update public.profiles set bio = 'Data scientist.', timezone = 'Europe/Berlin'
 where id = 'b0000000-0000-4000-8000-000000000003';
+
+-- More students
+insert into auth.users (
+  instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  raw_app_meta_data, raw_user_meta_data, created_at, updated_at
+)
+select '00000000-0000-0000-0000-000000000000',
+  ('c0000000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0'))::uuid, 'authenticated', 'authenticated',
+  'student' || lpad(n::text, 2, '0') || '@example.com',
+  extensions.crypt('Password123!', extensions.gen_salt('bf')), now(),
+  '{"provider":"email","providers":["email"]}'::jsonb,
+  jsonb_build_object('display_name', (array['Ana Lima', 'Ben Okafor', 'Chloé Martin', 'Dev Patel', 'Eva Novak',
+    'Felix Wong', 'Grace Kim', 'Hugo Silva', 'Iris Berg'])[n - 3]), now(), now()
+from generate_series(4, 12) n
+on conflict (id) do nothing;
+
+-- ---------------------------------------------------------------------------------------------
+-- Catalog
+-- ---------------------------------------------------------------------------------------------
+insert into public.categories (id, parent_id, slug, name, position) values
+  ('d0000000-0000-4000-8000-000000000001', null, 'development', 'Development', 0),
+  ('d0000000-0000-4000-8000-000000000002', null, 'design', 'Design', 1),
+  ('d0000000-0000-4000-8000-000000000003', null, 'business', 'Business', 2),
+  ('d0000000-0000-4000-8000-000000000011', 'd0000000-0000-4000-8000-000000000001', 'web-development', 'Web development', 0),
+  ('d0000000-0000-4000-8000-000000000012', 'd0000000-0000-4000-8000-000000000001', 'databases', 'Databases', 1),
+  ('d0000000-0000-4000-8000-000000000013', 'd0000000-0000-4000-8000-000000000001', 'data-science', 'Data science', 2),
+  ('d0000000-0000-4000-8000-000000000021', 'd0000000-0000-4000-8000-000000000002', 'ui-ux', 'UI & UX', 0),
+  ('d0000000-0000-4000-8000-000000000022', 'd0000000-0000-4000-8000-000000000002', 'illustration', 'Illustration', 1),
+  ('d0000000-0000-4000-8000-000000000031', 'd0000000-0000-4000-8000-000000000003', 'marketing', 'Marketing', 0),
+  ('d0000000-0000-4000-8000-000000000032', 'd0000000-0000-4000-8000-000000000003', 'productivity', 'Productivity', 1)
+on conflict (id) do nothing;
+
+create temporary table seed_courses (
+  n int, slug text, title text, subtitle text, owner uuid, category uuid, level public.course_level,
+  language text, is_free boolean, price bigint, currency text, sequential boolean, drip boolean,
+  sections text[], tags text[]
+) on commit drop;
+insert into seed_courses values
+  (1, 'postgres-rls-in-practice', 'Postgres Row Level Security in Practice', 'Secure multi-tenant apps with policies that scale',
+   'b0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000012', 'intermediate', 'en', false, 4900, 'USD', false, false,
+   '{"Policies from first principles","Performance at scale","Testing with pgTAP"}', '{postgres,security,supabase}'),
+  (2, 'sql-for-beginners', 'SQL for Absolute Beginners', 'Query data with confidence in one weekend',
+   'b0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000012', 'beginner', 'en', true, null, null, false, false,
+   '{"Your first query","Joins without fear","Aggregates and grouping"}', '{sql,postgres}'),
+  (3, 'building-apis-with-supabase', 'Building APIs with Supabase', 'From schema to production with RLS, RPCs and Edge Functions',
+   'b0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000011', 'intermediate', 'en', false, 6900, 'USD', false, false,
+   '{"Designing the schema","RPCs and security definer","Edge Functions and webhooks"}', '{supabase,api,typescript}'),
+  (4, 'modern-css-layouts', 'Modern CSS Layouts', 'Grid, flexbox and container queries',
+   'b0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000011', 'beginner', 'en', false, 2900, 'EUR', false, false,
+   '{"Flexbox","Grid","Responsive without media queries"}', '{css,frontend}'),
+  (5, 'ui-design-fundamentals', 'UI Design Fundamentals', 'Typography, colour and spacing that work',
+   'b0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000021', 'beginner', 'en', true, null, null, false, false,
+   '{"Typography","Colour","Layout and rhythm"}', '{design,ui}'),
+  (6, 'figma-for-teams', 'Figma for Product Teams', 'Design systems, components and handoff',
+   'b0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000021', 'intermediate', 'it', false, 3900, 'EUR', false, false,
+   '{"Components","Variables and modes","Developer handoff"}', '{figma,design-systems}'),
+  (7, 'digital-illustration-basics', 'Digital Illustration Basics', 'Sketch, ink and colour on a tablet',
+   'b0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000022', 'beginner', 'en', false, 2500, 'EUR', false, false,
+   '{"Sketching","Line art","Colouring"}', '{illustration,procreate}'),
+  (8, 'python-for-data-analysis', 'Python for Data Analysis', 'pandas, notebooks and clean data',
+   'b0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000013', 'beginner', 'de', false, 5900, 'EUR', false, false,
+   '{"Python refresher","pandas essentials","Cleaning real data"}', '{python,pandas,data}'),
+  (9, 'machine-learning-foundations', 'Machine Learning Foundations', 'The maths and the code, in order',
+   'b0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000013', 'advanced', 'en', false, 8900, 'EUR', true, false,
+   '{"Linear models","Trees and ensembles","Evaluation"}', '{ml,python}'),
+  (10, 'data-visualisation-with-d3', 'Data Visualisation with D3', 'Charts that tell the story, one week at a time',
+   'b0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000013', 'intermediate', 'en', false, 4500, 'EUR', false, true,
+   '{"Scales and axes","Interaction","Storytelling"}', '{d3,javascript,dataviz}'),
+  (11, 'content-marketing-playbook', 'The Content Marketing Playbook', 'Plan, write and measure content that sells',
+   'b0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000031', 'all_levels', 'en', false, 1900, 'USD', false, false,
+   '{"Strategy","Writing","Measuring"}', '{marketing,writing}'),
+  (12, 'deep-work-for-developers', 'Deep Work for Developers', 'Focus, flow and sustainable pace',
+   'b0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000032', 'all_levels', 'en', true, null, null, false, false,
+   '{"Attention","Systems","Habits"}', '{productivity}'),
+  (13, 'advanced-query-tuning', 'Advanced Query Tuning', 'EXPLAIN, indexes and the planner (coming soon)',
+   'b0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000012', 'advanced', 'en', false, 7900, 'USD', false, false,
+   '{"Reading EXPLAIN"}', '{postgres,performance}');
+
+insert into public.courses (id, slug, title, subtitle, description, level, language, category_id, owner_id,
+                            is_free, list_price_amount, list_price_currency, requires_sequential, tags, thumbnail_path)
+select ('e0000000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0'))::uuid, slug, title, subtitle,
+       subtitle || '. ' || 'A hands-on course with exercises, real projects and a certificate of completion.',
+       level, language, category, owner, is_free, price, currency, sequential, tags,
+       'e0000000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0') || '/cover.jpg'
+from seed_courses
+on conflict (id) do nothing;
+
+-- Three lessons per section; the first lesson of a course is a preview; drip courses open
+-- section 2 after 7 days and section 3 after 14.
+insert into public.sections (id, course_id, title, position)
+select ('f' || lpad(sc.n::text, 3, '0') || '0000-0000-4000-8000-00000000000' || s.i)::uuid,
+       ('e0000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid, s.title, s.i - 1
+from seed_courses sc cross join lateral unnest(sc.sections) with ordinality as s (title, i)
+on conflict (id) do nothing;
+
+insert into public.lessons (section_id, title, kind, position, duration_seconds, is_preview, drip_days)
+select sec.id,
+       sec.title || ' — ' || (array['Overview', 'Walkthrough', 'Exercise'])[k],
+       (array['video', 'text', 'file'])[k]::public.lesson_kind,
+       k - 1, 180 + 120 * k + 60 * sec.position,
+       sec.position = 0 and k = 1,
+       case when sc.drip and sec.position > 0 then 7 * sec.position end
+from public.sections sec
+join seed_courses sc on sec.course_id = ('e0000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid
+cross join generate_series(1, 3) k
+where not exists (select 1 from public.lessons l where l.section_id = sec.id);
+
+insert into public.lesson_contents (lesson_id, body, video_url)
+select l.id,
+       '## ' || l.title || E'\n\nIn this lesson we work through ' || lower(l.title) || ' step by step.',
+       case when l.kind = 'video' then 'https://videos.example.com/' || l.id || '.m3u8' end
+from public.lessons l
+where l.course_id in (select c.id from public.courses c where c.slug in (select slug from seed_courses))
+on conflict (lesson_id) do nothing;
+
+insert into public.lesson_materials (lesson_id, title, storage_path, mime_type, size_bytes)
+select l.id, 'Exercise files', l.course_id || '/' || l.id || '/exercise.zip', 'application/zip', 1048576
+from public.lessons l
+where l.kind = 'file' and l.course_id in (select c.id from public.courses c where c.slug in (select slug from seed_courses))
+on conflict (storage_path) do nothing;
+
+update public.courses set status = 'published', published_at = now() - (interval '9 days' * (13 - n))
+from seed_courses sc
+where courses.slug = sc.slug and sc.n <= 12 and courses.status = 'draft';
+
+-- Co-instructors
+insert into public.course_instructors (course_id, user_id, role) values
+  ('e0000000-0000-4000-8000-000000000011', 'b0000000-0000-4000-8000-000000000001', 'co_instructor'),
+  ('e0000000-0000-4000-8000-000000000003', 'b0000000-0000-4000-8000-000000000003', 'co_instructor')
+on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------
+-- Students: enrolments, purchases, progress, reviews
+-- ---------------------------------------------------------------------------------------------
+insert into public.entitlements (user_id, course_id, source, starts_at, external_ref)
+select u.id, c.id,
+       case when c.is_free then 'free' else 'purchase' end::public.entitlement_source,
+       now() - make_interval(days => 3 + ((row_number() over ()) * 7 % 40)::int),
+       case when c.is_free then null else 'seed_order_' || row_number() over () end
+from auth.users u
+join public.courses c on c.status = 'published'
+  and (abs(hashtext(u.id::text || c.id::text)) % 3 = 0 or (u.email = 'sam@example.com' and c.slug in
+       ('postgres-rls-in-practice', 'sql-for-beginners', 'data-visualisation-with-d3')))
+where u.email like 'student%@example.com' or u.email in ('sam@example.com', 'noor@example.com', 'kenji@example.com')
+on conflict do nothing;
+
+-- Progress: each student completed a share of the open lessons of each course.
+insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at, time_spent_seconds, last_position_seconds)
+select e.user_id, l.id, l.course_id, e.starts_at + make_interval(days => l.position + 1), l.duration_seconds, l.duration_seconds
+from public.entitlements e
+join public.lessons l on l.course_id = e.course_id
+join public.sections s on s.id = l.section_id
+where (s.position * 3 + l.position) < abs(hashtext(e.user_id::text || e.course_id::text)) % 10
+  and coalesce(private.lesson_opens_at(l.available_at, l.drip_days, e.starts_at), '-infinity') <= now()
+on conflict do nothing;
+
+select private.refresh_course_progress(e.user_id, e.course_id, null) from public.entitlements e;
+
+insert into public.reviews (course_id, user_id, rating, body)
+select cp.course_id, cp.user_id, 3 + abs(hashtext('rating' || cp.user_id::text || cp.course_id::text)) % 3,
+       (array['Clear explanations and great exercises.', 'Exactly what I needed, well paced.',
+              'Good content; a few videos could be shorter.', 'The projects made it click for me.'])
+       [1 + abs(hashtext(cp.course_id::text || cp.user_id::text)) % 4]
+from public.course_progress cp
+where cp.percent >= 30
+on conflict do nothing;

@@ -8,9 +8,9 @@ select is((select public from storage.buckets where id = 'course-media'), true, 
 
 -- the files behind the fixture's materials exist in storage
 insert into storage.objects (bucket_id, name)
-select 'course-materials', m.storage_path from public.lesson_materials m;
+select 'course-materials', m.storage_path from public.lesson_materials m where m.course_id = tests.course_id('course-a');
 create function pg_temp.files() returns bigint language sql as $$
-  select count(*) from storage.objects where bucket_id = 'course-materials'
+  select count(*) from storage.objects where bucket_id = 'course-materials' and name like tests.course_id('course-a') || '/%'
 $$;
 
 select tests.authenticate_as_anon();
