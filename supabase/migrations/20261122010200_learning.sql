@@ -11,6 +11,16 @@
 
 create type public.lesson_kind as enum ('video', 'text', 'file', 'live');
 
+-- Default of columns a trigger derives (a lesson's course_id comes from its section). It returns
+-- null and the trigger sets the real value; the default tells clients and the generated types
+-- that they need not send the column.
+create function private.derived() returns uuid
+language sql stable
+set search_path = ''
+as $$ select null::uuid $$;
+revoke all on function private.derived() from public;
+grant execute on function private.derived() to authenticated, service_role;
+
 create table public.sections (
   id uuid primary key default gen_random_uuid(),
   course_id uuid not null references public.courses (id) on delete cascade,
@@ -26,7 +36,7 @@ alter table public.sections enable row level security;
 create table public.lessons (
   id uuid primary key default gen_random_uuid(),
   section_id uuid not null references public.sections (id) on delete cascade,
-  course_id uuid not null references public.courses (id) on delete cascade,
+  course_id uuid not null default private.derived() references public.courses (id) on delete cascade,
   title text not null constraint lessons_title_length check (char_length(btrim(title)) between 1 and 160),
   kind public.lesson_kind not null default 'video',
   position integer not null constraint lessons_position_positive check (position >= 0),
@@ -45,7 +55,7 @@ alter table public.lessons enable row level security;
 
 create table public.lesson_contents (
   lesson_id uuid primary key references public.lessons (id) on delete cascade,
-  course_id uuid not null references public.courses (id) on delete cascade,
+  course_id uuid not null default private.derived() references public.courses (id) on delete cascade,
   body text constraint lesson_contents_body_length check (char_length(body) <= 200000),
   video_url text constraint lesson_contents_video_url_format check (video_url ~ '^https://' and char_length(video_url) <= 2048),
   is_preview boolean not null default false,
@@ -58,7 +68,7 @@ alter table public.lesson_contents enable row level security;
 create table public.lesson_materials (
   id uuid primary key default gen_random_uuid(),
   lesson_id uuid not null references public.lessons (id) on delete cascade,
-  course_id uuid not null references public.courses (id) on delete cascade,
+  course_id uuid not null default private.derived() references public.courses (id) on delete cascade,
   title text not null constraint lesson_materials_title_length check (char_length(btrim(title)) between 1 and 160),
   -- A path in the private course-materials bucket: <course id>/<lesson id>/<file name>.
   storage_path text not null

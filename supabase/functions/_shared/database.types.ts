@@ -311,7 +311,7 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "body"?: string | null;
-          "course_id": string;
+          "course_id"?: string;
           "course_public"?: boolean;
           "is_preview"?: boolean;
           "lesson_id": string;
@@ -359,7 +359,7 @@ export type Database = {
         };
         ComputedFields: never;
         Insert: {
-          "course_id": string;
+          "course_id"?: string;
           "course_public"?: boolean;
           "created_at"?: string;
           "id"?: string;
@@ -465,7 +465,7 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "available_at"?: string | null;
-          "course_id": string;
+          "course_id"?: string;
           "course_public"?: boolean;
           "created_at"?: string;
           "drip_days"?: number | null;
