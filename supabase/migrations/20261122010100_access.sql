@@ -35,6 +35,16 @@ alter table public.entitlements enable row level security;
 -- The access notion
 -- ---------------------------------------------------------------------------------------------
 
+-- An entitlement gives access between its start and end, unless revoked.
+create function private.is_active(e public.entitlements) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select e.revoked_at is null and e.starts_at <= now() and (e.ends_at is null or e.ends_at > now())
+$$;
+revoke all on function private.is_active(public.entitlements) from public;
+grant execute on function private.is_active(public.entitlements) to authenticated, service_role;
+
 -- Courses the caller holds an active entitlement to.
 create function private.entitled_course_ids() returns setof uuid
 language sql stable
@@ -42,8 +52,7 @@ security definer
 set search_path = ''
 as $$
   select e.course_id from public.entitlements e
-  where e.user_id = (select auth.uid())
-    and e.revoked_at is null and e.starts_at <= now() and (e.ends_at is null or e.ends_at > now())
+  where e.user_id = (select auth.uid()) and private.is_active(e)
 $$;
 
 -- Courses the caller teaches (owner or co-instructor).
@@ -66,13 +75,19 @@ as $$
   select private.instructed_course_ids()
 $$;
 
--- "Has access to course X": an active entitlement, an instructor of it, or an admin.
+-- "Has access to course X": an active entitlement, an instructor of it, or an admin. The same
+-- notion as accessible_course_ids(), probed for one course.
 create function private.has_course_access(course_id uuid) returns boolean
 language sql stable
 security definer
 set search_path = ''
 as $$
-  select private.is_admin() or has_course_access.course_id in (select private.accessible_course_ids())
+  select private.is_admin()
+      or exists (select 1 from public.course_instructors ci
+                 where ci.course_id = has_course_access.course_id and ci.user_id = (select auth.uid()))
+      or exists (select 1 from public.entitlements e
+                 where e.user_id = (select auth.uid()) and e.course_id = has_course_access.course_id
+                   and private.is_active(e))
 $$;
 
 revoke all on function private.entitled_course_ids() from public;

@@ -261,8 +261,7 @@ begin
     return 'open';
   end if;
   select min(e.starts_at) into enrolled_at from public.entitlements e
-  where e.user_id = uid and e.course_id = l.course_id
-    and e.revoked_at is null and e.starts_at <= now() and (e.ends_at is null or e.ends_at > now());
+  where e.user_id = uid and e.course_id = l.course_id and private.is_active(e);
   if enrolled_at is null then
     return 'not_enrolled';
   end if;
@@ -287,6 +286,8 @@ grant execute on function private.lesson_state(uuid) to authenticated, service_r
 -- Who may read a lesson's content and materials (the row's copied flags are passed in so the
 -- common cases need no lookups): anyone for a preview lesson of a published course; otherwise
 -- users with access to the course, once the lesson is open for them.
+-- (lesson_state() is 'open' only for admins, the course's instructors, and students with an
+-- active entitlement once the lesson is open: the access notion plus drip and prerequisites.)
 create function private.can_read_lesson(lesson_id uuid, course_id uuid, is_preview boolean, course_public boolean)
 returns boolean
 language sql stable
@@ -294,8 +295,7 @@ security definer
 set search_path = ''
 as $$
   select (can_read_lesson.is_preview and can_read_lesson.course_public)
-      or (private.has_course_access(can_read_lesson.course_id)
-          and private.lesson_state(can_read_lesson.lesson_id) = 'open')
+      or private.lesson_state(can_read_lesson.lesson_id) = 'open'
 $$;
 revoke all on function private.can_read_lesson(uuid, uuid, boolean, boolean) from public;
 grant execute on function private.can_read_lesson(uuid, uuid, boolean, boolean) to anon, authenticated, service_role;
@@ -545,8 +545,7 @@ begin
   end if;
   if not staff then
     select min(e.starts_at) into enrolled_at from public.entitlements e
-    where e.user_id = uid and e.course_id = c.id
-      and e.revoked_at is null and e.starts_at <= now() and (e.ends_at is null or e.ends_at > now());
+    where e.user_id = uid and e.course_id = c.id and private.is_active(e);
   end if;
   return query
     select s.id, s.title, s.position, l.id, l.title, l.kind, l.position, l.duration_seconds, l.is_preview,
@@ -583,8 +582,7 @@ as $$
   with mine as (
     select e.course_id, min(e.starts_at) as enrolled_at
     from public.entitlements e
-    where e.user_id = (select auth.uid())
-      and e.revoked_at is null and e.starts_at <= now() and (e.ends_at is null or e.ends_at > now())
+    where e.user_id = (select auth.uid()) and private.is_active(e)
     group by e.course_id
   )
   select c.id, c.slug, c.title, c.thumbnail_path, c.instructors,
