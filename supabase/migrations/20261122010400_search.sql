@@ -45,6 +45,9 @@ declare
   tsq tsquery := case when term is null then null else websearch_to_tsquery('simple', term) end;
   after_key numeric;
   after_id uuid;
+  filters text;
+  rank_expr text;
+  key_expr text;
 begin
   if search_courses.page_size is null or search_courses.page_size not between 1 and 100 then
     raise exception 'page_size must be between 1 and 100' using errcode = '22023';
@@ -65,49 +68,70 @@ begin
     end;
   end if;
 
-  return query
-  with recursive tree as (
-    select cat.id from public.categories cat where cat.id = search_courses.category
-    union all
-    select cat.id from public.categories cat join tree on cat.parent_id = tree.id
-  ),
-  hits as (
-    select c.*,
-           case when term is null then 0::real
-                else ts_rank(c.search_document, tsq) + extensions.word_similarity(term, c.search_text) end as rank
-    from public.courses c
-    where c.status = 'published' and c.deleted_at is null
-      and (term is null or c.search_document @@ tsq or term operator(extensions.<%) c.search_text)
-      and (search_courses.category is null or c.category_id in (select tree.id from tree))
-      and (search_courses.levels is null or c.level = any (search_courses.levels))
-      and (search_courses.lang is null or c.language = search_courses.lang
-           or c.language like search_courses.lang || '-%')
-      and (not coalesce(search_courses.free_only, false) or c.is_free)
-      and (search_courses.min_price is null or coalesce(c.list_price_amount, 0) >= search_courses.min_price)
-      and (search_courses.max_price is null or coalesce(c.list_price_amount, 0) <= search_courses.max_price)
-      and (search_courses.currency is null or c.is_free or c.list_price_currency = search_courses.currency)
-      and (search_courses.min_rating is null or c.rating_avg >= search_courses.min_rating)
-      and (search_courses.instructor is null
-           or c.id in (select ci.course_id from public.course_instructors ci where ci.user_id = search_courses.instructor))
-  ),
-  keyed as (
-    select h.*,
-           (case search_courses.sort
-              when 'relevance' then -h.rank::numeric
-              when 'newest' then -extract(epoch from h.published_at)::numeric
-              when 'rating' then -(coalesce(h.rating_avg, 0) * 1000000 + least(h.rating_count, 999999))
-              when 'price_low' then coalesce(h.list_price_amount, 0)::numeric
-              when 'price_high' then -coalesce(h.list_price_amount, 0)::numeric
-            end) as sort_key
-    from hits h
-  )
-  select k.id, k.slug, k.title, k.subtitle, k.level, k.language, k.category_id, k.thumbnail_path, k.tags,
-         k.is_free, k.list_price_amount, k.list_price_currency, k.rating_avg, k.rating_count, k.instructors,
-         k.published_at, k.rank, k.sort_key::text || '|' || k.id::text
-  from keyed k
-  where search_courses.after is null or (k.sort_key, k.id) > (after_key, after_id)
-  order by k.sort_key, k.id
-  limit search_courses.page_size;
+  -- Built per call with only the filters given, so each search gets a plan that can use the
+  -- full-text and trigram indexes (one static query with "x is null or ..." for every filter
+  -- cannot). Values are passed as parameters, never spliced into the text.
+  filters := 'c.status = ''published'' and c.deleted_at is null';
+  if term is not null then
+    filters := filters || ' and (c.search_document @@ $1 or $2 operator(extensions.<%) c.search_text)';
+  end if;
+  if search_courses.category is not null then
+    filters := filters || ' and c.category_id in (with recursive tree as (
+        select cat.id from public.categories cat where cat.id = $3
+        union all
+        select cat.id from public.categories cat join tree on cat.parent_id = tree.id)
+      select tree.id from tree)';
+  end if;
+  if search_courses.levels is not null then
+    filters := filters || ' and c.level = any ($4)';
+  end if;
+  if search_courses.lang is not null then
+    filters := filters || ' and (c.language = $5 or c.language like $5 || ''-%'')';
+  end if;
+  if coalesce(search_courses.free_only, false) then
+    filters := filters || ' and c.is_free';
+  end if;
+  if search_courses.min_price is not null then
+    filters := filters || ' and coalesce(c.list_price_amount, 0) >= $6';
+  end if;
+  if search_courses.max_price is not null then
+    filters := filters || ' and coalesce(c.list_price_amount, 0) <= $7';
+  end if;
+  if search_courses.currency is not null then
+    filters := filters || ' and (c.is_free or c.list_price_currency = $8)';
+  end if;
+  if search_courses.min_rating is not null then
+    filters := filters || ' and c.rating_avg >= $9';
+  end if;
+  if search_courses.instructor is not null then
+    filters := filters || ' and c.id in (select ci.course_id from public.course_instructors ci where ci.user_id = $10)';
+  end if;
+
+  rank_expr := case when term is null then '0::real'
+                    else 'ts_rank(c.search_document, $1) + extensions.word_similarity($2, c.search_text)' end;
+  key_expr := case search_courses.sort
+    when 'relevance' then '-(' || rank_expr || ')::numeric'
+    when 'newest' then '-extract(epoch from c.published_at)::numeric'
+    when 'rating' then '-(coalesce(c.rating_avg, 0) * 1000000 + least(c.rating_count, 999999))::numeric'
+    when 'price_low' then 'coalesce(c.list_price_amount, 0)::numeric'
+    else '-coalesce(c.list_price_amount, 0)::numeric'
+  end;
+
+  return query execute format($q$
+    select k.id, k.slug, k.title, k.subtitle, k.level, k.language, k.category_id, k.thumbnail_path, k.tags,
+           k.is_free, k.list_price_amount, k.list_price_currency, k.rating_avg, k.rating_count, k.instructors,
+           k.published_at, k.rank, k.sort_key::text || '|' || k.id::text
+    from (
+      select c.*, (%s)::real as rank, %s as sort_key
+      from public.courses c
+      where %s
+    ) k
+    where $11::numeric is null or (k.sort_key, k.id) > ($11::numeric, $12::uuid)
+    order by k.sort_key, k.id
+    limit $13 $q$, rank_expr, key_expr, filters)
+  using tsq, term, search_courses.category, search_courses.levels, search_courses.lang,
+        search_courses.min_price, search_courses.max_price, search_courses.currency, search_courses.min_rating,
+        search_courses.instructor, after_key, after_id, search_courses.page_size;
 end;
 $$;
 comment on function public.search_courses(text, uuid, public.course_level[], text, bigint, bigint, text, numeric,

@@ -1,6 +1,6 @@
 -- Catalog: categories, courses, course_instructors, for every persona.
 begin;
-select plan(53);
+select plan(56);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -30,6 +30,14 @@ select lives_ok($$ insert into public.categories (slug, name, parent_id) values 
 select throws_ok($$ update public.categories set parent_id = (select id from public.categories where slug = 't-css') where slug = 't-tech' $$,
   '22023', 'a category cannot be inside itself', 'category cycles are refused');
 select throws_ok($$ insert into public.categories (slug, name) values ('Bad Slug', 'x') $$, '23514', null, 'slugs are validated');
+select tests.authenticate_as('own@t');
+select is(tests.affected_rows($q$ delete from public.categories where slug = 't-css' $q$), 0::bigint,
+  'an instructor cannot delete categories');
+select tests.authenticate_as('admin@t');
+select throws_ok($$ delete from public.categories where slug = 't-tech' $$, '23503', null,
+  'a category with subcategories cannot be deleted');
+select is(tests.affected_rows($q$ delete from public.categories where slug = 't-css' $q$), 1::bigint,
+  'an admin deletes an empty category');
 
 -- ---------------------------------------------------------------- course visibility
 select tests.authenticate_as_anon();

@@ -1,7 +1,7 @@
 -- Learning: outline, lesson content and materials for every persona (including a student before
 -- the drip date), writes, prerequisites, progress, the outline RPC and the dashboard.
 begin;
-select plan(66);
+select plan(70);
 select tests.catalog_fixture();
 
 -- readable(lesson titles) helper for this file: which course-a lessons' content the caller can read
@@ -87,7 +87,18 @@ select lives_ok($$ insert into public.lesson_contents (lesson_id, body) values (
   'the instructor adds its content');
 select is(tests.affected_rows($q$ update public.lesson_contents set body = 'edited' where lesson_id = tests.lesson_id('course-a', 'l2') $q$),
   1::bigint, 'the instructor edits content');
+select lives_ok(format($$ insert into public.lesson_materials (lesson_id, title, storage_path) values (%L, 'handout', %L) $$,
+  tests.lesson_id('course-a', 'l3'), tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l3') || '/handout.pdf'),
+  'the instructor adds materials');
+select throws_ok(format($$ insert into public.lesson_materials (lesson_id, title, storage_path) values (%L, 'wrong', %L) $$,
+  tests.lesson_id('course-a', 'l3'), tests.course_id('course-b') || '/' || tests.lesson_id('course-a', 'l3') || '/x.pdf'),
+  '23514', null, 'a materials path must match its course and lesson');
 select tests.authenticate_as('other@t');
+select throws_ok(format($$ insert into public.lesson_materials (lesson_id, title, storage_path) values (%L, 'evil', %L) $$,
+  tests.lesson_id('course-a', 'l3'), tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l3') || '/evil.pdf'),
+  '42501', null, 'another instructor cannot add materials');
+select is(tests.affected_rows($q$ delete from public.lesson_materials where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'another instructor cannot delete materials');
 select throws_ok(format($$ insert into public.lessons (section_id, title, position) values (%L, 'evil', 9) $$,
   (select id from public.sections where course_id = tests.course_id('course-a') and position = 0)), '42501', null,
   'another instructor cannot add lessons');

@@ -1,6 +1,6 @@
 -- Reviews: who may write, read, edit and hide; the course rating.
 begin;
-select plan(20);
+select plan(24);
 select tests.catalog_fixture();
 
 select ok(has_table_privilege('anon', 'public.reviews', 'select') and not has_table_privilege('anon', 'public.reviews', 'insert'),
@@ -44,11 +44,19 @@ select tests.authenticate_as('admin@t');
 select is(public.set_review_hidden((select id from public.reviews where body = 'Clear and practical.'), true), true, 'an admin hides a review');
 select is((select row(rating_avg, rating_count)::text from public.courses where slug = 'course-a'), row(4.00, 1)::text,
   'hidden reviews do not count');
+select throws_ok($$ select public.set_review_hidden('00000000-0000-4000-8000-000000000000', true) $$, 'P0002', null,
+  'hiding an unknown review is not found');
 select tests.authenticate_as_anon();
 select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 1::bigint, 'anon does not see hidden reviews');
 select tests.authenticate_as('ent@t');
 select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 2::bigint,
   'the author still sees their hidden review');
+select tests.authenticate_as('drip@t');
+select is(tests.affected_rows($q$ delete from public.reviews where body = 'Clear and practical.' $q$), 0::bigint,
+  'a user cannot delete someone else''s review');
+select is(tests.affected_rows($q$ delete from public.reviews where user_id = auth.uid() $q$), 1::bigint,
+  'an author deletes their review');
+select is((select rating_count from public.courses where slug = 'course-a'), 0, 'the rating follows the deletion');
 
 select * from finish();
 rollback;
