@@ -258,16 +258,37 @@ async function time(sql: Sql, q: Query, pool: Sample[], claims: Map<string, stri
   return { p50: percentile(times, 0.5), p95: percentile(times, 0.95), rows: rows / iterations };
 }
 
-async function explain(sql: Sql, q: Query, s: Sample, claims: string): Promise<string> {
-  return await sql.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${claims}, true)`;
-    await tx`select set_config('role', 'authenticated', true)`;
-    const plan = await tx.unsafe(
-      `explain (analyze, buffers, costs off) ${q.text}`,
-      q.params(s, 0) as never[],
-    );
-    return plan.map((r) => r["QUERY PLAN"]).join("\n");
+/** EXPLAIN ANALYZE with RLS; for functions, also the plans of the statements inside (auto_explain). */
+async function explain(url: string, q: Query, s: Sample, claims: string): Promise<string> {
+  const nested: string[] = [];
+  const sql = connect(url, {
+    max: 1,
+    onnotice: (n) => {
+      if (String(n.message).includes("Query Text")) nested.push(String(n.message));
+    },
   });
+  try {
+    return await sql.begin(async (tx) => {
+      await tx.unsafe(`load 'auto_explain'`);
+      await tx.unsafe(`set local auto_explain.log_min_duration = 0`);
+      await tx.unsafe(`set local auto_explain.log_analyze = on`);
+      await tx.unsafe(`set local auto_explain.log_nested_statements = on`);
+      await tx.unsafe(`set local auto_explain.log_level = notice`);
+      await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+      await tx`select set_config('role', 'authenticated', true)`;
+      const plan = await tx.unsafe(
+        `explain (analyze, buffers, costs off) ${q.text}`,
+        q.params(s, 0) as never[],
+      );
+      const top = plan.map((r) => r["QUERY PLAN"]).join("\n");
+      const inner = nested.filter((m) => !m.includes("explain (analyze"));
+      return inner.length
+        ? `${top}\n\nStatements inside, as auto_explain logged them:\n\n${inner.join("\n\n")}`
+        : top;
+    });
+  } finally {
+    await sql.end();
+  }
 }
 
 const db = await throwawayDatabase();
@@ -297,7 +318,9 @@ try {
     const bypass = await time(sql, q, pool, claims, false);
     const overhead = withRls.p50 / bypass.p50;
     const ok = withRls.p95 <= targetP95Ms && overhead <= targetOverhead;
-    const plan = ok ? "" : await explain(sql, q, pool[0], claims.get(q.persona(pool[0]))!);
+    const plan = ok
+      ? ""
+      : await explain(adminUrl(db.cluster), q, pool[0], claims.get(q.persona(pool[0]))!);
     results.push({ q, withRls, bypass, overhead, ok, plan });
   }
 

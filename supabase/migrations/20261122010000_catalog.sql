@@ -4,7 +4,7 @@
 -- courses; instructors manage only their own; admins manage all. Courses are soft-deleted
 -- (deleted_at). Whether a course is free or paid lives here (is_free, list price in minor units);
 -- the commerce migrations sell it. Instructor names are copied onto the course (instructors,
--- search_text, search_document) by triggers, so catalog reads and search need no joins.
+-- search_document) by triggers, so catalog reads and search need no joins.
 -- Who may see a course is decided in the access migration, which owns the "has access" notion.
 
 create type public.course_level as enum ('beginner', 'intermediate', 'advanced', 'all_levels');
@@ -92,7 +92,6 @@ create table public.courses (
   instructors jsonb not null default '[]'::jsonb,
   rating_avg numeric(3, 2),
   rating_count integer not null default 0,
-  search_text text not null default '',
   search_document tsvector,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -177,7 +176,6 @@ as $$
 declare
   names text := coalesce((select string_agg(i ->> 'display_name', ' ') from jsonb_array_elements(new.instructors) i), '');
 begin
-  new.search_text := concat_ws(' ', new.title, new.subtitle, names);
   new.search_document :=
     setweight(to_tsvector('simple', coalesce(new.title, '')), 'A') ||
     setweight(to_tsvector('simple', coalesce(new.subtitle, '') || ' ' || names || ' ' || array_to_string(new.tags, ' ')), 'B') ||

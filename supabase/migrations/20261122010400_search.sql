@@ -1,19 +1,74 @@
 -- Catalog search: full text over title, subtitle, description, tags and instructor names, with
--- typo tolerance from pg_trgm, filters, four sort orders and keyset pagination.
+-- typo tolerance from pg_trgm, filters, sort orders and keyset pagination.
 --
--- Each row returns `cursor`; pass the last row's cursor as `after` to get the next page. The
--- function runs as the caller, so RLS on courses applies; it returns published courses only.
+-- Typos are corrected before searching, the way the pg_trgm docs suggest: every word of the
+-- catalog is kept in private.search_words, and a query word that is not among them is replaced by
+-- the most similar one (trigram index). The search itself is then plain full text, so it stays
+-- indexed however common the words are.
+--
+-- Each row returns `cursor`; pass the last row's cursor as `after` to get the next page. It runs
+-- as its owner (it needs the private word list) and returns published, non-deleted courses only:
+-- the rows anyone may read anyway.
 
 create extension if not exists pg_trgm with schema extensions;
 
 create index courses_search_document_idx on public.courses using gin (search_document);
-create index courses_search_text_trgm_idx on public.courses using gin (search_text extensions.gin_trgm_ops);
+create table private.search_words (word text primary key);
+create index search_words_trgm_idx on private.search_words using gin (word extensions.gin_trgm_ops);
+
+create function private.courses_collect_words() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into private.search_words (word)
+  select distinct w from unnest(tsvector_to_array(new.search_document)) w where char_length(w) between 2 and 40
+  on conflict (word) do nothing;
+  return null;
+end;
+$$;
+revoke all on function private.courses_collect_words() from public;
+create trigger courses_collect_words after insert or update of search_document on public.courses
+  for each row execute function private.courses_collect_words();
+
+insert into private.search_words (word)
+select distinct w from public.courses c, unnest(tsvector_to_array(c.search_document)) w
+where char_length(w) between 2 and 40
+on conflict (word) do nothing;
+
+-- The query with each unknown word replaced by the closest catalog word (when one is close enough).
+create function private.correct_query(q text) returns text
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select string_agg(coalesce(
+           case when t.word = '' or exists (select 1 from private.search_words w where w.word = t.word)
+                then t.token end,
+           (select w.word from private.search_words w
+            where w.word operator(extensions.%) t.word
+            order by extensions.similarity(w.word, t.word) desc, w.word limit 1),
+           t.token), ' ' order by t.n)
+  from (select token, n, lower(regexp_replace(token, '[^[:alnum:]]', '', 'g')) as word
+        from regexp_split_to_table(btrim(correct_query.q), '\s+') with ordinality as x (token, n)) t
+$$;
+revoke all on function private.correct_query(text) from public;
+grant execute on function private.correct_query(text) to service_role;
 create index courses_rating_idx on public.courses (rating_avg desc nulls last, id)
   where status = 'published' and deleted_at is null;
 create index courses_list_price_idx on public.courses (list_price_amount, id)
   where status = 'published' and deleted_at is null;
 
 create type public.course_sort as enum ('relevance', 'newest', 'rating', 'price_low', 'price_high');
+
+-- One search hit. `cursor` is what to pass as `after` for the next page.
+create type public.course_search_result as (
+  id uuid, slug text, title text, subtitle text, level public.course_level, language text,
+  category_id uuid, thumbnail_path text, tags text[], is_free boolean,
+  list_price_amount bigint, list_price_currency text, rating_avg numeric, rating_count integer,
+  instructors jsonb, published_at timestamptz, rank real, cursor text
+);
 
 create function public.search_courses(
   q text default null,
@@ -30,19 +85,16 @@ create function public.search_courses(
   after text default null,
   page_size integer default 20
 )
-returns table (
-  id uuid, slug text, title text, subtitle text, level public.course_level, language text,
-  category_id uuid, thumbnail_path text, tags text[], is_free boolean,
-  list_price_amount bigint, list_price_currency text, rating_avg numeric, rating_count integer,
-  instructors jsonb, published_at timestamptz, rank real, cursor text
-)
+returns setof public.course_search_result
 language plpgsql stable
+security definer
 set search_path = ''
 as $$
 #variable_conflict use_column
 declare
   term text := nullif(btrim(search_courses.q), '');
-  tsq tsquery := case when term is null then null else websearch_to_tsquery('simple', term) end;
+  tsq tsquery := case when term is null then null
+                      else websearch_to_tsquery('simple', private.correct_query(term)) end;
   after_key numeric;
   after_id uuid;
   filters text;
@@ -73,7 +125,7 @@ begin
   -- cannot). Values are passed as parameters, never spliced into the text.
   filters := 'c.status = ''published'' and c.deleted_at is null';
   if term is not null then
-    filters := filters || ' and (c.search_document @@ $1 or $2 operator(extensions.<%) c.search_text)';
+    filters := filters || ' and c.search_document @@ $1';
   end if;
   if search_courses.category is not null then
     filters := filters || ' and c.category_id in (with recursive tree as (
@@ -108,7 +160,7 @@ begin
   end if;
 
   rank_expr := case when term is null then '0::real'
-                    else 'ts_rank(c.search_document, $1) + extensions.word_similarity($2, c.search_text)' end;
+                    else 'ts_rank(c.search_document, $1)' end;
   key_expr := case search_courses.sort
     when 'relevance' then '-(' || rank_expr || ')::numeric'
     when 'newest' then '-extract(epoch from c.published_at)::numeric'

@@ -170,7 +170,6 @@ export type Database = {
           "rating_count": number;
           "requires_sequential": boolean;
           "search_document": unknown;
-          "search_text": string;
           "slug": string;
           "status": Database["public"]["Enums"]["course_status"];
           "subtitle": string | null;
@@ -198,7 +197,6 @@ export type Database = {
           "rating_count"?: number;
           "requires_sequential"?: boolean;
           "search_document"?: unknown;
-          "search_text"?: string;
           "slug": string;
           "status"?: Database["public"]["Enums"]["course_status"];
           "subtitle"?: string | null;
@@ -225,7 +223,6 @@ export type Database = {
           "rating_count"?: number;
           "requires_sequential"?: boolean;
           "search_document"?: unknown;
-          "search_text"?: string;
           "slug"?: string;
           "status"?: Database["public"]["Enums"]["course_status"];
           "subtitle"?: string | null;
@@ -778,26 +775,13 @@ export type Database = {
           "q"?: string;
           "sort"?: Database["public"]["Enums"]["course_sort"];
         };
-        Returns: {
-          "category_id": string;
-          "cursor": string;
-          "id": string;
-          "instructors": Json;
-          "is_free": boolean;
-          "language": string;
-          "level": Database["public"]["Enums"]["course_level"];
-          "list_price_amount": number;
-          "list_price_currency": string;
-          "published_at": string;
-          "rank": number;
-          "rating_avg": number;
-          "rating_count": number;
-          "slug": string;
-          "subtitle": string;
-          "tags": (string)[];
-          "thumbnail_path": string;
-          "title": string;
-        }[];
+        Returns: Database["public"]["CompositeTypes"]["course_search_result"][];
+        SetofOptions: {
+          from: "*";
+          to: "course_search_result";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
       };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
     };
@@ -811,7 +795,26 @@ export type Database = {
       "lesson_kind": "video" | "text" | "file" | "live";
     };
     CompositeTypes: {
-      [_ in never]: never;
+      "course_search_result": {
+        "id": string | null;
+        "slug": string | null;
+        "title": string | null;
+        "subtitle": string | null;
+        "level": Database["public"]["Enums"]["course_level"] | null;
+        "language": string | null;
+        "category_id": string | null;
+        "thumbnail_path": string | null;
+        "tags": (string)[] | null;
+        "is_free": boolean | null;
+        "list_price_amount": number | null;
+        "list_price_currency": string | null;
+        "rating_avg": number | null;
+        "rating_count": number | null;
+        "instructors": Json | null;
+        "published_at": string | null;
+        "rank": number | null;
+        "cursor": string | null;
+      };
     };
   };
 };

@@ -69,6 +69,8 @@ insert into definer_allow_list values
   ('public.course_outline', 'anon', 'outline of a course the caller may see; raises not found otherwise'),
   ('public.course_outline', 'authenticated', 'outline of a course the caller may see, with their own state'),
   ('public.my_dashboard', 'authenticated', 'returns only the caller''s own courses and progress'),
+  ('public.search_courses', 'anon', 'read-only; returns published, non-deleted courses only (public rows)'),
+  ('public.search_courses', 'authenticated', 'read-only; returns published, non-deleted courses only (public rows)'),
   ('private.entitled_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
   ('private.instructed_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
   ('private.accessible_course_ids', 'authenticated', 'policy helper: union of the two above'),

@@ -1,6 +1,6 @@
 -- search_courses: text, typos, filters, sorting, keyset pagination, bad input.
 begin;
-select plan(24);
+select plan(28);
 select tests.catalog_fixture();
 
 create function pg_temp.slugs(rows text[]) returns text[] language sql as $$
@@ -55,6 +55,12 @@ select is((select slug from page2), 'course-a', 'page 2 starts after page 1''s c
 select is((select count(*) from public.search_courses(category => (select id from tech), sort => 'price_low', page_size => 1,
   after => (select cursor from page2))), 0::bigint, 'page 3 is empty');
 
+select tests.clear_authentication();
+select is(private.correct_query('postgrse securty'), 'postgres security', 'correct_query fixes typos against catalog words');
+select is(private.correct_query('"row level" -zzqqxx'), '"row level" -zzqqxx', 'known words and operators are kept');
+select ok(exists (select 1 from private.search_words where word = 'policies'), 'course words are collected by trigger');
+select ok(not has_function_privilege('anon', 'private.correct_query(text)', 'execute'), 'correct_query is internal');
+select tests.authenticate_as('none@t');
 select throws_ok($$ select * from public.search_courses(page_size => 500) $$, '22023', null, 'page_size is bounded');
 select throws_ok($$ select * from public.search_courses(after => 'garbage') $$, '22023', 'invalid cursor', 'a bad cursor is refused');
 select throws_ok($$ select * from public.search_courses(min_price => 10, max_price => 5) $$, '22023', null, 'an empty price range is refused');
