@@ -282,7 +282,9 @@ async function explain(url: string, q: Query, s: Sample, claims: string): Promis
         q.params(s, 0) as never[],
       );
       const top = plan.map((r) => r["QUERY PLAN"]).join("\n");
-      const inner = nested.filter((m) => !m.includes("explain (analyze"));
+      const inner = nested.filter((m) =>
+        !m.includes("explain (analyze") && !m.includes("set_config(")
+      );
       return inner.length
         ? `${top}\n\nStatements inside, as auto_explain logged them:\n\n${inner.join("\n\n")}`
         : top;
