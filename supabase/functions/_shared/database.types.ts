@@ -241,6 +241,31 @@ export type Database = {
           },
         ];
       };
+      "email_preferences": {
+        Row: {
+          "marketing": boolean;
+          "reminders": boolean;
+          "updated_at": string;
+          "updates": boolean;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "marketing"?: boolean;
+          "reminders"?: boolean;
+          "updated_at"?: string;
+          "updates"?: boolean;
+          "user_id"?: string;
+        };
+        Update: {
+          "marketing"?: boolean;
+          "reminders"?: boolean;
+          "updated_at"?: string;
+          "updates"?: boolean;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
       "entitlements": {
         Row: {
           "course_id": string;
@@ -509,6 +534,176 @@ export type Database = {
           },
         ];
       };
+      "live_session_hosts": {
+        Row: {
+          "session_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "session_id": string;
+          "user_id": string;
+        };
+        Update: {
+          "session_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "live_session_hosts_session_id_fkey";
+            columns: ["session_id"];
+            isOneToOne: false;
+            referencedRelation: "live_sessions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "live_session_registrations": {
+        Row: {
+          "cancelled_at": string | null;
+          "registered_at": string;
+          "session_id": string;
+          "source": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "cancelled_at"?: string | null;
+          "registered_at"?: string;
+          "session_id": string;
+          "source": string;
+          "user_id": string;
+        };
+        Update: {
+          "cancelled_at"?: string | null;
+          "registered_at"?: string;
+          "session_id"?: string;
+          "source"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "live_session_registrations_session_id_fkey";
+            columns: ["session_id"];
+            isOneToOne: false;
+            referencedRelation: "live_sessions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "live_sessions": {
+        Row: {
+          "capacity": number | null;
+          "course_id": string | null;
+          "created_at": string;
+          "created_by": string | null;
+          "description": string | null;
+          "duration_minutes": number;
+          "id": string;
+          "is_free": boolean;
+          "is_published": boolean;
+          "join_opens_minutes": number;
+          "lesson_id": string | null;
+          "registered_count": number;
+          "starts_at": string;
+          "status": Database["public"]["Enums"]["live_session_status"];
+          "timezone": string;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "capacity"?: number | null;
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "description"?: string | null;
+          "duration_minutes"?: number;
+          "id"?: string;
+          "is_free"?: boolean;
+          "is_published"?: boolean;
+          "join_opens_minutes"?: number;
+          "lesson_id"?: string | null;
+          "registered_count"?: number;
+          "starts_at": string;
+          "status"?: Database["public"]["Enums"]["live_session_status"];
+          "timezone"?: string;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "capacity"?: number | null;
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "description"?: string | null;
+          "duration_minutes"?: number;
+          "id"?: string;
+          "is_free"?: boolean;
+          "is_published"?: boolean;
+          "join_opens_minutes"?: number;
+          "lesson_id"?: string | null;
+          "registered_count"?: number;
+          "starts_at"?: string;
+          "status"?: Database["public"]["Enums"]["live_session_status"];
+          "timezone"?: string;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "live_sessions_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "live_sessions_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: false;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "notifications": {
+        Row: {
+          "body": string | null;
+          "created_at": string;
+          "data": NonNullable<Json>;
+          "id": string;
+          "kind": string;
+          "link": string | null;
+          "read_at": string | null;
+          "title": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "body"?: string | null;
+          "created_at"?: string;
+          "data"?: NonNullable<Json>;
+          "id"?: string;
+          "kind": string;
+          "link"?: string | null;
+          "read_at"?: string | null;
+          "title": string;
+          "user_id": string;
+        };
+        Update: {
+          "body"?: string | null;
+          "created_at"?: string;
+          "data"?: NonNullable<Json>;
+          "id"?: string;
+          "kind"?: string;
+          "link"?: string | null;
+          "read_at"?: string | null;
+          "title"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -666,6 +861,22 @@ export type Database = {
         Args: { "course_id": string; "reason"?: string; "user_id": string };
         Returns: number;
       };
+      "cancel_registration": { Args: { "session_id": string }; Returns: boolean };
+      "claim_emails": {
+        Args: { "batch_size"?: number; "lease_seconds"?: number; "worker"?: string };
+        Returns: {
+          "attempts": number;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "max_attempts": number;
+          "payload": Json;
+          "template": string;
+          "to_email": string;
+          "to_user_id": string;
+        }[];
+      };
+      "complete_email": { Args: { "id": string; "provider_message_id": string }; Returns: boolean };
       "course_outline": {
         Args: { "course_id": string };
         Returns: {
@@ -685,6 +896,10 @@ export type Database = {
         }[];
       };
       "enrol_free": { Args: { "course_id": string }; Returns: string };
+      "fail_email": {
+        Args: { "error": string; "id": string; "retry_after_seconds"?: number };
+        Returns: string;
+      };
       "grant_course_access": {
         Args: {
           "course_id": string;
@@ -697,6 +912,10 @@ export type Database = {
       };
       "grant_role": {
         Args: { "target_role": Database["public"]["Enums"]["app_role"]; "target_user_id": string };
+        Returns: boolean;
+      };
+      "grant_session_registration": {
+        Args: { "session_id": string; "source"?: string; "user_id": string };
         Returns: boolean;
       };
       "my_dashboard": {
@@ -742,6 +961,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "register_for_session": { Args: { "session_id": string }; Returns: boolean };
       "remove_course_instructor": {
         Args: { "course_id": string; "user_id": string };
         Returns: boolean;
@@ -783,6 +1003,7 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
     };
     Enums: {
@@ -793,6 +1014,7 @@ export type Database = {
       "course_status": "draft" | "published" | "archived";
       "entitlement_source": "free" | "purchase" | "subscription" | "grant";
       "lesson_kind": "video" | "text" | "file" | "live";
+      "live_session_status": "scheduled" | "live" | "ended" | "cancelled";
     };
     CompositeTypes: {
       "course_search_result": {
@@ -930,6 +1152,7 @@ export const Constants = {
       "course_status": ["draft", "published", "archived"],
       "entitlement_source": ["free", "purchase", "subscription", "grant"],
       "lesson_kind": ["video", "text", "file", "live"],
+      "live_session_status": ["scheduled", "live", "ended", "cancelled"],
     },
   },
 } as const;

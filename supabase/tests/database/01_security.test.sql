@@ -78,7 +78,13 @@ insert into definer_allow_list values
   ('private.has_course_access', 'authenticated', 'policy helper: a boolean about the caller only'),
   ('private.lesson_state', 'authenticated', 'policy helper: the caller''s own state of a lesson'),
   ('private.can_read_lesson', 'anon', 'policy helper: a boolean about the caller only'),
-  ('private.can_read_lesson', 'authenticated', 'policy helper: a boolean about the caller only');
+  ('private.can_read_lesson', 'authenticated', 'policy helper: a boolean about the caller only'),
+  ('private.hosted_session_ids', 'authenticated', 'policy helper: the caller''s own session ids (breaks RLS recursion)'),
+  ('private.registered_session_ids', 'authenticated', 'policy helper: the caller''s own session ids'),
+  ('private.can_manage_session', 'authenticated', 'policy helper: a boolean about the caller only'),
+  ('public.register_for_session', 'authenticated', 'registers only the caller; free or own-course sessions; capacity under lock'),
+  ('public.cancel_registration', 'authenticated', 'cancels only the caller''s own registration'),
+  ('public.session_join_link', 'authenticated', 'hosts, or registrants inside the join window; raises otherwise');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -1,0 +1,317 @@
+-- Registrations, join links, session notices and reminders.
+--
+-- One private function registers a user (private.register_user): it locks the session row, so
+-- concurrent registrations serialize and the capacity holds; it writes the confirmation email and
+-- the notification in the same transaction. Its doors: register_for_session() (students: free
+-- sessions, or their course's sessions), automatic registration of entitled students to their
+-- course's published sessions, and grant_session_registration() for commerce (service_role).
+
+create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  s public.live_sessions;
+  existing public.live_session_registrations;
+begin
+  select * into s from public.live_sessions where id = register_user.session_id for update;
+  if not found then
+    raise exception 'session not found' using errcode = 'P0002';
+  end if;
+  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
+    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+  end if;
+  select * into existing from public.live_session_registrations r
+  where r.session_id = s.id and r.user_id = register_user.user_id;
+  if found and existing.cancelled_at is null then
+    return false;
+  end if;
+  if register_user.enforce_capacity and s.capacity is not null and s.registered_count >= s.capacity then
+    raise exception 'this session is full' using errcode = 'P0001', detail = 'session_full';
+  end if;
+  insert into public.live_session_registrations as r (session_id, user_id, source)
+  values (s.id, register_user.user_id, register_user.source)
+  on conflict (session_id, user_id) do update
+    set cancelled_at = null, registered_at = now(), source = excluded.source;
+  update public.live_sessions set registered_count = registered_count + 1 where id = s.id;
+
+  perform private.enqueue_email('webinar_registration', 'essential', register_user.user_id,
+    jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
+                       'duration_minutes', s.duration_minutes, 'timezone', s.timezone),
+    'registration:' || s.id || ':' || register_user.user_id || ':' || extract(epoch from now())::bigint);
+  perform private.notify(register_user.user_id, 'session_registered', 'You are registered: ' || s.title,
+    null, '/live/' || s.id, jsonb_build_object('session_id', s.id, 'starts_at', s.starts_at));
+  return true;
+end;
+$$;
+revoke all on function private.register_user(uuid, uuid, text, boolean) from public;
+
+-- Students: register for a published session (free standalone, or a session of a course they have).
+create function public.register_for_session(session_id uuid) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  uid uuid := auth.uid();
+  s public.live_sessions;
+begin
+  if uid is null then
+    raise exception 'sign in to register' using errcode = '42501';
+  end if;
+  select * into s from public.live_sessions where id = register_for_session.session_id;
+  if not found or not s.is_published then
+    raise exception 'session not found' using errcode = 'P0002';
+  end if;
+  if s.course_id is not null then
+    if not private.has_course_access(s.course_id) then
+      raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
+    end if;
+    return private.register_user(s.id, uid, 'course', false);
+  end if;
+  if not s.is_free then
+    raise exception 'this session is not free' using errcode = 'P0001', detail = 'session_not_free',
+      hint = 'Buy a seat to register.';
+  end if;
+  return private.register_user(s.id, uid, 'free', true);
+end;
+$$;
+
+create function public.cancel_registration(session_id uuid) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  perform 1 from public.live_sessions s where s.id = cancel_registration.session_id for update;
+  update public.live_session_registrations r set cancelled_at = now()
+  where r.session_id = cancel_registration.session_id and r.user_id = auth.uid() and r.cancelled_at is null;
+  if not found then
+    return false;
+  end if;
+  update public.live_sessions s set registered_count = s.registered_count - 1 where s.id = cancel_registration.session_id;
+  return true;
+end;
+$$;
+
+-- Commerce (service_role): a paid seat, or an admin's manual seat. Capacity applies.
+create function public.grant_session_registration(user_id uuid, session_id uuid, source text default 'purchase')
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if grant_session_registration.source not in ('purchase', 'grant') then
+    raise exception 'source must be purchase or grant' using errcode = '22023';
+  end if;
+  return private.register_user(grant_session_registration.session_id, grant_session_registration.user_id,
+                               grant_session_registration.source, true);
+end;
+$$;
+
+revoke all on function public.register_for_session(uuid) from public, anon;
+revoke all on function public.cancel_registration(uuid) from public, anon;
+revoke all on function public.grant_session_registration(uuid, uuid, text) from public, anon, authenticated;
+grant execute on function public.register_for_session(uuid) to authenticated;
+grant execute on function public.cancel_registration(uuid) to authenticated;
+grant execute on function public.grant_session_registration(uuid, uuid, text) to service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Automatic registration of a course's students
+-- ---------------------------------------------------------------------------------------------
+
+-- An active entitlement registers the student to the course's upcoming sessions; losing access
+-- cancels those registrations.
+create function private.entitlement_registers_sessions() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if private.is_active(new) then
+    perform private.register_user(s.id, new.user_id, 'course', false)
+    from public.live_sessions s
+    where s.course_id = new.course_id and s.is_published and s.status = 'scheduled' and s.starts_at > now()
+      and not exists (select 1 from public.live_session_registrations r
+                      where r.session_id = s.id and r.user_id = new.user_id and r.cancelled_at is null);
+  elsif not exists (select 1 from public.entitlements e
+                    where e.user_id = new.user_id and e.course_id = new.course_id and private.is_active(e)) then
+    -- Access ended (refund, revocation): the student leaves the course's upcoming sessions.
+    with left_sessions as (
+      update public.live_session_registrations r set cancelled_at = now()
+      from public.live_sessions s
+      where s.id = r.session_id and s.course_id = new.course_id and s.starts_at > now()
+        and r.user_id = new.user_id and r.source = 'course' and r.cancelled_at is null
+      returning r.session_id
+    )
+    update public.live_sessions s set registered_count = s.registered_count - 1
+    from left_sessions l where s.id = l.session_id;
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.entitlement_registers_sessions() from public;
+create trigger entitlements_register_sessions after insert or update of revoked_at, ends_at on public.entitlements
+  for each row execute function private.entitlement_registers_sessions();
+
+create function private.session_registers_students() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if new.course_id is not null and new.is_published and new.status = 'scheduled'
+     and (tg_op = 'INSERT' or not old.is_published) then
+    perform private.register_user(new.id, e.user_id, 'course', false)
+    from (select distinct e.user_id from public.entitlements e
+          where e.course_id = new.course_id and private.is_active(e)) e;
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.session_registers_students() from public;
+create trigger live_sessions_register_students after insert or update of is_published on public.live_sessions
+  for each row execute function private.session_registers_students();
+
+-- Cancelled or rescheduled: tell every registrant (essential email and notification).
+create function private.session_changed_notices() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  kind text;
+  r record;
+begin
+  if new.status = 'cancelled' and old.status <> 'cancelled' then
+    kind := 'webinar_cancelled';
+  elsif new.starts_at <> old.starts_at and new.status = 'scheduled' then
+    kind := 'webinar_rescheduled';
+  else
+    return null;
+  end if;
+  for r in select reg.user_id from public.live_session_registrations reg
+           where reg.session_id = new.id and reg.cancelled_at is null loop
+    perform private.enqueue_email(kind, 'essential', r.user_id,
+      jsonb_build_object('session_id', new.id, 'title', new.title, 'starts_at', new.starts_at,
+                         'previous_starts_at', old.starts_at, 'duration_minutes', new.duration_minutes,
+                         'timezone', new.timezone),
+      kind || ':' || new.id || ':' || r.user_id || ':' || extract(epoch from new.starts_at)::bigint);
+    perform private.notify(r.user_id, kind,
+      case kind when 'webinar_cancelled' then 'Cancelled: ' else 'New time: ' end || new.title,
+      null, '/live/' || new.id, jsonb_build_object('session_id', new.id, 'starts_at', new.starts_at));
+  end loop;
+  return null;
+end;
+$$;
+revoke all on function private.session_changed_notices() from public;
+create trigger live_sessions_changed_notices after update of status, starts_at on public.live_sessions
+  for each row execute function private.session_changed_notices();
+
+-- ---------------------------------------------------------------------------------------------
+-- Join link
+-- ---------------------------------------------------------------------------------------------
+
+-- The Zoom join link, for the session's hosts at any time and for registrants from
+-- join_opens_minutes before the start until the end.
+create function public.session_join_link(session_id uuid) returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  uid uuid := auth.uid();
+  s public.live_sessions;
+  url text;
+begin
+  select * into s from public.live_sessions where id = session_join_link.session_id;
+  if not found or uid is null then
+    raise exception 'session not found' using errcode = 'P0002';
+  end if;
+  if not (private.is_admin() or exists (select 1 from public.live_session_hosts h
+                                        where h.session_id = s.id and h.user_id = uid)) then
+    if not exists (select 1 from public.live_session_registrations r
+                   where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
+      raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+    end if;
+    if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
+      raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+    end if;
+    if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
+      raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
+        using errcode = 'P0001', detail = 'too_early',
+              hint = 'Opens at ' || (s.starts_at - make_interval(mins => s.join_opens_minutes))::text;
+    end if;
+  end if;
+  select z.join_url into url from private.zoom_meetings z where z.session_id = s.id;
+  if url is null then
+    raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+  end if;
+  return url;
+end;
+$$;
+revoke all on function public.session_join_link(uuid) from public, anon;
+grant execute on function public.session_join_link(uuid) to authenticated;
+
+-- ---------------------------------------------------------------------------------------------
+-- Reminders, 24 h and 1 h before the start; never twice (dedupe keys include the start time)
+-- ---------------------------------------------------------------------------------------------
+
+create function private.enqueue_session_reminders() returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  n integer := 0;
+  r record;
+  kind text;
+begin
+  for r in
+    select s.id, s.title, s.starts_at, s.duration_minutes, s.timezone, reg.user_id
+    from public.live_sessions s
+    join public.live_session_registrations reg on reg.session_id = s.id and reg.cancelled_at is null
+    where s.status = 'scheduled' and s.is_published and s.starts_at > now() and s.starts_at <= now() + interval '24 hours'
+  loop
+    kind := case when r.starts_at <= now() + interval '1 hour' then 'webinar_reminder_1h' else 'webinar_reminder_24h' end;
+    if private.enqueue_email(kind, 'reminders', r.user_id,
+         jsonb_build_object('session_id', r.id, 'title', r.title, 'starts_at', r.starts_at,
+                            'duration_minutes', r.duration_minutes, 'timezone', r.timezone),
+         kind || ':' || r.id || ':' || r.user_id || ':' || extract(epoch from r.starts_at)::bigint) is not null then
+      n := n + 1;
+    end if;
+  end loop;
+  return n;
+end;
+$$;
+revoke all on function private.enqueue_session_reminders() from public;
+
+-- pg_cron: reminders every five minutes. Where pg_net and Vault exist (hosted Supabase), also call
+-- the send-emails function every minute with the URL and key kept in Vault; without them (our
+-- local stack) the migration still applies and `npm run emails:send` does that job.
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_cron') then
+    perform cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');
+    if exists (select 1 from pg_available_extensions where name = 'pg_net')
+       and exists (select 1 from pg_namespace where nspname = 'vault') then
+      create extension if not exists pg_net with schema extensions;
+      perform cron.schedule('send-emails', '* * * * *', $job$
+        select net.http_post(
+          url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/send-emails',
+          headers := jsonb_build_object('content-type', 'application/json', 'authorization',
+                       'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')),
+          body := '{}'::jsonb)
+      $job$);
+    end if;
+  end if;
+end
+$$;
