@@ -214,14 +214,16 @@ as $$
 $$;
 
 -- Records a failed attempt: retry after `retry_after_seconds` (a 429's Retry-After), else after an
--- exponential backoff (30 s, 1, 2, 4, 8 min, ...); dead-lettered after max_attempts.
-create function public.fail_email(id uuid, error text, retry_after_seconds integer default null) returns text
+-- exponential backoff (30 s, 1, 2, 4, 8 min, ...); dead-lettered after max_attempts, or at once
+-- when the failure is permanent (the provider rejected the message itself).
+create function public.fail_email(id uuid, error text, retry_after_seconds integer default null,
+                                  permanent boolean default false) returns text
 language sql
 security definer
 set search_path = ''
 as $$
   update private.email_outbox o
-  set status = case when o.attempts >= o.max_attempts then 'dead' else 'pending' end,
+  set status = case when fail_email.permanent or o.attempts >= o.max_attempts then 'dead' else 'pending' end,
       last_error = left(fail_email.error, 2000),
       locked_until = null,
       next_attempt_at = now() + make_interval(secs => coalesce(fail_email.retry_after_seconds,
@@ -232,7 +234,7 @@ $$;
 
 revoke all on function public.claim_emails(integer, integer, text) from public, anon, authenticated;
 revoke all on function public.complete_email(uuid, text) from public, anon, authenticated;
-revoke all on function public.fail_email(uuid, text, integer) from public, anon, authenticated;
+revoke all on function public.fail_email(uuid, text, integer, boolean) from public, anon, authenticated;
 grant execute on function public.claim_emails(integer, integer, text) to service_role;
 grant execute on function public.complete_email(uuid, text) to service_role;
-grant execute on function public.fail_email(uuid, text, integer) to service_role;
+grant execute on function public.fail_email(uuid, text, integer, boolean) to service_role;

@@ -897,7 +897,12 @@ export type Database = {
       };
       "enrol_free": { Args: { "course_id": string }; Returns: string };
       "fail_email": {
-        Args: { "error": string; "id": string; "retry_after_seconds"?: number };
+        Args: {
+          "error": string;
+          "id": string;
+          "permanent"?: boolean;
+          "retry_after_seconds"?: number;
+        };
         Returns: string;
       };
       "grant_course_access": {

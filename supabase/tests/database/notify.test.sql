@@ -11,7 +11,7 @@ select ok(not has_table_privilege('authenticated', 'private.email_outbox', 'sele
 select ok(has_function_privilege('service_role', 'public.claim_emails(integer, integer, text)', 'execute')
   and not has_function_privilege('authenticated', 'public.claim_emails(integer, integer, text)', 'execute')
   and not has_function_privilege('anon', 'public.claim_emails(integer, integer, text)', 'execute'), 'only the service claims emails');
-select ok(not has_function_privilege('authenticated', 'public.fail_email(uuid, text, integer)', 'execute')
+select ok(not has_function_privilege('authenticated', 'public.fail_email(uuid, text, integer, boolean)', 'execute')
   and not has_function_privilege('authenticated', 'public.complete_email(uuid, text)', 'execute'), 'only the service records results');
 select ok(not has_table_privilege('authenticated', 'public.notifications', 'insert'), 'users cannot create notifications');
 select ok(not has_column_privilege('authenticated', 'public.notifications', 'title', 'update'), 'only read_at is editable');

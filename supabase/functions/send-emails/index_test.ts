@@ -1,0 +1,279 @@
+import assert from "node:assert/strict";
+import { connect } from "../_shared/db.ts";
+import { signJwt } from "../_shared/jwt.ts";
+import {
+  rateLimited,
+  serverError,
+  startFakeResend,
+  validationError,
+} from "../_shared/testing/fake-resend.ts";
+import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createSendEmails, sendEmailsConfig } from "./index.ts";
+
+const serviceKey = () => {
+  const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+  if (!key) throw new Error("SUPABASE_SERVICE_ROLE_KEY is not set: run with `npm test`");
+  return key;
+};
+
+async function setup(rate = 1000) {
+  const sql = connect(testDbUrl(), { max: 2 });
+  // Start from an outbox with nothing due, so each test sees only its own emails.
+  await sql`update private.email_outbox set status = 'sent' where status in ('pending', 'sending')`;
+  const fake = startFakeResend();
+  const config = sendEmailsConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    RESEND_API_KEY: "re_test_key",
+    EMAIL_FROM: "Coursebase <hello@example.com>",
+    RESEND_BASE_URL: fake.url,
+    SITE_URL: "https://learn.example.com",
+    EMAIL_RATE_PER_SECOND: String(rate),
+  });
+  const user = await createUser(sql, `mail-${crypto.randomUUID().slice(0, 8)}@test.local`, {
+    metadata: { display_name: "Mia Mail" },
+  });
+  const enqueue = async (template: string, payload: Record<string, unknown> = {}) => {
+    const [{ id }] = await sql<{ id: string }[]>`
+      select private.enqueue_email(${template}, 'essential', ${user}, ${
+      sql.json(payload as never)
+    }) as id`;
+    return id;
+  };
+  const drain = (handler: { fetch: (r: Request) => Promise<Response> }, token = serviceKey()) =>
+    handler.fetch(
+      new Request("http://localhost/send-emails", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: "{}",
+      }),
+    );
+  const outbox = (id: string) =>
+    sql<
+      {
+        status: string;
+        attempts: number;
+        next_attempt_at: Date;
+        provider_message_id: string | null;
+        last_error: string | null;
+      }[]
+    >`
+      select status, attempts, next_attempt_at, provider_message_id, last_error from private.email_outbox where id = ${id}`
+      .then((r) => r[0]);
+  const teardown = async (...handlers: { close: () => Promise<void> }[]) => {
+    for (const h of handlers) await h.close();
+    await fake.close();
+    await deleteUsers(sql, [user]);
+    await sql.end();
+  };
+  return { sql, fake, config, user, enqueue, drain, outbox, teardown };
+}
+
+const session = {
+  session_id: "5f0c2c52-7c1a-4b8e-9a51-4a3c1f8d2e10",
+  title: "Postgres office hours",
+  starts_at: "2026-12-01T17:00:00Z",
+  duration_minutes: 45,
+  timezone: "Europe/Paris",
+};
+
+Deno.test("send-emails: delivers each due email once, keyed by its outbox id, with an .ics invite", async () => {
+  const t = await setup();
+  const handler = createSendEmails(t.config);
+  try {
+    const registration = await t.enqueue("webinar_registration", session);
+    const res = await t.drain(handler);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      claimed: 2,
+      sent: 2,
+      retrying: 0,
+      dead: 0,
+      rate_limited: false,
+    });
+
+    const sent = t.fake.requests.filter((r) => r.path === "/emails");
+    assert.equal(sent.length, 2, "the welcome email and the registration");
+    const reg = sent.find((r) => r.headers["idempotency-key"] === registration)!;
+    assert.ok(reg, "Idempotency-Key is the outbox id");
+    assert.equal(reg.body!.subject, "You're registered: Postgres office hours");
+    assert.match(
+      String(reg.body!.text),
+      /Tuesday, 1 December 2026 at 18:00 CET/,
+      "the date in the session's time zone",
+    );
+    const [ics] = reg.body!.attachments as { filename: string; content: string }[];
+    assert.equal(ics.filename, "session.ics");
+    const calendar = atob(ics.content);
+    assert.match(
+      calendar,
+      /BEGIN:VEVENT[\s\S]*DTSTART:20261201T170000Z[\s\S]*DTEND:20261201T174500Z/,
+    );
+    const welcome = sent.find((r) => r.body!.subject === "Welcome aboard")!;
+    assert.match(String(welcome.body!.html), /Welcome, Mia Mail!/);
+
+    const row = await t.outbox(registration);
+    assert.equal(row.status, "sent");
+    assert.ok(row.provider_message_id);
+    const again = await (await t.drain(handler)).json();
+    assert.equal(again.claimed, 0, "nothing is sent twice");
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: two concurrent senders deliver every email exactly once", async () => {
+  const t = await setup();
+  const a = createSendEmails(t.config);
+  const b = createSendEmails(t.config);
+  try {
+    const ids = await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) => t.enqueue("system_alert", { subject: `Alert ${i}`, message: "m" }),
+      ),
+    );
+    const [ra, rb] = await Promise.all([t.drain(a), t.drain(b)]);
+    const [sa, sb] = [await ra.json(), await rb.json()];
+    assert.equal(sa.sent + sb.sent, 31, "30 alerts and the welcome email");
+    const keys = t.fake.requests.filter((r) => r.path === "/emails").map((r) =>
+      r.headers["idempotency-key"]
+    );
+    assert.equal(keys.length, 31, "no email was sent twice");
+    assert.equal(new Set(keys).size, 31);
+    for (const id of ids) assert.equal((await t.outbox(id)).status, "sent");
+  } finally {
+    await t.teardown(a, b);
+  }
+});
+
+Deno.test("send-emails: 500 retries with backoff, 422 is dead at once, the last attempt dead-letters", async () => {
+  const t = await setup();
+  const handler = createSendEmails(t.config);
+  try {
+    await t.sql`update private.email_outbox set status = 'sent' where to_user_id = ${t.user}`; // the welcome email
+    const flaky = await t.enqueue("system_alert", { subject: "Flaky", message: "m" });
+    t.fake.reply(serverError);
+    assert.deepEqual(await (await t.drain(handler)).json(), {
+      claimed: 1,
+      sent: 0,
+      retrying: 1,
+      dead: 0,
+      rate_limited: false,
+    });
+    let row = await t.outbox(flaky);
+    assert.equal(row.status, "pending");
+    assert.equal(row.attempts, 1);
+    assert.match(String(row.last_error), /internal_server_error/);
+    assert.ok(row.next_attempt_at.getTime() > Date.now() + 20_000, "backs off about 30 s");
+
+    await t
+      .sql`update private.email_outbox set next_attempt_at = now(), attempts = max_attempts - 1 where id = ${flaky}`;
+    t.fake.reply(serverError);
+    assert.equal((await (await t.drain(handler)).json()).dead, 1);
+    row = await t.outbox(flaky);
+    assert.equal(row.status, "dead", "dead-lettered after the last attempt");
+
+    const invalid = await t.enqueue("system_alert", { subject: "Bad address", message: "m" });
+    t.fake.reply(validationError);
+    assert.equal((await (await t.drain(handler)).json()).dead, 1);
+    assert.equal((await t.outbox(invalid)).status, "dead", "a rejected message is not retried");
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: a 429 stops the run and hands the rest back after Retry-After", async () => {
+  const t = await setup();
+  const handler = createSendEmails(t.config);
+  try {
+    const ids = [
+      await t.enqueue("system_alert", { subject: "A", message: "m" }),
+      await t.enqueue("system_alert", { subject: "B", message: "m" }),
+    ];
+    t.fake.reply(rateLimited(7));
+    const summary = await (await t.drain(handler)).json();
+    assert.equal(summary.rate_limited, true);
+    assert.equal(summary.sent, 0);
+    assert.equal(t.fake.requests.length, 1, "no further requests after the 429");
+    for (const id of [...ids]) {
+      const row = await t.outbox(id);
+      assert.equal(row.status, "pending");
+      const wait = row.next_attempt_at.getTime() - Date.now();
+      assert.ok(wait > 5_000 && wait <= 7_500, `retried after Retry-After (${wait} ms)`);
+    }
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: respects the configured send rate", async () => {
+  const t = await setup(20);
+  const handler = createSendEmails(t.config);
+  try {
+    for (let i = 0; i < 5; i++) await t.enqueue("system_alert", { subject: `R${i}`, message: "m" });
+    const started = performance.now();
+    assert.equal((await (await t.drain(handler)).json()).sent, 6);
+    assert.ok(performance.now() - started >= 5 * 50 - 5, "six sends at 20/s take at least 250 ms");
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: only the service role may drain the outbox", async () => {
+  const t = await setup();
+  const handler = createSendEmails(t.config);
+  try {
+    const token = await signJwt(
+      { sub: t.user, role: "authenticated" },
+      "unused-by-the-function",
+      Math.floor(Date.now() / 1000) + 60,
+    );
+    const res = await t.drain(handler, token);
+    assert.equal(res.status, 403);
+    assert.equal((await res.json()).error.code, "42501");
+    assert.equal(t.fake.requests.length, 0);
+    const [{ n }] = await t
+      .sql`select count(*)::int as n from private.email_outbox where to_user_id = ${t.user} and status = 'pending'`;
+    assert.equal(n, 1, "the welcome email is still waiting");
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("templates: every template renders, and an unknown one is refused", async () => {
+  const { render } = await import("./templates.ts");
+  const email = (template: string, payload: Record<string, unknown>) => ({
+    id: "x",
+    template,
+    to_email: "a@b.c",
+    payload,
+  });
+  const site = "https://learn.example.com";
+  for (
+    const template of [
+      "webinar_reminder_24h",
+      "webinar_reminder_1h",
+      "webinar_cancelled",
+      "webinar_registration",
+    ]
+  ) {
+    const r = render(email(template, session), site);
+    assert.match(r.subject, /Postgres office hours/, template);
+    assert.match(r.text, /Tuesday, 1 December 2026 at 18:00 CET/, template);
+  }
+  const moved = render(
+    email("webinar_rescheduled", { ...session, previous_starts_at: "2026-11-30T17:00:00Z" }),
+    site,
+  );
+  assert.match(moved.text, /was Monday, 30 November 2026 at 18:00 CET/);
+  assert.match(
+    render(email("system_alert", { subject: "Disk", message: "90%" }), site).subject,
+    /^\[Alert\] Disk$/,
+  );
+  assert.match(
+    render(email("welcome", { display_name: "<b>Eve</b>" }), site).html,
+    /&lt;b&gt;Eve&lt;\/b&gt;/,
+    "names are escaped",
+  );
+  assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
+});

@@ -1,0 +1,141 @@
+// Transactional email templates: subject, HTML and text, with real names, dates and time zones.
+export interface OutboxEmail {
+  id: string;
+  template: string;
+  to_email: string;
+  payload: Record<string, unknown>;
+}
+
+export interface Rendered {
+  subject: string;
+  html: string;
+  text: string;
+  attachments?: { filename: string; content: string; contentType: string }[];
+}
+
+const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+function when(p: Record<string, unknown>, key = "starts_at"): string {
+  const tz = typeof p.timezone === "string" ? p.timezone : "UTC";
+  const date = new Date(String(p[key]));
+  return new Intl.DateTimeFormat("en-GB", {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone: tz,
+    timeZoneName: "short",
+  }).format(date);
+}
+
+const icsDate = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+
+/** An iCalendar invite for a session (RFC 5545), so it lands in the student's calendar. */
+export function sessionIcs(p: Record<string, unknown>, siteUrl: string): string {
+  const start = new Date(String(p.starts_at));
+  const end = new Date(start.getTime() + Number(p.duration_minutes ?? 60) * 60_000);
+  const text = (s: string) =>
+    s.replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,").replace(/\n/g, "\\n");
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//coursebase//live sessions//EN",
+    "METHOD:REQUEST",
+    "BEGIN:VEVENT",
+    `UID:${p.session_id}@coursebase`,
+    `DTSTAMP:${icsDate(new Date())}`,
+    `DTSTART:${icsDate(start)}`,
+    `DTEND:${icsDate(end)}`,
+    `SUMMARY:${text(String(p.title))}`,
+    `URL:${siteUrl}/live/${p.session_id}`,
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
+
+function layout(
+  title: string,
+  paragraphs: string[],
+  cta?: { label: string; url: string },
+): { html: string; text: string } {
+  const html =
+    `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">` +
+    `<h2>${esc(title)}</h2>${paragraphs.map((p) => `<p>${esc(p)}</p>`).join("")}` +
+    (cta ? `<p><a href="${esc(cta.url)}">${esc(cta.label)}</a></p>` : "") + `</body></html>`;
+  const text = [title, "", ...paragraphs, ...(cta ? ["", `${cta.label}: ${cta.url}`] : [])].join(
+    "\n",
+  );
+  return { html, text };
+}
+
+export function render(email: OutboxEmail, siteUrl: string): Rendered {
+  const p = email.payload;
+  const title = String(p.title ?? "");
+  const link = { label: "Open the session", url: `${siteUrl}/live/${p.session_id}` };
+  switch (email.template) {
+    case "welcome": {
+      const name = typeof p.display_name === "string" && p.display_name ? p.display_name : "there";
+      return {
+        subject: "Welcome aboard",
+        ...layout(`Welcome, ${name}!`, [
+          "Your account is ready. Browse the catalog and start learning today.",
+        ], {
+          label: "Browse courses",
+          url: `${siteUrl}/courses`,
+        }),
+      };
+    }
+    case "webinar_registration":
+      return {
+        subject: `You're registered: ${title}`,
+        ...layout(`You're registered for ${title}`, [
+          `It starts ${when(p)} and lasts ${p.duration_minutes} minutes.`,
+          "The join link appears on the session page shortly before the start. The attached invite adds it to your calendar.",
+        ], link),
+        attachments: [{
+          filename: "session.ics",
+          content: btoa(sessionIcs(p, siteUrl)),
+          contentType: "text/calendar; method=REQUEST",
+        }],
+      };
+    case "webinar_reminder_24h":
+    case "webinar_reminder_1h": {
+      const soon = email.template === "webinar_reminder_1h" ? "in one hour" : "tomorrow";
+      return {
+        subject: `Starting ${soon}: ${title}`,
+        ...layout(`${title} starts ${soon}`, [`It starts ${when(p)}.`], link),
+      };
+    }
+    case "webinar_cancelled":
+      return {
+        subject: `Cancelled: ${title}`,
+        ...layout(`${title} is cancelled`, [
+          `The session planned for ${when(p)} will not take place.`,
+        ]),
+      };
+    case "webinar_rescheduled":
+      return {
+        subject: `New time: ${title}`,
+        ...layout(`${title} has moved`, [
+          `It now starts ${when(p)} (it was ${when(p, "previous_starts_at")}).`,
+        ], link),
+      };
+    case "system_alert":
+      return {
+        subject: `[Alert] ${String(p.subject ?? "System alert")}`,
+        ...layout(String(p.subject ?? "System alert"), [String(p.message ?? "")]),
+      };
+    default:
+      throw new UnknownTemplateError(email.template);
+  }
+}
+
+export class UnknownTemplateError extends Error {
+  constructor(template: string) {
+    super(`unknown email template "${template}"`);
+  }
+}
