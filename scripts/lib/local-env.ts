@@ -7,4 +7,11 @@ export const localFunctionEnv: Record<string, string> = {
   EMAIL_RATE_PER_SECOND: "5",
   EMAIL_BATCH_SIZE: "50",
   EMAIL_LEASE_SECONDS: "120",
+  ZOOM_ACCOUNT_ID: "replace_me",
+  ZOOM_CLIENT_ID: "replace_me",
+  ZOOM_CLIENT_SECRET: "replace_me",
+  ZOOM_WEBHOOK_SECRET_TOKEN: "replace_me",
+  ZOOM_HOST_USER: "me",
+  ZOOM_WEBHOOK_TOLERANCE_SECONDS: "300",
+  LIVE_ATTENDANCE_MIN_PERCENT: "50",
 };

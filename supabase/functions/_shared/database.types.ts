@@ -1010,6 +1010,40 @@ export type Database = {
       };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
+      "zoom_apply_event": {
+        Args: {
+          "event": string;
+          "event_key": string;
+          "meeting_id": number;
+          "min_attendance_percent"?: number;
+          "occurred_at": string;
+          "participant"?: Json;
+        };
+        Returns: string;
+      };
+      "zoom_cache_token": {
+        Args: { "access_token": string; "account_id": string; "expires_in": number };
+        Returns: undefined;
+      };
+      "zoom_cached_token": { Args: { "account_id": string }; Returns: string };
+      "zoom_forget_meeting": { Args: { "session_id": string }; Returns: undefined };
+      "zoom_save_meeting": {
+        Args: { "join_url": string; "meeting_id": number; "session_id": string };
+        Returns: undefined;
+      };
+      "zoom_session": {
+        Args: { "session_id": string };
+        Returns: {
+          "description": string;
+          "duration_minutes": number;
+          "id": string;
+          "meeting_id": number;
+          "starts_at": string;
+          "status": Database["public"]["Enums"]["live_session_status"];
+          "timezone": string;
+          "title": string;
+        }[];
+      };
     };
     Enums: {
       "app_role": "student" | "instructor" | "admin";

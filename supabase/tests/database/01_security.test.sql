@@ -84,7 +84,8 @@ insert into definer_allow_list values
   ('private.can_manage_session', 'authenticated', 'policy helper: a boolean about the caller only'),
   ('public.register_for_session', 'authenticated', 'registers only the caller; free or own-course sessions; capacity under lock'),
   ('public.cancel_registration', 'authenticated', 'cancels only the caller''s own registration'),
-  ('public.session_join_link', 'authenticated', 'hosts, or registrants inside the join window; raises otherwise');
+  ('public.session_join_link', 'authenticated', 'hosts, or registrants inside the join window; raises otherwise'),
+  ('public.zoom_session', 'authenticated', 'returns a session only to those who may manage it; raises otherwise');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -1,0 +1,111 @@
+// Zoom REST API client: Server-to-Server OAuth (token cached in Postgres until it expires) and
+// the meeting calls our functions make. Base URLs are configurable so tests use a local fake.
+import { z } from "zod";
+import { asCaller, type Sql } from "./db.ts";
+import { HttpError } from "./http.ts";
+
+export const zoomConfig = z.object({
+  ZOOM_ACCOUNT_ID: z.string().min(1),
+  ZOOM_CLIENT_ID: z.string().min(1),
+  ZOOM_CLIENT_SECRET: z.string().min(1),
+  ZOOM_API_BASE: z.url().default("https://api.zoom.us/v2"),
+  ZOOM_OAUTH_URL: z.url().default("https://zoom.us/oauth/token"),
+  ZOOM_HOST_USER: z.string().min(1).default("me"),
+});
+export type ZoomConfig = z.infer<typeof zoomConfig>;
+
+export interface ZoomMeeting {
+  id: number;
+  join_url: string;
+  start_url: string;
+}
+
+const service = { role: "service_role" };
+
+export function zoomClient(config: ZoomConfig, sql: Sql) {
+  async function token(): Promise<string> {
+    const [cached] = await asCaller(
+      sql,
+      service,
+      (tx) =>
+        tx<
+          { token: string | null }[]
+        >`select public.zoom_cached_token(${config.ZOOM_ACCOUNT_ID}) as token`,
+    );
+    if (cached.token) return cached.token;
+    const url = new URL(config.ZOOM_OAUTH_URL);
+    url.searchParams.set("grant_type", "account_credentials");
+    url.searchParams.set("account_id", config.ZOOM_ACCOUNT_ID);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${btoa(`${config.ZOOM_CLIENT_ID}:${config.ZOOM_CLIENT_SECRET}`)}`,
+      },
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok || typeof body.access_token !== "string") {
+      throw new HttpError(
+        502,
+        "zoom_auth_failed",
+        "Zoom refused our credentials.",
+        body.reason ?? body.error,
+      );
+    }
+    await asCaller(
+      sql,
+      service,
+      (tx) =>
+        tx`select public.zoom_cache_token(${config.ZOOM_ACCOUNT_ID}, ${body.access_token}, ${
+          Number(body.expires_in ?? 3600)
+        })`,
+    );
+    return body.access_token;
+  }
+
+  async function call(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await fetch(`${config.ZOOM_API_BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await token()}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return res;
+  }
+
+  async function fail(res: Response): Promise<never> {
+    const body = await res.json().catch(() => ({}));
+    throw new HttpError(
+      502,
+      "zoom_error",
+      `Zoom answered ${res.status}.`,
+      body.message ?? body.code,
+    );
+  }
+
+  return {
+    token,
+    async createMeeting(fields: Record<string, unknown>): Promise<ZoomMeeting> {
+      const res = await call(
+        "POST",
+        `/users/${encodeURIComponent(config.ZOOM_HOST_USER)}/meetings`,
+        { type: 2, ...fields },
+      );
+      if (res.status !== 201) return await fail(res);
+      return await res.json();
+    },
+    async updateMeeting(id: number, fields: Record<string, unknown>): Promise<void> {
+      const res = await call("PATCH", `/meetings/${id}`, fields);
+      if (res.status !== 204) await fail(res);
+    },
+    /** Deletes the meeting; one that no longer exists counts as deleted. */
+    async deleteMeeting(id: number): Promise<void> {
+      const res = await call("DELETE", `/meetings/${id}`);
+      if (res.status !== 204 && res.status !== 404) await fail(res);
+      await res.body?.cancel();
+    },
+    async getMeeting(id: number): Promise<ZoomMeeting> {
+      const res = await call("GET", `/meetings/${id}`);
+      if (res.status !== 200) return await fail(res);
+      return await res.json();
+    },
+  };
+}

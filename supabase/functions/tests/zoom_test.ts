@@ -1,0 +1,336 @@
+// zoom-meeting, zoom-host-link and zoom-webhook against a fake Zoom and the test database.
+import assert from "node:assert/strict";
+import { connect } from "../_shared/db.ts";
+import { signJwt } from "../_shared/jwt.ts";
+import { startFakeZoom, zoomSignature } from "../_shared/testing/fake-zoom.ts";
+import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createZoomHostLink } from "../zoom-host-link/index.ts";
+import { createZoomMeeting, zoomMeetingConfig } from "../zoom-meeting/index.ts";
+import { createZoomWebhook, zoomWebhookConfig } from "../zoom-webhook/index.ts";
+
+const webhookSecret = "zoom-webhook-secret-token";
+
+async function setup() {
+  const sql = connect(testDbUrl(), { max: 2 });
+  const zoom = startFakeZoom();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const host = await createUser(sql, `zhost-${tag}@test.local`, { role: "instructor" });
+  const student = await createUser(sql, `zstud-${tag}@test.local`);
+  const quitter = await createUser(sql, `zquit-${tag}@test.local`);
+  const [course] = await sql`insert into public.courses (slug, title, owner_id, is_free)
+    values (${"zoom-" + tag}, 'Live Course', ${host}, true) returning id`;
+  const [section] =
+    await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
+  const [lesson] = await sql`insert into public.lessons (section_id, title, kind, position)
+    values (${section.id}, 'Live class', 'live', 0) returning id`;
+  await sql`update public.courses set status = 'published' where id = ${course.id}`;
+  const [session] =
+    await sql`insert into public.live_sessions (course_id, lesson_id, title, starts_at, duration_minutes,
+      timezone, is_published, created_by)
+    values (${course.id}, ${lesson.id}, 'Live class', now() + interval '1 day', 60, 'Asia/Kolkata', true, ${host})
+    returning id`;
+  for (const u of [student, quitter]) {
+    await sql`insert into public.entitlements (user_id, course_id, source) values (${u}, ${course.id}, 'free')`;
+  }
+  await sql`delete from private.zoom_tokens`;
+  const config = zoomMeetingConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    ZOOM_ACCOUNT_ID: "acct_123",
+    ZOOM_CLIENT_ID: zoom.credentials.clientId,
+    ZOOM_CLIENT_SECRET: zoom.credentials.clientSecret,
+    ZOOM_API_BASE: zoom.apiBase,
+    ZOOM_OAUTH_URL: zoom.oauthUrl,
+  });
+  const secret = Deno.env.get("SUPABASE_JWT_SECRET") ?? "unused";
+  const tokenFor = async (user: string) =>
+    await signJwt(
+      await claimsFor(sql, user) as Record<string, unknown>,
+      secret,
+      Math.floor(Date.now() / 1000) + 600,
+    );
+  const post = (
+    handler: { fetch: (r: Request) => Promise<Response> },
+    token: string,
+    body: unknown,
+  ) =>
+    handler.fetch(
+      new Request("http://localhost/fn", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  const teardown = async (...handlers: { close: () => Promise<void> }[]) => {
+    for (const h of handlers) await h.close();
+    await zoom.close();
+    await sql`delete from public.courses where id = ${course.id}`;
+    await deleteUsers(sql, [host, student, quitter]);
+    await sql.end();
+  };
+  return {
+    sql,
+    zoom,
+    host,
+    student,
+    quitter,
+    course: course.id,
+    lesson: lesson.id,
+    session: session.id,
+    config,
+    tokenFor,
+    post,
+    teardown,
+  };
+}
+
+Deno.test("zoom-meeting: the host creates, updates and deletes the meeting; the token is cached", async () => {
+  const t = await setup();
+  const fn = createZoomMeeting(t.config);
+  try {
+    const hostToken = await t.tokenFor(t.host);
+    const created = await t.post(fn, hostToken, { session_id: t.session, action: "create" });
+    assert.equal(created.status, 201);
+    const body = await created.json();
+    assert.match(body.join_url, /^https:\/\/zoom\.us\/j\/\d+/);
+    assert.equal(body.start_url, undefined, "the start link is never returned");
+    const create = t.zoom.requests.find((r) =>
+      r.method === "POST" && r.path === "/v2/users/me/meetings"
+    )!;
+    assert.equal(create.body!.type, 2);
+    assert.equal(create.body!.duration, 60);
+    assert.equal(create.body!.timezone, "Asia/Kolkata");
+    assert.equal(create.body!.topic, "Live class");
+    const [saved] = await t
+      .sql`select meeting_id::text, join_url from private.zoom_meetings where session_id = ${t.session}`;
+    assert.equal(saved.meeting_id, String(body.meeting_id));
+    const stored = JSON.stringify(
+      await t.sql`select * from private.zoom_meetings where session_id = ${t.session}`,
+    );
+    assert.ok(!stored.includes("zak="), "no start link is stored");
+
+    const updated = await t.post(fn, hostToken, { session_id: t.session, action: "update" });
+    assert.equal(updated.status, 200);
+    assert.ok(
+      t.zoom.requests.some((r) =>
+        r.method === "PATCH" && r.path === `/v2/meetings/${body.meeting_id}`
+      ),
+    );
+    assert.equal(
+      t.zoom.requests.filter((r) => r.path === "/oauth/token").length,
+      1,
+      "one token for all calls",
+    );
+    const oauth = t.zoom.requests.find((r) => r.path === "/oauth/token")!;
+    assert.match(oauth.search, /grant_type=account_credentials&account_id=acct_123/);
+
+    await t.sql`update private.zoom_tokens set expires_at = now() + interval '10 seconds'`;
+    const deleted = await t.post(fn, hostToken, { session_id: t.session, action: "delete" });
+    assert.deepEqual(await deleted.json(), { session_id: t.session, deleted: true });
+    assert.equal(
+      t.zoom.requests.filter((r) => r.path === "/oauth/token").length,
+      2,
+      "an expiring token is renewed",
+    );
+    assert.equal(t.zoom.meetings.size, 0);
+    assert.equal(
+      (await t.sql`select 1 from private.zoom_meetings where session_id = ${t.session}`).length,
+      0,
+    );
+  } finally {
+    await t.teardown(fn);
+  }
+});
+
+Deno.test("zoom-meeting and zoom-host-link: students are refused by the database; hosts get a fresh start link", async () => {
+  const t = await setup();
+  const fn = createZoomMeeting(t.config);
+  const link = createZoomHostLink(t.config);
+  try {
+    const denied = await t.post(fn, await t.tokenFor(t.student), {
+      session_id: t.session,
+      action: "create",
+    });
+    assert.equal(denied.status, 403);
+    assert.equal(t.zoom.requests.length, 0, "Zoom is never called for a refused caller");
+    const bad = await t.post(fn, await t.tokenFor(t.host), {
+      session_id: "not-a-uuid",
+      action: "create",
+    });
+    assert.equal(bad.status, 400);
+
+    await t.post(fn, await t.tokenFor(t.host), { session_id: t.session, action: "create" });
+    const first = await (await t.post(link, await t.tokenFor(t.host), { session_id: t.session }))
+      .json();
+    const second = await (await t.post(link, await t.tokenFor(t.host), { session_id: t.session }))
+      .json();
+    assert.match(first.start_url, /zak=fresh-/);
+    assert.notEqual(first.start_url, second.start_url, "fetched fresh each time");
+    const refused = await t.post(link, await t.tokenFor(t.student), { session_id: t.session });
+    assert.equal(refused.status, 403);
+  } finally {
+    await t.teardown(fn, link);
+  }
+});
+
+Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance and the live lesson", async () => {
+  const t = await setup();
+  const meetingFn = createZoomMeeting(t.config);
+  const hook = createZoomWebhook(zoomWebhookConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    ZOOM_WEBHOOK_SECRET_TOKEN: webhookSecret,
+    LIVE_ATTENDANCE_MIN_PERCENT: "50",
+  }));
+  const deliver = async (body: unknown, opts: { secret?: string; ageSeconds?: number } = {}) => {
+    const raw = JSON.stringify(body);
+    const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
+    return await hook.fetch(
+      new Request("http://localhost/zoom-webhook", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-zm-request-timestamp": ts,
+          "x-zm-signature": await zoomSignature(opts.secret ?? webhookSecret, ts, raw),
+        },
+        body: raw,
+      }),
+    );
+  };
+  try {
+    const validation = await deliver({
+      event: "endpoint.url_validation",
+      event_ts: Date.now(),
+      payload: { plainToken: "qgg8vlvZRS6UYooatFL8Aw" },
+    });
+    assert.equal(validation.status, 200);
+    const v = await validation.json();
+    assert.equal(v.plainToken, "qgg8vlvZRS6UYooatFL8Aw");
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(webhookSecret),
+      {
+        name: "HMAC",
+        hash: "SHA-256",
+      },
+      false,
+      ["sign"],
+    );
+    const mac = new Uint8Array(
+      await crypto.subtle.sign("HMAC", key, new TextEncoder().encode("qgg8vlvZRS6UYooatFL8Aw")),
+    );
+    assert.equal(
+      v.encryptedToken,
+      Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(""),
+      "encryptedToken is the hex HMAC-SHA256 of plainToken",
+    );
+    assert.match(v.encryptedToken, /^[0-9a-f]{64}$/);
+
+    const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
+      session_id: t.session,
+      action: "create",
+    })).json();
+    const meetingId = String(created.meeting_id);
+    const start = Date.now() - 60 * 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const participant = (name: string, email: string, event: string, at: number) => ({
+      event,
+      event_ts: at,
+      payload: {
+        account_id: "acct_123",
+        object: {
+          id: meetingId,
+          uuid: "4444AAAiAAAAAiAiAiiAii==",
+          host_id: "z8yAAAAA8bbbQ",
+          topic: "Live class",
+          type: 2,
+          start_time: iso(start),
+          duration: 60,
+          timezone: "Asia/Kolkata",
+          participant: {
+            user_id: "16778240",
+            user_name: name,
+            id: "",
+            participant_uuid: `uuid-${name}`,
+            email,
+            [event.endsWith("joined") ? "join_time" : "leave_time"]: iso(at),
+          },
+        },
+      },
+    });
+    const [studentEmail, quitterEmail] = (await t
+      .sql`select email from auth.users where id in (${t.student}, ${t.quitter}) order by email desc`)
+      .map((r) => r.email as string);
+
+    const forged = await deliver({
+      event: "meeting.started",
+      event_ts: start,
+      payload: { object: { id: meetingId } },
+    }, { secret: "wrong" });
+    assert.equal(forged.status, 401);
+    const stale = await deliver({
+      event: "meeting.started",
+      event_ts: start,
+      payload: { object: { id: meetingId } },
+    }, { ageSeconds: 3600 });
+    assert.equal(stale.status, 401);
+    const [{ status: notLive }] = await t
+      .sql`select status from public.live_sessions where id = ${t.session}`;
+    assert.equal(notLive, "scheduled", "rejected requests write nothing");
+
+    const started = {
+      event: "meeting.started",
+      event_ts: start,
+      payload: {
+        object: { id: meetingId, uuid: "4444AAAiAAAAAiAiAiiAii==", start_time: iso(start) },
+      },
+    };
+    assert.deepEqual(await (await deliver(started)).json(), { status: "applied" });
+    const joined = participant("Stu", studentEmail, "meeting.participant_joined", start + 60_000);
+    assert.deepEqual(await (await deliver(joined)).json(), { status: "applied" });
+    assert.deepEqual(
+      await (await deliver(joined)).json(),
+      { status: "duplicate" },
+      "a replayed event is a no-op",
+    );
+    await deliver(participant("Quinn", quitterEmail, "meeting.participant_joined", start + 60_000));
+    await deliver(
+      participant("Quinn", quitterEmail, "meeting.participant_left", start + 6 * 60_000),
+    );
+    const [{ n }] = await t
+      .sql`select count(*)::int as n from private.zoom_attendance where session_id = ${t.session}`;
+    assert.equal(n, 2, "one attendance row per participant join");
+
+    const ended = {
+      event: "meeting.ended",
+      event_ts: start + 60 * 60_000,
+      payload: {
+        object: {
+          id: meetingId,
+          uuid: "4444AAAiAAAAAiAiAiiAii==",
+          end_time: iso(start + 60 * 60_000),
+        },
+      },
+    };
+    assert.deepEqual(await (await deliver(ended)).json(), { status: "applied" });
+    const done = await t
+      .sql`select user_id from public.lesson_progress where lesson_id = ${t.lesson} and completed_at is not null`;
+    assert.deepEqual(
+      done.map((r) => r.user_id),
+      [t.student],
+      "only the attendee who stayed long enough completes the live lesson",
+    );
+    const [{ status }] = await t
+      .sql`select status from public.live_sessions where id = ${t.session}`;
+    assert.equal(status, "ended");
+    assert.deepEqual(
+      await (await deliver({
+        event: "recording.completed",
+        event_ts: Date.now(),
+        payload: { object: { id: meetingId } },
+      })).json(),
+      { status: "ignored" },
+      "unknown events get 200",
+    );
+  } finally {
+    await t.teardown(meetingFn, hook);
+  }
+});

@@ -1,0 +1,44 @@
+// POST /functions/v1/zoom-host-link {session_id}: a fresh host start link, fetched from Zoom on
+// demand for whoever may manage the session (zoom_session() decides) and never stored.
+import { z } from "zod";
+import { callerClaims } from "../_shared/auth.ts";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
+import { zoomClient } from "../_shared/zoom.ts";
+import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
+
+const input = z.object({ session_id: z.uuid() });
+
+export function createZoomHostLink(
+  config: z.infer<typeof zoomMeetingConfig>,
+  deps: { sql?: Sql } = {},
+) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const zoom = zoomClient(config, sql);
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const claims = callerClaims(req);
+    const { session_id } = input.parse(await req.json().catch(() => ({})));
+    const [session] = await asCaller(
+      sql,
+      claims,
+      (tx) =>
+        tx<
+          { meeting_id: string | null }[]
+        >`select meeting_id from public.zoom_session(${session_id})`,
+    );
+    if (session.meeting_id === null) {
+      throw new HttpError(404, "no_meeting", "This session has no meeting yet.");
+    }
+    const meeting = await zoom.getMeeting(Number(session.meeting_id));
+    return json({ session_id, start_url: meeting.start_url }, 200, { "cache-control": "no-store" });
+  });
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createZoomHostLink> | undefined;
+export default {
+  fetch: (req: Request) =>
+    (handler ??= createZoomHostLink(readConfig(zoomMeetingConfig))).fetch(req),
+};

@@ -1,0 +1,84 @@
+// POST /functions/v1/zoom-meeting {session_id, action: create|update|delete}
+// A session's hosts (or its course's instructors, or admins: decided by zoom_session() in SQL)
+// create, update or delete its Zoom meeting. Stores the meeting id and join link; never the host
+// start link (see zoom-host-link).
+import { z } from "zod";
+import { callerClaims } from "../_shared/auth.ts";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
+import { zoomClient, zoomConfig } from "../_shared/zoom.ts";
+
+export const zoomMeetingConfig = zoomConfig.extend({
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+});
+const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
+
+interface Session {
+  id: string;
+  title: string;
+  description: string | null;
+  starts_at: Date;
+  duration_minutes: number;
+  timezone: string;
+  meeting_id: string | null;
+}
+
+export function createZoomMeeting(
+  config: z.infer<typeof zoomMeetingConfig>,
+  deps: { sql?: Sql } = {},
+) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const zoom = zoomClient(config, sql);
+  const service = { role: "service_role" };
+
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const claims = callerClaims(req);
+    const { session_id, action } = input.parse(await req.json().catch(() => ({})));
+    const [session] = await asCaller(
+      sql,
+      claims,
+      (tx) => tx<Session[]>`select * from public.zoom_session(${session_id})`,
+    );
+    const fields = {
+      topic: session.title,
+      agenda: session.description ?? undefined,
+      start_time: session.starts_at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      duration: session.duration_minutes,
+      timezone: session.timezone,
+      settings: { join_before_host: false, waiting_room: true, mute_upon_entry: true },
+    };
+    const meetingId = session.meeting_id === null ? null : Number(session.meeting_id);
+
+    if (action === "delete") {
+      if (meetingId === null) return json({ session_id, deleted: false });
+      await zoom.deleteMeeting(meetingId);
+      await asCaller(sql, service, (tx) => tx`select public.zoom_forget_meeting(${session_id})`);
+      return json({ session_id, deleted: true });
+    }
+    if (action === "update" || meetingId !== null) {
+      if (meetingId === null) {
+        throw new HttpError(404, "no_meeting", "This session has no meeting yet; create it first.");
+      }
+      await zoom.updateMeeting(meetingId, fields);
+      return json({ session_id, meeting_id: meetingId, updated: true });
+    }
+    const meeting = await zoom.createMeeting(fields);
+    await asCaller(
+      sql,
+      service,
+      (tx) =>
+        tx`select public.zoom_save_meeting(${session_id}, ${meeting.id}, ${meeting.join_url})`,
+    );
+    return json({ session_id, meeting_id: meeting.id, join_url: meeting.join_url }, 201);
+  });
+
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createZoomMeeting> | undefined;
+export default {
+  fetch: (req: Request) =>
+    (handler ??= createZoomMeeting(readConfig(zoomMeetingConfig))).fetch(req),
+};

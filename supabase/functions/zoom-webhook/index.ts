@@ -1,0 +1,133 @@
+// POST /functions/v1/zoom-webhook (verify_jwt off; Zoom signs its requests instead).
+// Verifies x-zm-signature (v0 HMAC-SHA256 over "v0:<timestamp>:<raw body>") and the timestamp,
+// answers the endpoint.url_validation challenge, and applies meeting and participant events
+// through zoom_apply_event(), which keeps a ledger so replays change nothing. Unknown events get
+// 200 (Zoom would retry anything else); database failures get 500 so Zoom retries.
+import { z } from "zod";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { errorResponse, handle, json } from "../_shared/http.ts";
+
+export const zoomWebhookConfig = z.object({
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  ZOOM_WEBHOOK_SECRET_TOKEN: z.string().min(1),
+  ZOOM_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  LIVE_ATTENDANCE_MIN_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+});
+
+const handled = new Set([
+  "meeting.started",
+  "meeting.ended",
+  "meeting.participant_joined",
+  "meeting.participant_left",
+]);
+
+const participantSchema = z.object({
+  participant_uuid: z.string().optional(),
+  user_id: z.string().optional(),
+  id: z.string().optional(),
+  email: z.string().optional(),
+  join_time: z.string().optional(),
+  leave_time: z.string().optional(),
+}).loose();
+
+const eventSchema = z.object({
+  event: z.string(),
+  event_ts: z.number(),
+  payload: z.object({
+    plainToken: z.string().optional(),
+    object: z.object({
+      id: z.union([z.string(), z.number()]).optional(),
+      uuid: z.string().optional(),
+      start_time: z.string().optional(),
+      end_time: z.string().optional(),
+      participant: participantSchema.optional(),
+    }).loose().optional(),
+  }).loose(),
+});
+
+async function hmacHex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+    ],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)),
+  );
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export function createZoomWebhook(
+  config: z.infer<typeof zoomWebhookConfig>,
+  deps: { sql?: Sql } = {},
+) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const service = { role: "service_role" };
+
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") return errorResponse(405, "method_not_allowed", "Use POST.");
+    const raw = await req.text();
+    const timestamp = req.headers.get("x-zm-request-timestamp") ?? "";
+    const signature = req.headers.get("x-zm-signature") ?? "";
+    const age = Math.abs(Date.now() / 1000 - Number(timestamp));
+    if (!/^\d+$/.test(timestamp) || !(age <= config.ZOOM_WEBHOOK_TOLERANCE_SECONDS)) {
+      return errorResponse(401, "stale_request", "The request timestamp is missing or too old.");
+    }
+    const expected = `v0=${await hmacHex(
+      config.ZOOM_WEBHOOK_SECRET_TOKEN,
+      `v0:${timestamp}:${raw}`,
+    )}`;
+    if (!timingSafeEqual(signature, expected)) {
+      return errorResponse(401, "bad_signature", "The request signature does not match.");
+    }
+
+    const body = eventSchema.parse(JSON.parse(raw));
+    if (body.event === "endpoint.url_validation") {
+      const plainToken = body.payload.plainToken ?? "";
+      return json({
+        plainToken,
+        encryptedToken: await hmacHex(config.ZOOM_WEBHOOK_SECRET_TOKEN, plainToken),
+      });
+    }
+    const object = body.payload.object;
+    if (!handled.has(body.event) || object?.id === undefined) return json({ status: "ignored" });
+
+    const p = object.participant;
+    const participantKey = p?.participant_uuid ?? p?.user_id ?? p?.id ?? "";
+    const at = p?.leave_time ?? p?.join_time ??
+      (body.event === "meeting.ended" ? object.end_time : object.start_time) ??
+      new Date(body.event_ts).toISOString();
+    const eventKey = [body.event, object.uuid ?? object.id, participantKey, body.event_ts].join(
+      ":",
+    );
+    const participant = p ? { key: participantKey, email: p.email ?? "" } : null;
+    const [{ result }] = await asCaller(sql, service, (tx) =>
+      tx<{ result: string }[]>`
+        select public.zoom_apply_event(${eventKey}, ${body.event}, ${
+        Number(object.id)
+      }, ${at}::timestamptz,
+                                       ${participant === null ? null : sql.json(participant)},
+                                       ${config.LIVE_ATTENDANCE_MIN_PERCENT}) as result`);
+    return json({ status: result });
+  });
+
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createZoomWebhook> | undefined;
+export default {
+  fetch: (req: Request) =>
+    (handler ??= createZoomWebhook(readConfig(zoomWebhookConfig))).fetch(req),
+};

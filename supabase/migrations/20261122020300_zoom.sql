@@ -1,0 +1,156 @@
+-- Zoom: what the zoom-meeting, zoom-host-link and zoom-webhook functions need from the database.
+--
+-- zoom_session() runs as the caller and says whether they may manage a session (its hosts, the
+-- course's instructors, admins) — the functions never decide that themselves. Everything else is
+-- service-only: storing the meeting, the cached OAuth token, and applying webhook events through
+-- one function with a ledger of processed events, so a replayed event does nothing.
+
+create table private.zoom_webhook_events (
+  event_key text primary key,
+  event text not null,
+  received_at timestamptz not null default now()
+);
+
+-- The session a caller may manage, with its Zoom meeting id if one exists. 42501 otherwise.
+create function public.zoom_session(session_id uuid)
+returns table (id uuid, title text, description text, starts_at timestamptz, duration_minutes integer,
+               timezone text, status public.live_session_status, meeting_id bigint)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  s public.live_sessions;
+begin
+  select * into s from public.live_sessions where id = zoom_session.session_id;
+  if not found then
+    raise exception 'session not found' using errcode = 'P0002';
+  end if;
+  if not private.can_manage_session(s.course_id, s.id) then
+    raise exception 'only the session''s hosts, its course''s instructors and admins manage its meeting'
+      using errcode = '42501';
+  end if;
+  return query select s.id, s.title, s.description, s.starts_at, s.duration_minutes, s.timezone, s.status,
+                      (select z.meeting_id from private.zoom_meetings z where z.session_id = s.id);
+end;
+$$;
+revoke all on function public.zoom_session(uuid) from public, anon;
+grant execute on function public.zoom_session(uuid) to authenticated, service_role;
+
+create function public.zoom_save_meeting(session_id uuid, meeting_id bigint, join_url text) returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  insert into private.zoom_meetings (session_id, meeting_id, join_url)
+  values (zoom_save_meeting.session_id, zoom_save_meeting.meeting_id, zoom_save_meeting.join_url)
+  on conflict (session_id) do update
+    set meeting_id = excluded.meeting_id, join_url = excluded.join_url, updated_at = now()
+$$;
+
+create function public.zoom_forget_meeting(session_id uuid) returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  delete from private.zoom_meetings z where z.session_id = zoom_forget_meeting.session_id
+$$;
+
+create function public.zoom_cached_token(account_id text) returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select t.access_token from private.zoom_tokens t
+  where t.account_id = zoom_cached_token.account_id and t.expires_at > now() + interval '60 seconds'
+$$;
+
+create function public.zoom_cache_token(account_id text, access_token text, expires_in integer) returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  insert into private.zoom_tokens (account_id, access_token, expires_at)
+  values (zoom_cache_token.account_id, zoom_cache_token.access_token,
+          now() + make_interval(secs => zoom_cache_token.expires_in))
+  on conflict (account_id) do update
+    set access_token = excluded.access_token, expires_at = excluded.expires_at, updated_at = now()
+$$;
+
+-- Applies one verified Zoom webhook event. Returns 'applied', 'duplicate' or 'ignored'.
+-- participant: {key, email, at} for participant events. When a meeting ends, attendees who
+-- stayed at least min_attendance_percent of the planned duration complete the session's live lesson.
+create function public.zoom_apply_event(event_key text, event text, meeting_id bigint, occurred_at timestamptz,
+                                        participant jsonb default null, min_attendance_percent integer default 50)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  s public.live_sessions;
+  who uuid;
+  r record;
+begin
+  insert into private.zoom_webhook_events (event_key, event) values (zoom_apply_event.event_key, zoom_apply_event.event)
+  on conflict do nothing;
+  if not found then
+    return 'duplicate';
+  end if;
+  select ls.* into s from public.live_sessions ls join private.zoom_meetings z on z.session_id = ls.id
+  where z.meeting_id = zoom_apply_event.meeting_id;
+  if not found then
+    return 'ignored';
+  end if;
+
+  if zoom_apply_event.event = 'meeting.started' then
+    update public.live_sessions set status = 'live' where id = s.id and status = 'scheduled';
+  elsif zoom_apply_event.event = 'meeting.ended' then
+    update public.live_sessions set status = 'ended' where id = s.id and status in ('scheduled', 'live');
+    update private.zoom_attendance set left_at = zoom_apply_event.occurred_at where session_id = s.id and left_at is null;
+    if s.lesson_id is not null then
+      for r in
+        select a.user_id from private.zoom_attendance a
+        where a.session_id = s.id and a.user_id is not null
+        group by a.user_id
+        having sum(extract(epoch from coalesce(a.left_at, zoom_apply_event.occurred_at) - a.joined_at))
+               >= s.duration_minutes * 60 * zoom_apply_event.min_attendance_percent / 100.0
+      loop
+        insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at)
+        values (r.user_id, s.lesson_id, s.course_id, zoom_apply_event.occurred_at)
+        on conflict (user_id, lesson_id) do update set completed_at = coalesce(public.lesson_progress.completed_at, excluded.completed_at);
+        perform private.refresh_course_progress(r.user_id, s.course_id, s.lesson_id);
+      end loop;
+    end if;
+  elsif zoom_apply_event.event = 'meeting.participant_joined' then
+    select u.id into who from auth.users u
+    where lower(u.email) = lower(nullif(zoom_apply_event.participant ->> 'email', ''))
+      and exists (select 1 from public.live_session_registrations reg
+                  where reg.session_id = s.id and reg.user_id = u.id and reg.cancelled_at is null);
+    insert into private.zoom_attendance (session_id, participant_key, user_id, joined_at)
+    values (s.id, zoom_apply_event.participant ->> 'key', who, zoom_apply_event.occurred_at)
+    on conflict do nothing;
+  elsif zoom_apply_event.event = 'meeting.participant_left' then
+    update private.zoom_attendance a set left_at = zoom_apply_event.occurred_at
+    where a.session_id = s.id and a.participant_key = zoom_apply_event.participant ->> 'key' and a.left_at is null;
+  else
+    return 'ignored';
+  end if;
+  return 'applied';
+end;
+$$;
+
+revoke all on function public.zoom_save_meeting(uuid, bigint, text) from public, anon, authenticated;
+revoke all on function public.zoom_forget_meeting(uuid) from public, anon, authenticated;
+revoke all on function public.zoom_cached_token(text) from public, anon, authenticated;
+revoke all on function public.zoom_cache_token(text, text, integer) from public, anon, authenticated;
+revoke all on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) from public, anon, authenticated;
+grant execute on function public.zoom_save_meeting(uuid, bigint, text) to service_role;
+grant execute on function public.zoom_forget_meeting(uuid) to service_role;
+grant execute on function public.zoom_cached_token(text) to service_role;
+grant execute on function public.zoom_cache_token(text, text, integer) to service_role;
+grant execute on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) to service_role;
