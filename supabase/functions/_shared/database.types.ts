@@ -72,6 +72,129 @@ export type Database = {
           },
         ];
       };
+      "coupon_offers": {
+        Row: {
+          "coupon_id": string;
+          "offer_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "coupon_id": string;
+          "offer_id": string;
+        };
+        Update: {
+          "coupon_id"?: string;
+          "offer_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "coupon_offers_coupon_id_fkey";
+            columns: ["coupon_id"];
+            isOneToOne: false;
+            referencedRelation: "coupons";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "coupon_offers_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "coupon_redemptions": {
+        Row: {
+          "coupon_id": string;
+          "id": string;
+          "offer_id": string | null;
+          "redeemed_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "coupon_id": string;
+          "id"?: string;
+          "offer_id"?: string | null;
+          "redeemed_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "coupon_id"?: string;
+          "id"?: string;
+          "offer_id"?: string | null;
+          "redeemed_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "coupon_redemptions_coupon_id_fkey";
+            columns: ["coupon_id"];
+            isOneToOne: false;
+            referencedRelation: "coupons";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "coupon_redemptions_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "coupons": {
+        Row: {
+          "amount_off": number | null;
+          "code": string;
+          "created_at": string;
+          "currency": string | null;
+          "id": string;
+          "is_active": boolean;
+          "kind": Database["public"]["Enums"]["coupon_kind"];
+          "max_per_user": number | null;
+          "max_redemptions": number | null;
+          "owner_id": string | null;
+          "percent_off": number | null;
+          "redeemed_count": number;
+          "valid_from": string;
+          "valid_until": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "amount_off"?: number | null;
+          "code": string;
+          "created_at"?: string;
+          "currency"?: string | null;
+          "id"?: string;
+          "is_active"?: boolean;
+          "kind": Database["public"]["Enums"]["coupon_kind"];
+          "max_per_user"?: number | null;
+          "max_redemptions"?: number | null;
+          "owner_id"?: string | null;
+          "percent_off"?: number | null;
+          "redeemed_count"?: number;
+          "valid_from"?: string;
+          "valid_until"?: string | null;
+        };
+        Update: {
+          "amount_off"?: number | null;
+          "code"?: string;
+          "created_at"?: string;
+          "currency"?: string | null;
+          "id"?: string;
+          "is_active"?: boolean;
+          "kind"?: Database["public"]["Enums"]["coupon_kind"];
+          "max_per_user"?: number | null;
+          "max_redemptions"?: number | null;
+          "owner_id"?: string | null;
+          "percent_off"?: number | null;
+          "redeemed_count"?: number;
+          "valid_from"?: string;
+          "valid_until"?: string | null;
+        };
+        Relationships: [];
+      };
       "course_instructors": {
         Row: {
           "added_at": string;
@@ -704,6 +827,122 @@ export type Database = {
         };
         Relationships: [];
       };
+      "offer_courses": {
+        Row: {
+          "course_id": string;
+          "offer_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "offer_id": string;
+        };
+        Update: {
+          "course_id"?: string;
+          "offer_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "offer_courses_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "offer_courses_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "offer_prices": {
+        Row: {
+          "amount": number;
+          "currency": string;
+          "offer_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "amount": number;
+          "currency": string;
+          "offer_id": string;
+        };
+        Update: {
+          "amount"?: number;
+          "currency"?: string;
+          "offer_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "offer_prices_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "offers": {
+        Row: {
+          "course_id": string | null;
+          "created_at": string;
+          "id": string;
+          "is_active": boolean;
+          "kind": Database["public"]["Enums"]["offer_kind"];
+          "owner_id": string | null;
+          "plan_interval": Database["public"]["Enums"]["plan_interval"] | null;
+          "plan_scope": Database["public"]["Enums"]["plan_scope"] | null;
+          "session_id": string | null;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "is_active"?: boolean;
+          "kind": Database["public"]["Enums"]["offer_kind"];
+          "owner_id"?: string | null;
+          "plan_interval"?: Database["public"]["Enums"]["plan_interval"] | null;
+          "plan_scope"?: Database["public"]["Enums"]["plan_scope"] | null;
+          "session_id"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "is_active"?: boolean;
+          "kind"?: Database["public"]["Enums"]["offer_kind"];
+          "owner_id"?: string | null;
+          "plan_interval"?: Database["public"]["Enums"]["plan_interval"] | null;
+          "plan_scope"?: Database["public"]["Enums"]["plan_scope"] | null;
+          "session_id"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "offers_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "offers_session_id_fkey";
+            columns: ["session_id"];
+            isOneToOne: false;
+            referencedRelation: "live_sessions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -942,6 +1181,16 @@ export type Database = {
           "title": string;
         }[];
       };
+      "quote_offer": {
+        Args: { "coupon_code"?: string; "currency": string; "offer_id": string };
+        Returns: Database["public"]["CompositeTypes"]["offer_quote"];
+        SetofOptions: {
+          from: "*";
+          to: "offer_quote";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "record_progress": {
         Args: {
           "completed"?: boolean;
@@ -1047,6 +1296,7 @@ export type Database = {
     };
     Enums: {
       "app_role": "student" | "instructor" | "admin";
+      "coupon_kind": "percent" | "amount";
       "course_instructor_role": "owner" | "co_instructor";
       "course_level": "beginner" | "intermediate" | "advanced" | "all_levels";
       "course_sort": "relevance" | "newest" | "rating" | "price_low" | "price_high";
@@ -1054,6 +1304,9 @@ export type Database = {
       "entitlement_source": "free" | "purchase" | "subscription" | "grant";
       "lesson_kind": "video" | "text" | "file" | "live";
       "live_session_status": "scheduled" | "live" | "ended" | "cancelled";
+      "offer_kind": "course" | "session" | "bundle" | "plan";
+      "plan_interval": "month" | "year";
+      "plan_scope": "instructor" | "all_courses" | "selected_courses";
     };
     CompositeTypes: {
       "course_search_result": {
@@ -1075,6 +1328,14 @@ export type Database = {
         "published_at": string | null;
         "rank": number | null;
         "cursor": string | null;
+      };
+      "offer_quote": {
+        "offer_id": string | null;
+        "currency": string | null;
+        "subtotal": number | null;
+        "discount": number | null;
+        "total": number | null;
+        "coupon_id": string | null;
       };
     };
   };
@@ -1185,6 +1446,7 @@ export const Constants = {
   "public": {
     Enums: {
       "app_role": ["student", "instructor", "admin"],
+      "coupon_kind": ["percent", "amount"],
       "course_instructor_role": ["owner", "co_instructor"],
       "course_level": ["beginner", "intermediate", "advanced", "all_levels"],
       "course_sort": ["relevance", "newest", "rating", "price_low", "price_high"],
@@ -1192,6 +1454,9 @@ export const Constants = {
       "entitlement_source": ["free", "purchase", "subscription", "grant"],
       "lesson_kind": ["video", "text", "file", "live"],
       "live_session_status": ["scheduled", "live", "ended", "cancelled"],
+      "offer_kind": ["course", "session", "bundle", "plan"],
+      "plan_interval": ["month", "year"],
+      "plan_scope": ["instructor", "all_courses", "selected_courses"],
     },
   },
 } as const;
