@@ -943,6 +943,82 @@ export type Database = {
           },
         ];
       };
+      "orders": {
+        Row: {
+          "amount_refunded": number;
+          "coupon_id": string | null;
+          "created_at": string;
+          "currency": string;
+          "discount": number;
+          "id": string;
+          "last_event_at": string | null;
+          "offer_id": string;
+          "paid_at": string | null;
+          "status": Database["public"]["Enums"]["order_status"];
+          "stripe_checkout_session_id": string | null;
+          "stripe_payment_intent_id": string | null;
+          "stripe_subscription_id": string | null;
+          "subtotal": number;
+          "total": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "amount_refunded"?: number;
+          "coupon_id"?: string | null;
+          "created_at"?: string;
+          "currency": string;
+          "discount"?: number;
+          "id"?: string;
+          "last_event_at"?: string | null;
+          "offer_id": string;
+          "paid_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["order_status"];
+          "stripe_checkout_session_id"?: string | null;
+          "stripe_payment_intent_id"?: string | null;
+          "stripe_subscription_id"?: string | null;
+          "subtotal": number;
+          "total": number;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "amount_refunded"?: number;
+          "coupon_id"?: string | null;
+          "created_at"?: string;
+          "currency"?: string;
+          "discount"?: number;
+          "id"?: string;
+          "last_event_at"?: string | null;
+          "offer_id"?: string;
+          "paid_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["order_status"];
+          "stripe_checkout_session_id"?: string | null;
+          "stripe_payment_intent_id"?: string | null;
+          "stripe_subscription_id"?: string | null;
+          "subtotal"?: number;
+          "total"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "orders_coupon_id_fkey";
+            columns: ["coupon_id"];
+            isOneToOne: false;
+            referencedRelation: "coupons";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "orders_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -1134,6 +1210,34 @@ export type Database = {
           "state": string;
         }[];
       };
+      "create_order": {
+        Args: { "coupon_code"?: string; "currency": string; "offer_id": string };
+        Returns: {
+          "amount_refunded": number;
+          "coupon_id": string | null;
+          "created_at": string;
+          "currency": string;
+          "discount": number;
+          "id": string;
+          "last_event_at": string | null;
+          "offer_id": string;
+          "paid_at": string | null;
+          "status": Database["public"]["Enums"]["order_status"];
+          "stripe_checkout_session_id": string | null;
+          "stripe_payment_intent_id": string | null;
+          "stripe_subscription_id": string | null;
+          "subtotal": number;
+          "total": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "orders";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "enrol_free": { Args: { "course_id": string }; Returns: string };
       "fail_email": {
         Args: {
@@ -1305,6 +1409,15 @@ export type Database = {
       "lesson_kind": "video" | "text" | "file" | "live";
       "live_session_status": "scheduled" | "live" | "ended" | "cancelled";
       "offer_kind": "course" | "session" | "bundle" | "plan";
+      "order_status":
+        | "pending"
+        | "paid"
+        | "failed"
+        | "expired"
+        | "refund_pending"
+        | "refunded"
+        | "partially_refunded"
+        | "disputed";
       "plan_interval": "month" | "year";
       "plan_scope": "instructor" | "all_courses" | "selected_courses";
     };
@@ -1455,6 +1568,16 @@ export const Constants = {
       "lesson_kind": ["video", "text", "file", "live"],
       "live_session_status": ["scheduled", "live", "ended", "cancelled"],
       "offer_kind": ["course", "session", "bundle", "plan"],
+      "order_status": [
+        "pending",
+        "paid",
+        "failed",
+        "expired",
+        "refund_pending",
+        "refunded",
+        "partially_refunded",
+        "disputed",
+      ],
       "plan_interval": ["month", "year"],
       "plan_scope": ["instructor", "all_courses", "selected_courses"],
     },

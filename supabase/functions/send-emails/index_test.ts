@@ -275,5 +275,21 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
     /&lt;b&gt;Eve&lt;\/b&gt;/,
     "names are escaped",
   );
+  const receipt = render(
+    email("purchase_receipt", {
+      order_id: "o1",
+      title: "SQL",
+      currency: "EUR",
+      subtotal: 4500,
+      discount: 900,
+      total: 3600,
+    }),
+    site,
+  );
+  assert.match(
+    receipt.text,
+    /Price: €45\.00\nDiscount: -€9\.00\nTotal paid: €36\.00/,
+    "money from minor units",
+  );
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });

@@ -124,6 +124,22 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
           `It now starts ${when(p)} (it was ${when(p, "previous_starts_at")}).`,
         ], link),
       };
+    case "purchase_receipt": {
+      const money = (minor: unknown) =>
+        new Intl.NumberFormat("en-GB", { style: "currency", currency: String(p.currency) }).format(
+          Number(minor) / 100,
+        );
+      const lines = [`Thank you for your purchase of ${title}.`, `Price: ${money(p.subtotal)}`];
+      if (Number(p.discount) > 0) lines.push(`Discount: -${money(p.discount)}`);
+      lines.push(`Total paid: ${money(p.total)}`, `Order reference: ${p.order_id}`);
+      return {
+        subject: `Your receipt: ${title}`,
+        ...layout("Receipt", lines, {
+          label: "Start learning",
+          url: `${siteUrl}/orders/${p.order_id}`,
+        }),
+      };
+    }
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,
