@@ -1176,6 +1176,10 @@ export type Database = {
         Args: { "course_id": string; "reason"?: string; "user_id": string };
         Returns: number;
       };
+      "attach_checkout_session": {
+        Args: { "order_id": string; "session_id": string };
+        Returns: undefined;
+      };
       "cancel_registration": { Args: { "session_id": string }; Returns: boolean };
       "claim_emails": {
         Args: { "batch_size"?: number; "lease_seconds"?: number; "worker"?: string };
@@ -1337,6 +1341,10 @@ export type Database = {
         Args: { "target_role": Database["public"]["Enums"]["app_role"]; "target_user_id": string };
         Returns: boolean;
       };
+      "save_stripe_customer": {
+        Args: { "customer_id": string; "user_id": string };
+        Returns: string;
+      };
       "search_courses": {
         Args: {
           "after"?: string;
@@ -1363,6 +1371,7 @@ export type Database = {
       };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
+      "stripe_customer_id": { Args: { "user_id": string }; Returns: string };
       "zoom_apply_event": {
         Args: {
           "event": string;

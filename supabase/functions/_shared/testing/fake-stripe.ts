@@ -1,0 +1,91 @@
+// A local stand-in for the Stripe API, for the real stripe-node SDK pointed at it through
+// host/port/protocol. Records each request (form-decoded) and answers with Stripe's shapes;
+// a repeated Idempotency-Key gets the first response again, as Stripe does.
+export interface StripeRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  form: Record<string, string>;
+}
+
+export function startFakeStripe() {
+  const requests: StripeRequest[] = [];
+  const byKey = new Map<string, unknown>();
+  let n = 0;
+  const id = (prefix: string) => `${prefix}_${String(++n).padStart(14, "0")}`;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const form = Object.fromEntries(new URLSearchParams(await req.text()));
+    requests.push({
+      method: req.method,
+      path: url.pathname,
+      headers: Object.fromEntries(req.headers),
+      form,
+    });
+    if (!(req.headers.get("authorization") ?? "").startsWith("Bearer sk_test_")) {
+      return Response.json({
+        error: { type: "invalid_request_error", message: "Invalid API Key provided" },
+      }, { status: 401 });
+    }
+    const key = req.headers.get("idempotency-key");
+    if (key && byKey.has(key)) return Response.json(byKey.get(key));
+    const created = Math.floor(Date.now() / 1000);
+    let body: Record<string, unknown>;
+    if (req.method === "POST" && url.pathname === "/v1/customers") {
+      body = {
+        id: id("cus"),
+        object: "customer",
+        email: form.email ?? null,
+        metadata: pick(form, "metadata"),
+        created,
+        livemode: false,
+      };
+    } else if (req.method === "POST" && url.pathname === "/v1/checkout/sessions") {
+      const sid = id("cs_test");
+      body = {
+        id: sid,
+        object: "checkout.session",
+        url: `https://checkout.stripe.com/c/pay/${sid}`,
+        mode: form.mode,
+        status: "open",
+        payment_status: "unpaid",
+        client_reference_id: form.client_reference_id ?? null,
+        customer: form.customer ?? null,
+        currency: form["line_items[0][price_data][currency]"],
+        amount_total: Number(form["line_items[0][price_data][unit_amount]"]),
+        metadata: pick(form, "metadata"),
+        created,
+        expires_at: created + 86400,
+        livemode: false,
+      };
+    } else {
+      return Response.json({
+        error: {
+          type: "invalid_request_error",
+          message: `Unrecognized request URL (${req.method}: ${url.pathname})`,
+        },
+      }, {
+        status: 404,
+      });
+    }
+    if (key) byKey.set(key, body);
+    return Response.json(body);
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  return {
+    host: "127.0.0.1",
+    port,
+    requests,
+    close: () => server.shutdown(),
+  };
+}
+
+/** The `prefix[x]` entries of a form, as an object. */
+function pick(form: Record<string, string>, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(form)) {
+    const m = k.match(new RegExp(`^${prefix}\\[([^\\]]+)\\]$`));
+    if (m) out[m[1]] = v;
+  }
+  return out;
+}

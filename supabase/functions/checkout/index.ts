@@ -1,0 +1,150 @@
+// POST /functions/v1/checkout {offer_id, currency, coupon_code?, success_url, cancel_url}
+// Creates the buyer's order in the database (create_order, run as the buyer: database price, no
+// double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
+// a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
+import Stripe from "stripe";
+import { z } from "zod";
+import { callerClaims } from "../_shared/auth.ts";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
+
+export const STRIPE_API_VERSION = "2026-10-28.endive";
+
+export const checkoutConfig = z.object({
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+  // Comma-separated origins the success and cancel URLs may point to.
+  CHECKOUT_ALLOWED_ORIGINS: z.string().min(1).transform((s) =>
+    s.split(",").map((o) => o.trim()).filter(Boolean)
+  ),
+});
+export type CheckoutConfig = z.infer<typeof checkoutConfig>;
+
+const input = z.object({
+  offer_id: z.uuid(),
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  coupon_code: z.string().max(40).optional(),
+  success_url: z.url(),
+  cancel_url: z.url(),
+});
+
+interface Order {
+  id: string;
+  user_id: string;
+  offer_id: string;
+  currency: string;
+  total: string;
+  status: string;
+}
+
+export function stripeClient(config: CheckoutConfig): Stripe {
+  return new Stripe(config.STRIPE_SECRET_KEY, {
+    apiVersion: STRIPE_API_VERSION,
+    httpClient: Stripe.createFetchHttpClient(),
+    host: config.STRIPE_API_HOST,
+    port: config.STRIPE_API_PORT,
+    protocol: config.STRIPE_API_PROTOCOL,
+    maxNetworkRetries: 2,
+  });
+}
+
+export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {}) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const stripe = stripeClient(config);
+  const service = { role: "service_role" };
+
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const claims = callerClaims(req);
+    const body = input.parse(await req.json().catch(() => ({})));
+    for (const url of [body.success_url, body.cancel_url]) {
+      if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(url).origin)) {
+        throw new HttpError(
+          400,
+          "redirect_not_allowed",
+          "The return URLs must point to this site.",
+          { url },
+        );
+      }
+    }
+
+    const { order, offer } = await asCaller(sql, claims, async (tx) => {
+      const [order] = await tx<Order[]>`
+        select * from public.create_order(${body.offer_id}, ${body.currency}, ${
+        body.coupon_code ?? null
+      })`;
+      const [offer] = await tx<
+        { kind: string; title: string; plan_interval: "month" | "year" | null }[]
+      >`
+        select kind, title, plan_interval from public.offers where id = ${order.offer_id}`;
+      return { order, offer };
+    });
+    if (order.status === "paid") return json({ order_id: order.id, status: "paid" });
+
+    const userId = order.user_id;
+    let [{ customer }] = await asCaller(
+      sql,
+      service,
+      (tx) =>
+        tx<{ customer: string | null }[]>`select public.stripe_customer_id(${userId}) as customer`,
+    );
+    if (!customer) {
+      const created = await stripe.customers.create(
+        {
+          email: typeof claims.email === "string" ? claims.email : undefined,
+          metadata: { user_id: userId },
+        },
+        { idempotencyKey: `customer-${userId}` },
+      );
+      [{ customer }] = await asCaller(
+        sql,
+        service,
+        (tx) =>
+          tx<
+            { customer: string }[]
+          >`select public.save_stripe_customer(${userId}, ${created.id}) as customer`,
+      );
+    }
+
+    const metadata = { order_id: order.id, user_id: userId, offer_id: order.offer_id };
+    const subscription = offer.kind === "plan";
+    const session = await stripe.checkout.sessions.create({
+      mode: subscription ? "subscription" : "payment",
+      customer: customer!,
+      client_reference_id: order.id,
+      success_url: body.success_url,
+      cancel_url: body.cancel_url,
+      metadata,
+      line_items: [{
+        quantity: 1,
+        price_data: {
+          currency: order.currency.toLowerCase(),
+          unit_amount: Number(order.total),
+          product_data: { name: offer.title, metadata: { offer_id: order.offer_id } },
+          ...(subscription ? { recurring: { interval: offer.plan_interval! } } : {}),
+        },
+      }],
+      ...(subscription
+        ? { subscription_data: { metadata } }
+        : { payment_intent_data: { metadata } }),
+    }, { idempotencyKey: `checkout-${order.id}` });
+
+    await asCaller(
+      sql,
+      service,
+      (tx) => tx`select public.attach_checkout_session(${order.id}, ${session.id})`,
+    );
+    return json({ order_id: order.id, session_id: session.id, url: session.url });
+  });
+
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createCheckout> | undefined;
+export default {
+  fetch: (req: Request) => (handler ??= createCheckout(readConfig(checkoutConfig))).fetch(req),
+};

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { connect } from "../_shared/db.ts";
+import { signJwt } from "../_shared/jwt.ts";
+import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
+import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { checkoutConfig, createCheckout, STRIPE_API_VERSION } from "./index.ts";
+
+const site = "https://learn.example.com";
+
+async function setup() {
+  const sql = connect(testDbUrl(), { max: 2 });
+  const stripe = startFakeStripe();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const seller = await createUser(sql, `seller-${tag}@test.local`, { role: "instructor" });
+  const buyer = await createUser(sql, `buyer-${tag}@test.local`);
+  const [course] = await sql`insert into public.courses (slug, title, owner_id) values (${
+    "paid-" + tag
+  }, 'Paid Course', ${seller}) returning id`;
+  const [section] =
+    await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
+  await sql`insert into public.lessons (section_id, title, position) values (${section.id}, 'L', 0)`;
+  await sql`update public.courses set status = 'published' where id = ${course.id}`;
+  const [offer] =
+    await sql`insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Paid Course', ${course.id}, ${seller}) returning id`;
+  const [plan] =
+    await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
+    values ('plan', 'Monthly access', 'month', 'instructor', ${seller}) returning id`;
+  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, 'USD', 4900), (${plan.id}, 'USD', 1900)`;
+  await sql`insert into public.coupons (code, kind, percent_off, owner_id) values (${
+    "HALF" + tag.toUpperCase()
+  }, 'percent', 50, ${seller}),
+                                                                              (${
+    "FREE" + tag.toUpperCase()
+  }, 'percent', 100, ${seller})`;
+  const config = checkoutConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    STRIPE_SECRET_KEY: "sk_test_fake",
+    STRIPE_API_HOST: stripe.host,
+    STRIPE_API_PORT: String(stripe.port),
+    STRIPE_API_PROTOCOL: "http",
+    CHECKOUT_ALLOWED_ORIGINS: `${site},http://localhost:3000`,
+  });
+  const token = await signJwt(
+    await claimsFor(sql, buyer) as Record<string, unknown>,
+    "x",
+    Math.floor(Date.now() / 1000) + 600,
+  );
+  const fn = createCheckout(config);
+  const checkout = (body: Record<string, unknown>) =>
+    fn.fetch(
+      new Request("http://localhost/checkout", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          currency: "usd",
+          success_url: `${site}/thanks`,
+          cancel_url: `${site}/cart`,
+          ...body,
+        }),
+      }),
+    );
+  const teardown = async () => {
+    await fn.close();
+    await stripe.close();
+    await sql`delete from public.orders where user_id = ${buyer}`;
+    await sql`delete from public.offers where owner_id = ${seller}`;
+    await sql`delete from public.courses where owner_id = ${seller}`;
+    await deleteUsers(sql, [seller, buyer]);
+    await sql.end();
+  };
+  return {
+    sql,
+    stripe,
+    tag: tag.toUpperCase(),
+    buyer,
+    offer: offer.id as string,
+    plan: plan.id as string,
+    course: course.id,
+    checkout,
+    teardown,
+  };
+}
+
+Deno.test("checkout: the database price, metadata, idempotency keys and one customer per user", async () => {
+  const t = await setup();
+  try {
+    const res = await t.checkout({
+      offer_id: t.offer,
+      coupon_code: `half${t.tag}`,
+      amount: 1,
+      unit_amount: 1,
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.match(body.url, /^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
+    const [order] = await t
+      .sql`select id, status, total, stripe_checkout_session_id from public.orders where user_id = ${t.buyer}`;
+    assert.equal(body.order_id, order.id);
+    assert.equal(order.status, "pending");
+    assert.equal(order.stripe_checkout_session_id, body.session_id);
+
+    const customer = t.stripe.requests.find((r) => r.path === "/v1/customers")!;
+    assert.equal(customer.headers["idempotency-key"], `customer-${t.buyer}`);
+    assert.equal(customer.form["metadata[user_id]"], t.buyer);
+    const session = t.stripe.requests.find((r) => r.path === "/v1/checkout/sessions")!;
+    assert.equal(session.headers["idempotency-key"], `checkout-${order.id}`);
+    assert.equal(
+      session.headers["stripe-version"],
+      STRIPE_API_VERSION,
+      "the API version is pinned",
+    );
+    assert.equal(session.form.mode, "payment");
+    assert.equal(
+      session.form["line_items[0][price_data][unit_amount]"],
+      "2450",
+      "the database price after the coupon, not the client's",
+    );
+    assert.equal(session.form["line_items[0][price_data][currency]"], "usd");
+    assert.equal(session.form.client_reference_id, order.id);
+    assert.equal(session.form["metadata[order_id]"], order.id);
+    assert.equal(session.form["payment_intent_data[metadata][order_id]"], order.id);
+    assert.equal(session.form["payment_intent_data[metadata][user_id]"], t.buyer);
+
+    const plan = await (await t.checkout({ offer_id: t.plan })).json();
+    assert.ok(plan.url);
+    assert.equal(
+      t.stripe.requests.filter((r) => r.path === "/v1/customers").length,
+      1,
+      "the customer is reused",
+    );
+    const sub = t.stripe.requests.filter((r) => r.path === "/v1/checkout/sessions")[1];
+    assert.equal(sub.form.mode, "subscription");
+    assert.equal(sub.form["line_items[0][price_data][recurring][interval]"], "month");
+    assert.equal(sub.form["subscription_data[metadata][order_id]"], plan.order_id);
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: a foreign return URL is refused and nothing is created", async () => {
+  const t = await setup();
+  try {
+    const res = await t.checkout({
+      offer_id: t.offer,
+      success_url: "https://evil.example.net/phish",
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.code, "redirect_not_allowed");
+    assert.equal(t.stripe.requests.length, 0);
+    assert.equal((await t.sql`select 1 from public.orders where user_id = ${t.buyer}`).length, 0);
+    assert.equal((await t.checkout({ offer_id: "nope" })).status, 400, "input is validated");
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: a zero total is fulfilled without Stripe; an owned course is refused", async () => {
+  const t = await setup();
+  try {
+    const res = await t.checkout({ offer_id: t.offer, coupon_code: `FREE${t.tag}` });
+    assert.deepEqual((await res.json()).status, "paid");
+    assert.equal(t.stripe.requests.length, 0, "Stripe is not called");
+    const [e] = await t
+      .sql`select source from public.entitlements where user_id = ${t.buyer} and course_id = ${t.course}`;
+    assert.equal(e.source, "purchase");
+    const again = await t.checkout({ offer_id: t.offer });
+    assert.equal(again.status, 422);
+    const err = (await again.json()).error;
+    assert.equal(err.code, "P0001");
+    assert.equal(err.details, "already_owned");
+  } finally {
+    await t.teardown();
+  }
+});
