@@ -15,5 +15,7 @@ export const localFunctionEnv: Record<string, string> = {
   ZOOM_WEBHOOK_TOLERANCE_SECONDS: "300",
   LIVE_ATTENDANCE_MIN_PERCENT: "50",
   STRIPE_SECRET_KEY: "sk_test_replace_me",
+  STRIPE_WEBHOOK_SECRET: "whsec_replace_me",
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: "300",
   CHECKOUT_ALLOWED_ORIGINS: "http://127.0.0.1:3000,http://localhost:3000",
 };

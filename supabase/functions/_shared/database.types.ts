@@ -1371,6 +1371,10 @@ export type Database = {
       };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
+      "stripe_apply_event": {
+        Args: { "created": string; "event_id": string; "event_type": string; "object": Json };
+        Returns: string;
+      };
       "stripe_customer_id": { Args: { "user_id": string }; Returns: string };
       "zoom_apply_event": {
         Args: {

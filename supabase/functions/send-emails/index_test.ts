@@ -291,5 +291,14 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
     /Price: €45\.00\nDiscount: -€9\.00\nTotal paid: €36\.00/,
     "money from minor units",
   );
+  assert.match(
+    render(email("refund_issued", { order_id: "o1", currency: "USD", amount_refunded: 1250 }), site)
+      .text,
+    /refunded US\$12\.50/,
+  );
+  assert.match(
+    render(email("payment_failed", { order_id: "o1" }), site).subject,
+    /did not go through/,
+  );
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });

@@ -140,6 +140,28 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         }),
       };
     }
+    case "payment_failed":
+      return {
+        subject: "Your payment did not go through",
+        ...layout("Payment failed", [
+          "Your bank declined the payment, so the order was not completed. You have not been charged.",
+          `Order reference: ${p.order_id}`,
+        ], { label: "Try again", url: `${siteUrl}/orders/${p.order_id}` }),
+      };
+    case "refund_issued": {
+      const amount = new Intl.NumberFormat("en-GB", {
+        style: "currency",
+        currency: String(p.currency),
+      })
+        .format(Number(p.amount_refunded) / 100);
+      return {
+        subject: "Your refund is on its way",
+        ...layout("Refund issued", [
+          `We have refunded ${amount}. It reaches your account within 5 to 10 business days.`,
+          `Order reference: ${p.order_id}`,
+        ]),
+      };
+    }
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,
