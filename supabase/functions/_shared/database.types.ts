@@ -1328,6 +1328,14 @@ export type Database = {
         Args: { "course_id": string; "user_id": string };
         Returns: boolean;
       };
+      "request_refund": {
+        Args: { "amount"?: number; "order_id": string };
+        Returns: {
+          "currency": string;
+          "payment_intent": string;
+          "refund_amount": number;
+        }[];
+      };
       "revoke_course_access": {
         Args: {
           "course_id": string;

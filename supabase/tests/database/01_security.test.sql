@@ -88,6 +88,7 @@ insert into definer_allow_list values
   ('public.zoom_session', 'authenticated', 'returns a session only to those who may manage it; raises otherwise'),
   ('public.quote_offer', 'authenticated', 'read-only price computation; reads coupons shoppers may not list, reveals no code'),
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
+  ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),
   ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0');
 
 select is_empty($$

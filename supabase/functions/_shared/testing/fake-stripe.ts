@@ -58,6 +58,17 @@ export function startFakeStripe() {
         expires_at: created + 86400,
         livemode: false,
       };
+    } else if (req.method === "POST" && url.pathname === "/v1/refunds") {
+      body = {
+        id: id("re"),
+        object: "refund",
+        amount: Number(form.amount),
+        currency: "usd",
+        payment_intent: form.payment_intent,
+        status: "pending",
+        metadata: pick(form, "metadata"),
+        created,
+      };
     } else {
       return Response.json({
         error: {

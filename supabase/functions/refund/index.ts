@@ -1,0 +1,54 @@
+// POST /functions/v1/refund {order_id, amount?, idempotency_key}  (admins)
+// request_refund(), run as the caller, decides (admins only) and marks the order refund_pending;
+// then Stripe refunds the payment intent. The order stays refund_pending until the webhook's
+// charge.refunded confirms it, which is also when access is revoked.
+import { z } from "zod";
+import { callerClaims } from "../_shared/auth.ts";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
+import { checkoutConfig, stripeClient } from "../checkout/index.ts";
+
+const input = z.object({
+  order_id: z.uuid(),
+  amount: z.number().int().positive().optional(),
+  // The admin UI generates one per refund attempt, so a double click refunds once.
+  idempotency_key: z.string().min(8).max(200),
+});
+
+export function createRefund(config: z.infer<typeof checkoutConfig>, deps: { sql?: Sql } = {}) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const stripe = stripeClient(config);
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const claims = callerClaims(req);
+    const body = input.parse(await req.json().catch(() => ({})));
+    const [plan] = await asCaller(
+      sql,
+      claims,
+      (tx) =>
+        tx<{ payment_intent: string; refund_amount: string; currency: string }[]>`
+        select * from public.request_refund(${body.order_id}, ${body.amount ?? null})`,
+    );
+    const refund = await stripe.refunds.create(
+      {
+        payment_intent: plan.payment_intent,
+        amount: Number(plan.refund_amount),
+        metadata: { order_id: body.order_id },
+      },
+      { idempotencyKey: `refund-${body.order_id}-${body.idempotency_key}` },
+    );
+    return json({
+      order_id: body.order_id,
+      refund_id: refund.id,
+      status: refund.status,
+      amount: refund.amount,
+    });
+  });
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createRefund> | undefined;
+export default {
+  fetch: (req: Request) => (handler ??= createRefund(readConfig(checkoutConfig))).fetch(req),
+};

@@ -1,0 +1,163 @@
+// End to end against the fakes: checkout -> signed webhook -> entitlement and receipt ->
+// admin refund -> refund_pending -> signed charge.refunded -> access revoked.
+import assert from "node:assert/strict";
+import Stripe from "stripe";
+import { connect } from "../_shared/db.ts";
+import { signJwt } from "../_shared/jwt.ts";
+import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
+import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { checkoutConfig, createCheckout } from "../checkout/index.ts";
+import { createRefund } from "../refund/index.ts";
+import { createStripeWebhook, stripeWebhookConfig } from "../stripe-webhook/index.ts";
+
+Deno.test("purchase and refund, end to end", async () => {
+  const sql = connect(testDbUrl(), { max: 2 });
+  const fake = startFakeStripe();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const seller = await createUser(sql, `e2e-seller-${tag}@test.local`, { role: "instructor" });
+  const buyer = await createUser(sql, `e2e-buyer-${tag}@test.local`);
+  const admin = await createUser(sql, `e2e-admin-${tag}@test.local`, { role: "admin" });
+  const config = checkoutConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    STRIPE_SECRET_KEY: "sk_test_fake",
+    STRIPE_API_HOST: fake.host,
+    STRIPE_API_PORT: String(fake.port),
+    STRIPE_API_PROTOCOL: "http",
+    CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+  });
+  const checkout = createCheckout(config);
+  const refund = createRefund(config);
+  const webhook = createStripeWebhook(stripeWebhookConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    STRIPE_SECRET_KEY: "sk_test_fake",
+    STRIPE_WEBHOOK_SECRET: "whsec_e2e",
+  }));
+  const stripe = new Stripe("sk_test_fake", { httpClient: Stripe.createFetchHttpClient() });
+  const token = async (user: string) =>
+    await signJwt(
+      await claimsFor(sql, user) as Record<string, unknown>,
+      "x",
+      Math.floor(Date.now() / 1000) + 600,
+    );
+  const call = async (
+    fn: { fetch: (r: Request) => Promise<Response> },
+    user: string,
+    body: unknown,
+  ) =>
+    await fn.fetch(
+      new Request("http://localhost/fn", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await token(user)}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(body),
+      }),
+    );
+  const deliver = async (type: string, object: Record<string, unknown>) => {
+    const payload = JSON.stringify({
+      id: `evt_${crypto.randomUUID()}`,
+      object: "event",
+      type,
+      created: Math.floor(Date.now() / 1000),
+      data: { object },
+    });
+    const header = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload,
+      secret: "whsec_e2e",
+      cryptoProvider: Stripe.createSubtleCryptoProvider(),
+    });
+    return await webhook.fetch(
+      new Request("http://localhost/stripe-webhook", {
+        method: "POST",
+        headers: { "stripe-signature": header },
+        body: payload,
+      }),
+    );
+  };
+  try {
+    const [course] = await sql`insert into public.courses (slug, title, owner_id) values (${
+      "e2e-" + tag
+    }, 'E2E Course', ${seller}) returning id`;
+    const [section] =
+      await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
+    await sql`insert into public.lessons (section_id, title, position) values (${section.id}, 'L', 0)`;
+    await sql`update public.courses set status = 'published' where id = ${course.id}`;
+    const [offer] =
+      await sql`insert into public.offers (kind, title, course_id, owner_id) values ('course', 'E2E Course', ${course.id}, ${seller}) returning id`;
+    await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, 'EUR', 3900)`;
+    const hasAccess = async () =>
+      (await sql`select count(*)::int as n from public.entitlements e where e.user_id = ${buyer} and e.course_id = ${course.id} and private.is_active(e)`)[
+        0
+      ].n === 1;
+
+    // 1. checkout
+    const started = await (await call(checkout, buyer, {
+      offer_id: offer.id,
+      currency: "EUR",
+      success_url: "https://learn.example.com/ok",
+      cancel_url: "https://learn.example.com/cart",
+    })).json();
+    assert.ok(started.url);
+    assert.equal(await hasAccess(), false, "no access before payment");
+
+    // 2. Stripe reports the payment
+    const session = {
+      id: started.session_id,
+      object: "checkout.session",
+      payment_status: "paid",
+      payment_intent: "pi_e2e_1",
+      metadata: { order_id: started.order_id },
+    };
+    assert.equal(
+      (await (await deliver("checkout.session.completed", session)).json()).result,
+      "applied",
+    );
+    assert.equal(await hasAccess(), true, "access after payment");
+    const [{ n: receipts }] =
+      await sql`select count(*)::int as n from private.email_outbox where to_user_id = ${buyer} and template = 'purchase_receipt'`;
+    assert.equal(receipts, 1, "a receipt is in the outbox");
+
+    // 3. refunds are for admins
+    const denied = await call(refund, buyer, {
+      order_id: started.order_id,
+      idempotency_key: "attempt-0001",
+    });
+    assert.equal(denied.status, 403);
+    const refunded = await call(refund, admin, {
+      order_id: started.order_id,
+      idempotency_key: "attempt-0002",
+    });
+    assert.equal(refunded.status, 200);
+    const request = fake.requests.find((r) => r.path === "/v1/refunds")!;
+    assert.equal(request.form.payment_intent, "pi_e2e_1");
+    assert.equal(request.form.amount, "3900");
+    assert.equal(request.headers["idempotency-key"], `refund-${started.order_id}-attempt-0002`);
+    const [{ status: pending }] =
+      await sql`select status from public.orders where id = ${started.order_id}`;
+    assert.equal(pending, "refund_pending");
+    assert.equal(await hasAccess(), true, "access stays until Stripe confirms");
+
+    // 4. Stripe confirms the refund
+    await deliver("charge.refunded", {
+      id: "ch_e2e",
+      object: "charge",
+      amount: 3900,
+      amount_refunded: 3900,
+      payment_intent: "pi_e2e_1",
+    });
+    const [{ status }] = await sql`select status from public.orders where id = ${started.order_id}`;
+    assert.equal(status, "refunded");
+    assert.equal(await hasAccess(), false, "the refund revoked access");
+  } finally {
+    await checkout.close();
+    await refund.close();
+    await webhook.close();
+    await fake.close();
+    await sql`delete from public.orders where user_id = ${buyer}`;
+    await sql`delete from public.offers where owner_id = ${seller}`;
+    await sql`delete from public.courses where owner_id = ${seller}`;
+    await deleteUsers(sql, [seller, buyer, admin]);
+    await sql.end();
+  }
+});
