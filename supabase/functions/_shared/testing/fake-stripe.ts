@@ -58,6 +58,17 @@ export function startFakeStripe() {
         expires_at: created + 86400,
         livemode: false,
       };
+    } else if (req.method === "POST" && url.pathname === "/v1/billing_portal/sessions") {
+      const bid = id("bps");
+      body = {
+        id: bid,
+        object: "billing_portal.session",
+        customer: form.customer,
+        return_url: form.return_url,
+        url: `https://billing.stripe.com/p/session/${bid}`,
+        created,
+        livemode: false,
+      };
     } else if (req.method === "POST" && url.pathname === "/v1/refunds") {
       body = {
         id: id("re"),

@@ -1,0 +1,46 @@
+// POST /functions/v1/billing-portal {return_url}: a Stripe customer portal session for the
+// caller's own subscriptions and payment methods. The customer is the caller's (looked up from
+// their user id in the verified token); there is no way to name someone else's.
+import { z } from "zod";
+import { callerClaims } from "../_shared/auth.ts";
+import { readConfig } from "../_shared/config.ts";
+import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
+import { checkoutConfig, stripeClient } from "../checkout/index.ts";
+
+const input = z.object({ return_url: z.url() });
+
+export function createBillingPortal(
+  config: z.infer<typeof checkoutConfig>,
+  deps: { sql?: Sql } = {},
+) {
+  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const stripe = stripeClient(config);
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const claims = callerClaims(req);
+    if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
+      throw new HttpError(401, "unauthorized", "Sign in first.");
+    }
+    const { return_url } = input.parse(await req.json().catch(() => ({})));
+    if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(return_url).origin)) {
+      throw new HttpError(400, "redirect_not_allowed", "The return URL must point to this site.");
+    }
+    const [{ customer }] = await asCaller(
+      sql,
+      { role: "service_role" },
+      (tx) =>
+        tx<{ customer: string | null }[]>`select public.stripe_customer_id(${claims
+          .sub!}) as customer`,
+    );
+    if (!customer) throw new HttpError(404, "no_customer", "You have no purchases to manage yet.");
+    const session = await stripe.billingPortal.sessions.create({ customer, return_url });
+    return json({ url: session.url });
+  });
+  return { fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+let handler: ReturnType<typeof createBillingPortal> | undefined;
+export default {
+  fetch: (req: Request) => (handler ??= createBillingPortal(readConfig(checkoutConfig))).fetch(req),
+};

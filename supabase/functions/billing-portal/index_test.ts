@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { connect } from "../_shared/db.ts";
+import { signJwt } from "../_shared/jwt.ts";
+import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
+import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { checkoutConfig } from "../checkout/index.ts";
+import { createBillingPortal } from "./index.ts";
+
+Deno.test("billing-portal: a portal session for the caller's own customer only", async () => {
+  const sql = connect(testDbUrl(), { max: 1 });
+  const fake = startFakeStripe();
+  const tag = crypto.randomUUID().slice(0, 8);
+  const customer = await createUser(sql, `bp-${tag}@test.local`);
+  const stranger = await createUser(sql, `bp-none-${tag}@test.local`);
+  await sql`select public.save_stripe_customer(${customer}, ${"cus_bp_" + tag})`;
+  const fn = createBillingPortal(checkoutConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    STRIPE_SECRET_KEY: "sk_test_fake",
+    STRIPE_API_HOST: fake.host,
+    STRIPE_API_PORT: String(fake.port),
+    STRIPE_API_PROTOCOL: "http",
+    CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+  }));
+  const call = async (user: string, return_url = "https://learn.example.com/account") =>
+    await fn.fetch(
+      new Request("http://localhost/billing-portal", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await signJwt(
+            await claimsFor(sql, user) as Record<string, unknown>,
+            "x",
+            Math.floor(Date.now() / 1000) + 60,
+          )}`,
+        },
+        body: JSON.stringify({ return_url }),
+      }),
+    );
+  try {
+    const res = await call(customer);
+    assert.equal(res.status, 200);
+    assert.match((await res.json()).url, /^https:\/\/billing\.stripe\.com\/p\/session\//);
+    const sent = fake.requests.find((r) => r.path === "/v1/billing_portal/sessions")!;
+    assert.equal(sent.form.customer, `cus_bp_${tag}`, "the caller's own customer");
+    assert.equal((await call(stranger)).status, 404, "no customer, nothing to manage");
+    assert.equal(
+      (await call(customer, "https://evil.example.net/")).status,
+      400,
+      "foreign return URLs are refused",
+    );
+  } finally {
+    await fn.close();
+    await fake.close();
+    await deleteUsers(sql, [customer, stranger]);
+    await sql.end();
+  }
+});
