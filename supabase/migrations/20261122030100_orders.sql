@@ -50,7 +50,8 @@ create policy "buyers read their orders; sellers their offers'; admins all" on p
 -- What an offer grants, and whether the buyer has it already
 -- ---------------------------------------------------------------------------------------------
 
--- The courses an offer gives access to (plans: by scope).
+-- The courses an offer gives access to (plans: by scope; an instructor's or the whole catalog's
+-- published courses).
 create function private.offer_course_ids(offer_id uuid) returns setof uuid
 language sql stable
 set search_path = ''
@@ -61,6 +62,7 @@ as $$
   where o.id = offer_course_ids.offer_id and (o.kind = 'bundle' or o.plan_scope = 'selected_courses')
   union
   select ci.course_id from public.offers o join public.course_instructors ci on ci.user_id = o.owner_id
+  join public.courses c on c.id = ci.course_id and c.status = 'published' and c.deleted_at is null
   where o.id = offer_course_ids.offer_id and o.plan_scope = 'instructor'
   union
   select c.id from public.offers o cross join public.courses c

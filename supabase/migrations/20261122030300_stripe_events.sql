@@ -43,6 +43,35 @@ end;
 $$;
 revoke all on function private.revoke_order(uuid, text) from public;
 
+-- Invoice events of subscriptions: renewal receipts and failed payments (the status itself
+-- follows customer.subscription.updated). Defined here, used by stripe_apply_event().
+create function private.apply_invoice(event_type text, object jsonb) returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  sub record;
+begin
+  select s.id, s.user_id into sub from public.subscriptions s
+  where s.stripe_subscription_id = coalesce(object ->> 'subscription',
+                                            object -> 'parent' -> 'subscription_details' ->> 'subscription');
+  if not found then
+    return 'ignored';
+  end if;
+  if event_type = 'invoice.paid' and object ->> 'billing_reason' = 'subscription_cycle' then
+    perform private.enqueue_email('subscription_renewed', 'essential', sub.user_id,
+      jsonb_build_object('amount', (object ->> 'amount_paid')::bigint, 'currency', upper(object ->> 'currency')),
+      'invoice_paid:' || (object ->> 'id'));
+  elsif event_type = 'invoice.payment_failed' then
+    perform private.enqueue_email('payment_failed', 'essential', sub.user_id,
+      jsonb_build_object('order_id', sub.id, 'total', (object ->> 'amount_due')::bigint, 'currency', upper(object ->> 'currency')),
+      'invoice_failed:' || (object ->> 'id'));
+  end if;
+  return 'applied';
+end;
+$$;
+revoke all on function private.apply_invoice(text, jsonb) from public;
+
 create function public.stripe_apply_event(event_id text, event_type text, created timestamptz, object jsonb)
 returns text
 language plpgsql
@@ -59,6 +88,19 @@ begin
   on conflict (event_id) do nothing;
   if not found then
     return 'duplicate';
+  end if;
+
+  if stripe_apply_event.event_type in ('customer.subscription.created', 'customer.subscription.updated',
+                                       'customer.subscription.deleted') then
+    outcome := private.apply_subscription(stripe_apply_event.object, stripe_apply_event.created,
+                                         stripe_apply_event.event_type = 'customer.subscription.deleted');
+    update private.stripe_events se set result = outcome where se.event_id = stripe_apply_event.event_id;
+    return outcome;
+  end if;
+  if stripe_apply_event.event_type in ('invoice.paid', 'invoice.payment_failed') then
+    outcome := private.apply_invoice(stripe_apply_event.event_type, stripe_apply_event.object);
+    update private.stripe_events se set result = outcome where se.event_id = stripe_apply_event.event_id;
+    return outcome;
   end if;
 
   -- The order: from our metadata (sessions, payment intents) or the payment intent id (charges).
@@ -84,7 +126,12 @@ begin
     where id = ord.id;
     case stripe_apply_event.event_type
       when 'checkout.session.completed' then
-        if stripe_apply_event.object ->> 'payment_status' in ('paid', 'no_payment_required') then
+        if stripe_apply_event.object ->> 'mode' = 'subscription' then
+          -- Access follows the subscription's own events; the order records the purchase.
+          update public.orders set status = 'paid', paid_at = now(), updated_at = now(),
+            stripe_subscription_id = stripe_apply_event.object ->> 'subscription'
+          where id = ord.id and status = 'pending';
+        elsif stripe_apply_event.object ->> 'payment_status' in ('paid', 'no_payment_required') then
           perform private.fulfil_order(ord.id);
         end if; -- 'unpaid': an async method, settled by the async_payment events
       when 'checkout.session.async_payment_succeeded' then

@@ -1137,6 +1137,64 @@ export type Database = {
           },
         ];
       };
+      "subscriptions": {
+        Row: {
+          "cancel_at_period_end": boolean;
+          "created_at": string;
+          "current_period_end": string | null;
+          "id": string;
+          "last_event_at": string;
+          "offer_id": string;
+          "order_id": string | null;
+          "status": string;
+          "stripe_subscription_id": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "cancel_at_period_end"?: boolean;
+          "created_at"?: string;
+          "current_period_end"?: string | null;
+          "id"?: string;
+          "last_event_at": string;
+          "offer_id": string;
+          "order_id"?: string | null;
+          "status": string;
+          "stripe_subscription_id": string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "cancel_at_period_end"?: boolean;
+          "created_at"?: string;
+          "current_period_end"?: string | null;
+          "id"?: string;
+          "last_event_at"?: string;
+          "offer_id"?: string;
+          "order_id"?: string | null;
+          "status"?: string;
+          "stripe_subscription_id"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "subscriptions_offer_id_fkey";
+            columns: ["offer_id"];
+            isOneToOne: false;
+            referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "subscriptions_order_id_fkey";
+            columns: ["order_id"];
+            isOneToOne: false;
+            referencedRelation: "orders";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "user_roles": {
         Row: {
           "granted_at": string;

@@ -300,5 +300,10 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
     render(email("payment_failed", { order_id: "o1" }), site).subject,
     /did not go through/,
   );
+  assert.match(
+    render(email("subscription_renewed", { amount: 1900, currency: "USD" }), site).text,
+    /charged US\$19\.00/,
+  );
+  assert.match(render(email("subscription_cancelled", {}), site).subject, /has ended/);
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });

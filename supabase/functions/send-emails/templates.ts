@@ -162,6 +162,29 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         ]),
       };
     }
+    case "subscription_renewed": {
+      const amount = new Intl.NumberFormat("en-GB", {
+        style: "currency",
+        currency: String(p.currency),
+      })
+        .format(Number(p.amount) / 100);
+      return {
+        subject: "Your subscription has renewed",
+        ...layout("Subscription renewed", [
+          `We charged ${amount}. Your access continues without interruption.`,
+        ], {
+          label: "Keep learning",
+          url: `${siteUrl}/dashboard`,
+        }),
+      };
+    }
+    case "subscription_cancelled":
+      return {
+        subject: "Your subscription has ended",
+        ...layout("Subscription ended", [
+          "Your subscription is cancelled and its courses are no longer available. You can subscribe again at any time.",
+        ], { label: "See plans", url: `${siteUrl}/plans` }),
+      };
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,

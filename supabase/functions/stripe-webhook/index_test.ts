@@ -109,6 +109,7 @@ async function setup() {
     (await t.sql`select status from public.orders where id = ${orderId}`)[0].status;
   const teardown = async () => {
     await hook.close();
+    await sql`delete from public.subscriptions where user_id = ${buyer}`;
     await sql`delete from public.orders where user_id = ${buyer}`;
     await sql`delete from public.offers where owner_id = ${seller}`;
     await sql`delete from public.courses where owner_id = ${seller}`;
@@ -243,8 +244,12 @@ Deno.test("stripe-webhook: async payments, expiry, bad signatures, unknown event
     assert.equal(unknown.status, 200);
     assert.equal((await unknown.json()).result, "ignored");
 
-    // A failure mid-event (a plan order can't be fulfilled by a one-time payment event) rolls back.
-    const planOrder = await t.order(t.plan);
+    // A failure mid-event rolls back: the course was archived after the order, so the new
+    // entitlement is refused inside fulfilment.
+    await t.sql`delete from public.entitlements where user_id = ${t.buyer}`;
+    const planOrder = await t.order(t.offer);
+    await t
+      .sql`update public.courses set status = 'archived' where id = (select course_id from public.offers where id = ${t.offer})`;
     const failing = t.event("checkout.session.completed", t.session(planOrder));
     const original = console.error;
     console.error = () => {};
@@ -256,6 +261,76 @@ Deno.test("stripe-webhook: async payments, expiry, bad signatures, unknown event
       "no ledger row",
     );
     assert.equal(await t.status(planOrder), "pending", "nothing half-done");
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("stripe-webhook: subscriptions grant the plan's courses until the period ends", async () => {
+  const t = await setup();
+  try {
+    const orderId = await t.order(t.plan);
+    const subId = `sub_${orderId.slice(0, 8)}`;
+    const now = Math.floor(Date.now() / 1000);
+    const completed = {
+      ...t.session(orderId),
+      mode: "subscription",
+      subscription: subId,
+      payment_intent: null,
+    };
+    await t.deliver(t.event("checkout.session.completed", completed, now));
+    assert.equal(await t.status(orderId), "paid");
+    assert.equal(await t.access(), 0, "access comes with the subscription's own event");
+
+    const subscription = (status: string, periodEnd: number) => ({
+      id: subId,
+      object: "subscription",
+      status,
+      cancel_at_period_end: false,
+      current_period_end: periodEnd,
+      metadata: { order_id: orderId, user_id: t.buyer, offer_id: t.plan },
+    });
+    const end = now + 30 * 86400;
+    const created = await (await t.deliver(
+      t.event("customer.subscription.created", subscription("active", end), now + 1),
+    )).json();
+    assert.equal(created.result, "applied");
+    assert.equal(await t.access(), 1, "an active subscription grants the plan's courses");
+    const [e] = await t
+      .sql`select source, ends_at from public.entitlements where user_id = ${t.buyer}`;
+    assert.equal(e.source, "subscription");
+    assert.equal(Math.round(e.ends_at.getTime() / 1000), end, "until the end of the paid period");
+    const stale = await (await t.deliver(
+      t.event("customer.subscription.updated", subscription("canceled", end), now - 100),
+    )).json();
+    assert.equal(stale.result, "stale", "an older update changes nothing");
+    assert.equal(await t.access(), 1);
+
+    const invoice = {
+      id: `in_${orderId.slice(0, 8)}`,
+      object: "invoice",
+      subscription: subId,
+      billing_reason: "subscription_cycle",
+      amount_paid: 1900,
+      currency: "usd",
+    };
+    await t.deliver(t.event("invoice.paid", invoice, now + 2));
+    assert.equal(await t.emails("subscription_renewed"), 1);
+    await t.deliver(
+      t.event("invoice.payment_failed", {
+        ...invoice,
+        id: `in_failed_${orderId.slice(0, 8)}`,
+        amount_due: 1900,
+      }, now + 3),
+    );
+    assert.equal(await t.emails("payment_failed"), 1);
+
+    await t.deliver(
+      t.event("customer.subscription.deleted", subscription("canceled", end), now + 4),
+    );
+    assert.equal(await t.access(), 0, "a cancelled subscription revokes access");
+    assert.equal(await t.emails("subscription_cancelled"), 1);
+    assert.ok((await t.order(t.plan)).length > 0, "and the buyer may subscribe again");
   } finally {
     await t.teardown();
   }

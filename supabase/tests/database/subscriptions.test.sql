@@ -1,0 +1,41 @@
+-- Subscriptions: who reads them, and their events granting and revoking the plan's courses.
+begin;
+select plan(9);
+select tests.catalog_fixture();
+insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
+values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t'));
+create temporary table p as select id from public.offers where title = 'Olivia monthly';
+grant select on p to authenticated, service_role;
+
+select ok(not has_table_privilege('authenticated', 'public.subscriptions', 'insert')
+  and not has_table_privilege('authenticated', 'public.subscriptions', 'update'), 'clients cannot write subscriptions');
+
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_s1', 'customer.subscription.created', now(), jsonb_build_object(
+  'id', 'sub_t1', 'status', 'active', 'current_period_end', extract(epoch from now() + interval '30 days')::bigint,
+  'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', (select id from p)))), 'applied',
+  'a new subscription is applied');
+select tests.clear_authentication();
+select is((select array_agg(c.slug order by c.slug) from public.entitlements e join public.courses c on c.id = e.course_id
+  where e.user_id = tests.user_id('none@t') and e.source = 'subscription'), array['course-a'],
+  'it grants the instructor''s published courses (drafts cannot take enrolments)');
+
+select tests.authenticate_as('none@t');
+select is((select status from public.subscriptions), 'active', 'the subscriber reads their subscription');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.subscriptions), 1::bigint, 'the plan''s seller reads it');
+select tests.authenticate_as('other@t');
+select is((select count(*) from public.subscriptions), 0::bigint, 'another instructor does not');
+select tests.authenticate_as('none@t');
+select throws_ok($$ select public.create_order((select id from p), 'USD') $$, null, null, 'a live subscription cannot be bought twice');
+
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_s2', 'customer.subscription.deleted', now() + interval '1 minute', jsonb_build_object(
+  'id', 'sub_t1', 'status', 'canceled', 'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', (select id from p)))),
+  'applied', 'the cancellation is applied');
+select tests.clear_authentication();
+select ok(not exists (select 1 from public.entitlements e where e.user_id = tests.user_id('none@t') and e.source = 'subscription'
+  and private.is_active(e)), 'and the access ends');
+
+select * from finish();
+rollback;
