@@ -223,6 +223,13 @@ Deno.test("stripe-webhook: async payments, expiry, bad signatures, unknown event
     assert.equal(await t.status(id), "failed");
     assert.equal(await t.emails("payment_failed"), 1);
 
+    const abandoned = await t.order(t.offer);
+    await t.deliver(
+      t.event("checkout.session.expired", { ...t.session(abandoned, "unpaid"), status: "expired" }),
+    );
+    assert.equal(await t.status(abandoned), "expired", "an abandoned checkout expires");
+    assert.equal(await t.access(), 0);
+
     const ok = await t.order(t.offer);
     await t.deliver(t.event("checkout.session.async_payment_succeeded", t.session(ok)));
     assert.equal(await t.status(ok), "paid");
@@ -281,6 +288,7 @@ Deno.test("stripe-webhook: subscriptions grant the plan's courses until the peri
     await t.deliver(t.event("checkout.session.completed", completed, now));
     assert.equal(await t.status(orderId), "paid");
     assert.equal(await t.access(), 0, "access comes with the subscription's own event");
+    assert.equal(await t.emails("purchase_receipt"), 1, "the purchase is confirmed with a receipt");
 
     const subscription = (status: string, periodEnd: number) => ({
       id: subId,

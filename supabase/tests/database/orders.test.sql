@@ -1,7 +1,7 @@
 -- Orders: database prices, no double purchase, fulfilment, zero totals, and no client path to a
 -- paid order or a grant.
 begin;
-select plan(20);
+select plan(23);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.offers (kind, title, course_id) values ('course', 'Course A', tests.course_id('course-a'));
@@ -22,6 +22,11 @@ select ok(not has_function_privilege('anon', 'public.create_order(uuid, text, te
 select tests.authenticate_as('none@t');
 select throws_ok(format($$ insert into public.orders (user_id, offer_id, currency, subtotal, total, status) values (auth.uid(), %L, 'USD', 1, 1, 'paid') $$,
   pg_temp.offer('Course A')), '42501', null, 'a paid order cannot be inserted');
+select throws_ok(format($$ insert into public.coupon_redemptions (coupon_id, user_id) select id, auth.uid() from public.coupons limit 1 $$),
+  '42501', null, 'a coupon redemption cannot be inserted');
+select throws_ok($$ insert into public.subscriptions (user_id, offer_id, stripe_subscription_id, status, last_event_at)
+  values (auth.uid(), (select id from ids limit 1), 'sub_fake', 'active', now()) $$, '42501', null, 'nor a subscription');
+select throws_ok($$ update public.orders set status = 'paid' $$, '42501', null, 'nor can an order be marked paid');
 select is((public.create_order(pg_temp.offer('Course A'), 'USD')).total, 4900::bigint, 'the order carries the database price');
 select is((select status::text from public.orders where user_id = auth.uid()), 'pending', 'and waits for payment');
 select tests.clear_authentication();
