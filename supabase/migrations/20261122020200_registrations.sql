@@ -6,6 +6,30 @@
 -- sessions, or their course's sessions), automatic registration of entitled students to their
 -- course's published sessions, and grant_session_registration() for commerce (service_role).
 
+-- live_sessions.registered_count follows the registrations themselves: +1 for a new or
+-- reactivated registration, -1 for a cancelled one, whoever writes them.
+create function private.registrations_count() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  delta integer := case
+    when tg_op = 'INSERT' then case when new.cancelled_at is null then 1 else 0 end
+    when old.cancelled_at is null and new.cancelled_at is not null then -1
+    when old.cancelled_at is not null and new.cancelled_at is null then 1
+    else 0 end;
+begin
+  if delta <> 0 then
+    update public.live_sessions s set registered_count = s.registered_count + delta where s.id = new.session_id;
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.registrations_count() from public;
+create trigger live_session_registrations_count after insert or update of cancelled_at on public.live_session_registrations
+  for each row execute function private.registrations_count();
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -36,7 +60,6 @@ begin
   values (s.id, register_user.user_id, register_user.source)
   on conflict (session_id, user_id) do update
     set cancelled_at = null, registered_at = now(), source = excluded.source;
-  update public.live_sessions set registered_count = registered_count + 1 where id = s.id;
 
   perform private.enqueue_email('webinar_registration', 'essential', register_user.user_id,
     jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
@@ -91,11 +114,7 @@ begin
   perform 1 from public.live_sessions s where s.id = cancel_registration.session_id for update;
   update public.live_session_registrations r set cancelled_at = now()
   where r.session_id = cancel_registration.session_id and r.user_id = auth.uid() and r.cancelled_at is null;
-  if not found then
-    return false;
-  end if;
-  update public.live_sessions s set registered_count = s.registered_count - 1 where s.id = cancel_registration.session_id;
-  return true;
+  return found;
 end;
 $$;
 
@@ -143,15 +162,10 @@ begin
   elsif not exists (select 1 from public.entitlements e
                     where e.user_id = new.user_id and e.course_id = new.course_id and private.is_active(e)) then
     -- Access ended (refund, revocation): the student leaves the course's upcoming sessions.
-    with left_sessions as (
-      update public.live_session_registrations r set cancelled_at = now()
-      from public.live_sessions s
-      where s.id = r.session_id and s.course_id = new.course_id and s.starts_at > now()
-        and r.user_id = new.user_id and r.source = 'course' and r.cancelled_at is null
-      returning r.session_id
-    )
-    update public.live_sessions s set registered_count = s.registered_count - 1
-    from left_sessions l where s.id = l.session_id;
+    update public.live_session_registrations r set cancelled_at = now()
+    from public.live_sessions s
+    where s.id = r.session_id and s.course_id = new.course_id and s.starts_at > now()
+      and r.user_id = new.user_id and r.source = 'course' and r.cancelled_at is null;
   end if;
   return null;
 end;

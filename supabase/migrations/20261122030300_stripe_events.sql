@@ -29,9 +29,6 @@ begin
   if o.kind = 'session' then
     update public.live_session_registrations r set cancelled_at = now()
     where r.session_id = o.session_id and r.user_id = ord.user_id and r.cancelled_at is null;
-    if found then
-      update public.live_sessions s set registered_count = s.registered_count - 1 where s.id = o.session_id;
-    end if;
   else
     for c in select private.offer_course_ids(o.id) loop
       update public.entitlements e set revoked_at = now(), revoked_reason = revoke_order.reason, updated_at = now()
