@@ -94,7 +94,38 @@ revoke all on function private.already_has_offer(uuid, uuid) from public;
 -- Fulfilment
 -- ---------------------------------------------------------------------------------------------
 
--- Grants what the order bought, redeems its coupon, enqueues the receipt and a notification.
+-- What every paid order gets, whatever it bought: status paid, its coupon redeemed, the receipt
+-- enqueued and a notification. (Subscription orders get only this; their access follows the
+-- subscription's own events.)
+create function private.mark_order_paid(order_id uuid, subscription_id text) returns public.orders
+language plpgsql
+set search_path = ''
+as $$
+declare
+  ord public.orders;
+  title text;
+begin
+  update public.orders o set status = 'paid', paid_at = now(), updated_at = now(),
+    stripe_subscription_id = coalesce(mark_order_paid.subscription_id, o.stripe_subscription_id)
+  where o.id = mark_order_paid.order_id
+  returning * into ord;
+  select x.title into title from public.offers x where x.id = ord.offer_id;
+  if ord.coupon_id is not null then
+    insert into public.coupon_redemptions (coupon_id, user_id, offer_id) values (ord.coupon_id, ord.user_id, ord.offer_id);
+    update public.coupons c set redeemed_count = c.redeemed_count + 1 where c.id = ord.coupon_id;
+  end if;
+  perform private.enqueue_email('purchase_receipt', 'essential', ord.user_id,
+    jsonb_build_object('order_id', ord.id, 'title', title, 'currency', ord.currency, 'subtotal', ord.subtotal,
+                       'discount', ord.discount, 'total', ord.total, 'paid_at', ord.paid_at),
+    'receipt:' || ord.id);
+  perform private.notify(ord.user_id, 'purchase', 'Purchase complete: ' || title, null, '/orders/' || ord.id,
+    jsonb_build_object('order_id', ord.id));
+  return ord;
+end;
+$$;
+revoke all on function private.mark_order_paid(uuid, text) from public;
+
+-- Grants what the order bought, then marks it paid (coupon, receipt, notification).
 -- Idempotent: a paid order is returned as is.
 create function private.fulfil_order(order_id uuid) returns public.orders
 language plpgsql
@@ -124,18 +155,7 @@ begin
   else
     raise exception 'subscriptions are fulfilled by their Stripe events' using errcode = 'P0001', detail = 'plan_needs_stripe';
   end if;
-  if ord.coupon_id is not null then
-    insert into public.coupon_redemptions (coupon_id, user_id, offer_id) values (ord.coupon_id, ord.user_id, ord.offer_id);
-    update public.coupons set redeemed_count = redeemed_count + 1 where id = ord.coupon_id;
-  end if;
-  update public.orders set status = 'paid', paid_at = now(), updated_at = now() where id = ord.id returning * into ord;
-  perform private.enqueue_email('purchase_receipt', 'essential', ord.user_id,
-    jsonb_build_object('order_id', ord.id, 'title', o.title, 'currency', ord.currency, 'subtotal', ord.subtotal,
-                       'discount', ord.discount, 'total', ord.total, 'paid_at', ord.paid_at),
-    'receipt:' || ord.id);
-  perform private.notify(ord.user_id, 'purchase', 'Purchase complete: ' || o.title, null, '/orders/' || ord.id,
-    jsonb_build_object('order_id', ord.id));
-  return ord;
+  return private.mark_order_paid(ord.id, null);
 end;
 $$;
 revoke all on function private.fulfil_order(uuid) from public;

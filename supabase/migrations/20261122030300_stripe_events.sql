@@ -125,19 +125,8 @@ begin
       when 'checkout.session.completed' then
         if stripe_apply_event.object ->> 'mode' = 'subscription' then
           -- Access follows the subscription's own events; the order records the purchase.
-          update public.orders set status = 'paid', paid_at = now(), updated_at = now(),
-            stripe_subscription_id = stripe_apply_event.object ->> 'subscription'
-          where id = ord.id and status = 'pending';
-          if found then
-            if ord.coupon_id is not null then
-              insert into public.coupon_redemptions (coupon_id, user_id, offer_id) values (ord.coupon_id, ord.user_id, ord.offer_id);
-              update public.coupons set redeemed_count = redeemed_count + 1 where id = ord.coupon_id;
-            end if;
-            perform private.enqueue_email('purchase_receipt', 'essential', ord.user_id,
-              jsonb_build_object('order_id', ord.id, 'title', (select o.title from public.offers o where o.id = ord.offer_id),
-                                 'currency', ord.currency, 'subtotal', ord.subtotal, 'discount', ord.discount,
-                                 'total', ord.total, 'paid_at', now()),
-              'receipt:' || ord.id);
+          if ord.status = 'pending' then
+            perform private.mark_order_paid(ord.id, stripe_apply_event.object ->> 'subscription');
           end if;
         elsif stripe_apply_event.object ->> 'payment_status' in ('paid', 'no_payment_required') then
           perform private.fulfil_order(ord.id);
