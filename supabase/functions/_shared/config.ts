@@ -23,10 +23,24 @@ export function readConfig<S extends z.ZodObject>(
   return parsed.data;
 }
 
+/** SUPABASE_DB_URL, which the platform gives every function. */
+export const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL");
+
 /** Variables every Supabase edge function receives from the platform. */
 export const platformEnv = z.object({
   SUPABASE_URL: z.url(),
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
   SUPABASE_ANON_KEY: z.string().min(1),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
 });
+
+/**
+ * A function's default export: its handler is built, with config read from the environment, on
+ * the first request (so a missing secret is reported by name, and tests can import the module).
+ */
+export function lazyHandler<H extends { fetch: (req: Request) => Promise<Response> }>(
+  build: () => H,
+) {
+  let handler: H | undefined;
+  return { fetch: (req: Request) => (handler ??= build()).fetch(req) };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConfigError, readConfig } from "./config.ts";
+import { ConfigError, lazyHandler, readConfig } from "./config.ts";
 import { handle, HttpError, toResponse } from "./http.ts";
 
 const pgError = (code: string, message: string) =>
@@ -76,4 +76,16 @@ Deno.test("readConfig: names every missing or invalid variable", () => {
     assert.match(e.message, /B_KEY is not set/);
     return true;
   });
+});
+
+Deno.test("lazyHandler: builds the handler on the first request, once", async () => {
+  let builds = 0;
+  const exported = lazyHandler(() => {
+    builds++;
+    return { fetch: () => Promise.resolve(new Response("hi")) };
+  });
+  assert.equal(builds, 0, "importing a function builds nothing");
+  assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "hi");
+  await exported.fetch(new Request("http://x/"));
+  assert.equal(builds, 1);
 });

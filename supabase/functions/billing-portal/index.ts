@@ -3,7 +3,7 @@
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { checkoutConfig, stripeClient } from "../checkout/index.ts";
@@ -40,7 +40,4 @@ export function createBillingPortal(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createBillingPortal> | undefined;
-export default {
-  fetch: (req: Request) => (handler ??= createBillingPortal(readConfig(checkoutConfig))).fetch(req),
-};
+export default lazyHandler(() => createBillingPortal(readConfig(checkoutConfig)));

@@ -5,14 +5,14 @@
 import Stripe from "stripe";
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
 
 export const checkoutConfig = z.object({
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
   STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().optional(),
@@ -144,7 +144,4 @@ export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {})
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createCheckout> | undefined;
-export default {
-  fetch: (req: Request) => (handler ??= createCheckout(readConfig(checkoutConfig))).fetch(req),
-};
+export default lazyHandler(() => createCheckout(readConfig(checkoutConfig)));

@@ -4,7 +4,7 @@
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { checkoutConfig, stripeClient } from "../checkout/index.ts";
@@ -48,7 +48,4 @@ export function createRefund(config: z.infer<typeof checkoutConfig>, deps: { sql
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createRefund> | undefined;
-export default {
-  fetch: (req: Request) => (handler ??= createRefund(readConfig(checkoutConfig))).fetch(req),
-};
+export default lazyHandler(() => createRefund(readConfig(checkoutConfig)));

@@ -4,13 +4,13 @@
 import { Resend } from "resend";
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, type Claims, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { type OutboxEmail, render } from "./templates.ts";
 
 export const sendEmailsConfig = z.object({
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
   RESEND_API_KEY: z.string().min(1),
   EMAIL_FROM: z.string().min(3),
   RESEND_BASE_URL: z.url().optional(),
@@ -139,10 +139,4 @@ export function createSendEmails(config: SendEmailsConfig, deps: { sql?: Sql } =
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createSendEmails> | undefined;
-export default {
-  fetch: (req: Request) => {
-    handler ??= createSendEmails(readConfig(sendEmailsConfig));
-    return handler.fetch(req);
-  },
-};
+export default lazyHandler(() => createSendEmails(readConfig(sendEmailsConfig)));

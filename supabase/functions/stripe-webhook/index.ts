@@ -5,12 +5,12 @@
 // the transaction leaves nothing behind, so Stripe's retry starts clean.
 import Stripe from "stripe";
 import { z } from "zod";
-import { readConfig } from "../_shared/config.ts";
+import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { errorResponse, json } from "../_shared/http.ts";
 
 export const stripeWebhookConfig = z.object({
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
   STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_"),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
@@ -66,8 +66,4 @@ export function createStripeWebhook(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createStripeWebhook> | undefined;
-export default {
-  fetch: (req: Request) =>
-    (handler ??= createStripeWebhook(readConfig(stripeWebhookConfig))).fetch(req),
-};
+export default lazyHandler(() => createStripeWebhook(readConfig(stripeWebhookConfig)));

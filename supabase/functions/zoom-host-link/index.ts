@@ -2,7 +2,7 @@
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { zoomClient } from "../_shared/zoom.ts";
@@ -37,8 +37,4 @@ export function createZoomHostLink(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createZoomHostLink> | undefined;
-export default {
-  fetch: (req: Request) =>
-    (handler ??= createZoomHostLink(readConfig(zoomMeetingConfig))).fetch(req),
-};
+export default lazyHandler(() => createZoomHostLink(readConfig(zoomMeetingConfig)));

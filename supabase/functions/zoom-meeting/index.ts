@@ -4,13 +4,13 @@
 // start link (see zoom-host-link).
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { readConfig } from "../_shared/config.ts";
+import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { zoomClient, zoomConfig } from "../_shared/zoom.ts";
 
 export const zoomMeetingConfig = zoomConfig.extend({
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
 });
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
 
@@ -77,8 +77,4 @@ export function createZoomMeeting(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createZoomMeeting> | undefined;
-export default {
-  fetch: (req: Request) =>
-    (handler ??= createZoomMeeting(readConfig(zoomMeetingConfig))).fetch(req),
-};
+export default lazyHandler(() => createZoomMeeting(readConfig(zoomMeetingConfig)));

@@ -4,12 +4,12 @@
 // through zoom_apply_event(), which keeps a ledger so replays change nothing. Unknown events get
 // 200 (Zoom would retry anything else); database failures get 500 so Zoom retries.
 import { z } from "zod";
-import { readConfig } from "../_shared/config.ts";
+import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { errorResponse, handle, json } from "../_shared/http.ts";
 
 export const zoomWebhookConfig = z.object({
-  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_DB_URL: databaseUrl,
   ZOOM_WEBHOOK_SECRET_TOKEN: z.string().min(1),
   ZOOM_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   LIVE_ATTENDANCE_MIN_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
@@ -126,8 +126,4 @@ export function createZoomWebhook(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-let handler: ReturnType<typeof createZoomWebhook> | undefined;
-export default {
-  fetch: (req: Request) =>
-    (handler ??= createZoomWebhook(readConfig(zoomWebhookConfig))).fetch(req),
-};
+export default lazyHandler(() => createZoomWebhook(readConfig(zoomWebhookConfig)));
