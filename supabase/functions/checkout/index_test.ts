@@ -3,6 +3,7 @@ import { connect } from "../_shared/db.ts";
 import { signJwt } from "../_shared/jwt.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { checkoutConfig, createCheckout, STRIPE_API_VERSION } from "./index.ts";
 
 const site = "https://learn.example.com";
@@ -13,19 +14,12 @@ async function setup() {
   const tag = crypto.randomUUID().slice(0, 8);
   const seller = await createUser(sql, `seller-${tag}@test.local`, { role: "instructor" });
   const buyer = await createUser(sql, `buyer-${tag}@test.local`);
-  const [course] = await sql`insert into public.courses (slug, title, owner_id) values (${
-    "paid-" + tag
-  }, 'Paid Course', ${seller}) returning id`;
-  const [section] =
-    await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
-  await sql`insert into public.lessons (section_id, title, position) values (${section.id}, 'L', 0)`;
-  await sql`update public.courses set status = 'published' where id = ${course.id}`;
-  const [offer] =
-    await sql`insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Paid Course', ${course.id}, ${seller}) returning id`;
+  const course = await publishedCourse(sql, seller, { slug: `paid-${tag}`, title: "Paid Course" });
+  const offer = { id: await courseOffer(sql, course.id, seller, "Paid Course", { USD: 4900 }) };
   const [plan] =
     await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
     values ('plan', 'Monthly access', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, 'USD', 4900), (${plan.id}, 'USD', 1900)`;
+  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
   await sql`insert into public.coupons (code, kind, percent_off, owner_id) values (${
     "HALF" + tag.toUpperCase()
   }, 'percent', 50, ${seller}),

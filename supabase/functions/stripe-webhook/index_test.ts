@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { asCaller, connect } from "../_shared/db.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { createStripeWebhook, stripeWebhookConfig } from "./index.ts";
 
 const secret = "whsec_test_secret";
@@ -16,19 +17,12 @@ async function setup() {
   const seller = await createUser(sql, `wh-seller-${tag}@test.local`, { role: "instructor" });
   const buyer = await createUser(sql, `wh-buyer-${tag}@test.local`);
   await sql`insert into public.user_roles (user_id, role) values (${seller}, 'admin')`; // receives dispute alerts
-  const [course] = await sql`insert into public.courses (slug, title, owner_id) values (${
-    "wh-" + tag
-  }, 'Webhook Course', ${seller}) returning id`;
-  const [section] =
-    await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
-  await sql`insert into public.lessons (section_id, title, position) values (${section.id}, 'L', 0)`;
-  await sql`update public.courses set status = 'published' where id = ${course.id}`;
-  const [offer] =
-    await sql`insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Webhook Course', ${course.id}, ${seller}) returning id`;
+  const course = await publishedCourse(sql, seller, { slug: `wh-${tag}`, title: "Webhook Course" });
+  const offer = { id: await courseOffer(sql, course.id, seller, "Webhook Course", { USD: 4900 }) };
   const [plan] =
     await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
     values ('plan', 'Webhook plan', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, 'USD', 4900), (${plan.id}, 'USD', 1900)`;
+  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
   const claims = await claimsFor(sql, buyer);
   const order = async (offerId: string) =>
     (await asCaller(

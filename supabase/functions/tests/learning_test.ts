@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { asCaller, connect } from "../_shared/db.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { publishedCourse } from "../_shared/testing/catalog.ts";
 
 Deno.test("learning: enrol in a free course, read the lesson, complete the course", async () => {
   const sql = connect(testDbUrl(), { max: 1 });
@@ -10,17 +11,14 @@ Deno.test("learning: enrol in a free course, read the lesson, complete the cours
   const teacher = await createUser(sql, `teach-${tag}@test.local`, { role: "instructor" });
   const student = await createUser(sql, `learn-${tag}@test.local`);
   try {
-    const [course] = await sql`
-      insert into public.courses (slug, title, owner_id, is_free) values (${
-      "free-" + tag
-    }, 'Free Course', ${teacher}, true)
-      returning id`;
-    const [section] = await sql`
-      insert into public.sections (course_id, title, position) values (${course.id}, 'One', 0) returning id`;
-    const [lesson] = await sql`
-      insert into public.lessons (section_id, title, position) values (${section.id}, 'Only lesson', 0) returning id`;
-    await sql`insert into public.lesson_contents (lesson_id, body) values (${lesson.id}, 'the body')`;
-    await sql`update public.courses set status = 'published' where id = ${course.id}`;
+    const course = await publishedCourse(sql, teacher, {
+      slug: `free-${tag}`,
+      title: "Free Course",
+      isFree: true,
+      lessonTitle: "Only lesson",
+      body: "the body",
+    });
+    const lesson = { id: course.lessonId };
 
     const claims = await claimsFor(sql, student);
     const readBody = () =>

@@ -6,6 +6,7 @@ import { connect } from "../_shared/db.ts";
 import { signJwt } from "../_shared/jwt.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { checkoutConfig, createCheckout } from "../checkout/index.ts";
 import { createRefund } from "../refund/index.ts";
 import { createStripeWebhook, stripeWebhookConfig } from "../stripe-webhook/index.ts";
@@ -76,16 +77,8 @@ Deno.test("purchase and refund, end to end", async () => {
     );
   };
   try {
-    const [course] = await sql`insert into public.courses (slug, title, owner_id) values (${
-      "e2e-" + tag
-    }, 'E2E Course', ${seller}) returning id`;
-    const [section] =
-      await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
-    await sql`insert into public.lessons (section_id, title, position) values (${section.id}, 'L', 0)`;
-    await sql`update public.courses set status = 'published' where id = ${course.id}`;
-    const [offer] =
-      await sql`insert into public.offers (kind, title, course_id, owner_id) values ('course', 'E2E Course', ${course.id}, ${seller}) returning id`;
-    await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, 'EUR', 3900)`;
+    const course = await publishedCourse(sql, seller, { slug: `e2e-${tag}`, title: "E2E Course" });
+    const offer = { id: await courseOffer(sql, course.id, seller, "E2E Course", { EUR: 3900 }) };
     const hasAccess = async () =>
       (await sql`select count(*)::int as n from public.entitlements e where e.user_id = ${buyer} and e.course_id = ${course.id} and private.is_active(e)`)[
         0

@@ -4,6 +4,7 @@ import { connect } from "../_shared/db.ts";
 import { signJwt } from "../_shared/jwt.ts";
 import { startFakeZoom, zoomSignature } from "../_shared/testing/fake-zoom.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { publishedCourse } from "../_shared/testing/catalog.ts";
 import { createZoomHostLink } from "../zoom-host-link/index.ts";
 import { createZoomMeeting, zoomMeetingConfig } from "../zoom-meeting/index.ts";
 import { createZoomWebhook, zoomWebhookConfig } from "../zoom-webhook/index.ts";
@@ -17,13 +18,14 @@ async function setup() {
   const host = await createUser(sql, `zhost-${tag}@test.local`, { role: "instructor" });
   const student = await createUser(sql, `zstud-${tag}@test.local`);
   const quitter = await createUser(sql, `zquit-${tag}@test.local`);
-  const [course] = await sql`insert into public.courses (slug, title, owner_id, is_free)
-    values (${"zoom-" + tag}, 'Live Course', ${host}, true) returning id`;
-  const [section] =
-    await sql`insert into public.sections (course_id, title, position) values (${course.id}, 'S', 0) returning id`;
-  const [lesson] = await sql`insert into public.lessons (section_id, title, kind, position)
-    values (${section.id}, 'Live class', 'live', 0) returning id`;
-  await sql`update public.courses set status = 'published' where id = ${course.id}`;
+  const course = await publishedCourse(sql, host, {
+    slug: `zoom-${tag}`,
+    title: "Live Course",
+    isFree: true,
+    lessonTitle: "Live class",
+    lessonKind: "live",
+  });
+  const lesson = { id: course.lessonId };
   const [session] =
     await sql`insert into public.live_sessions (course_id, lesson_id, title, starts_at, duration_minutes,
       timezone, is_published, created_by)
