@@ -166,18 +166,65 @@ insert into public.course_instructors (course_id, user_id, role) values
 on conflict do nothing;
 
 -- ---------------------------------------------------------------------------------------------
--- Students: enrolments, purchases, progress, reviews
+-- Offers: every paid published course on sale at its list price, sold by its owner; the USD
+-- courses also in EUR.
 -- ---------------------------------------------------------------------------------------------
-insert into public.entitlements (user_id, course_id, source, starts_at, external_ref)
-select u.id, c.id,
-       case when c.is_free then 'free' else 'purchase' end::public.entitlement_source,
-       now() - make_interval(days => 3 + ((row_number() over ()) * 7 % 40)::int),
-       case when c.is_free then null else 'seed_order_' || row_number() over () end
+insert into public.offers (id, kind, title, course_id, owner_id)
+select ('0f000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid, 'course', sc.title,
+       ('e0000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid, sc.owner
+from seed_courses sc
+where not sc.is_free and sc.n <= 12
+on conflict (id) do nothing;
+
+insert into public.offer_prices (offer_id, currency, amount)
+select o.id, c.list_price_currency, c.list_price_amount
+from public.offers o join public.courses c on c.id = o.course_id
+where o.id in (select ('0f000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid from seed_courses sc)
+union all
+select o.id, 'EUR', (round(c.list_price_amount * 0.92 / 100) * 100)::bigint
+from public.offers o join public.courses c on c.id = o.course_id
+where o.id in (select ('0f000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 2, '0'))::uuid from seed_courses sc)
+  and c.list_price_currency = 'USD'
+on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------
+-- Students: enrolments, purchases (paid orders), progress, reviews
+-- ---------------------------------------------------------------------------------------------
+create temporary table seed_enrolments on commit drop as
+select u.id as user_id, c.id as course_id, c.is_free,
+       now() - make_interval(days => 3 + ((row_number() over (order by u.email, c.slug)) * 7 % 40)::int) as starts_at
 from auth.users u
 join public.courses c on c.status = 'published'
   and (abs(hashtext(u.id::text || c.id::text)) % 3 = 0 or (u.email = 'sam@example.com' and c.slug in
        ('postgres-rls-in-practice', 'sql-for-beginners', 'data-visualisation-with-d3')))
-where u.email like 'student%@example.com' or u.email in ('sam@example.com', 'noor@example.com', 'kenji@example.com')
+where u.email like 'student%@example.com' or u.email in ('sam@example.com', 'noor@example.com', 'kenji@example.com');
+
+insert into public.entitlements (user_id, course_id, source, starts_at)
+select se.user_id, se.course_id, 'free', se.starts_at from seed_enrolments se where se.is_free
+on conflict do nothing;
+
+insert into public.orders (id, user_id, offer_id, title, currency, subtotal, total, status, paid_at, created_at,
+                           updated_at)
+select md5('seed-order:' || se.user_id || ':' || se.course_id)::uuid, se.user_id, o.id, o.title, p.currency,
+       p.amount, p.amount, 'paid', se.starts_at, se.starts_at, se.starts_at
+from seed_enrolments se
+join public.offers o on o.course_id = se.course_id and o.kind = 'course'
+join public.courses c on c.id = se.course_id
+join public.offer_prices p on p.offer_id = o.id and p.currency = c.list_price_currency
+where not se.is_free
+on conflict (id) do nothing;
+
+insert into public.order_lines (order_id, course_id)
+select md5('seed-order:' || se.user_id || ':' || se.course_id)::uuid, se.course_id
+from seed_enrolments se
+where not se.is_free and exists (select 1 from public.orders o
+                                 where o.id = md5('seed-order:' || se.user_id || ':' || se.course_id)::uuid)
+on conflict do nothing;
+
+insert into public.entitlements (user_id, course_id, source, order_id, starts_at)
+select o.user_id, l.course_id, 'purchase', o.id, o.paid_at
+from public.orders o join public.order_lines l on l.order_id = o.id
+where o.id in (select md5('seed-order:' || se.user_id || ':' || se.course_id)::uuid from seed_enrolments se)
 on conflict do nothing;
 
 -- Progress: each student completed a share of the open lessons of each course.

@@ -3,7 +3,8 @@
 -- Every auth user gets a profile (created by a trigger from the sign-up metadata). Platform roles
 -- live in user_roles, which no client can write: admins change them through grant_role() and
 -- revoke_role(), and every change lands in the audit log. The custom access token hook copies the
--- user's highest role into the `user_role` claim, which the policy helpers read.
+-- user's highest role into the `user_role` claim, for frontends to display; policies and RPCs read
+-- user_roles itself (private.is_admin()), so a role change takes effect at once.
 
 create type public.app_role as enum ('student', 'instructor', 'admin');
 comment on type public.app_role is
@@ -56,19 +57,60 @@ comment on table public.audit_log is 'Append-only record of privileged actions. 
 alter table public.audit_log enable row level security;
 
 -- ---------------------------------------------------------------------------------------------
--- Policy helpers (private schema). They read the claims of the current request only.
+-- Policy helpers (private schema)
 -- ---------------------------------------------------------------------------------------------
 
--- True when the request's access token says admin (the user_role claim the hook adds).
+-- One admin rule for policies and RPCs alike: the caller holds the admin role in user_roles now.
+-- It reads the table, not the token's user_role claim (that claim is for frontends' display), so
+-- a demoted admin whose token has not expired yet is no admin anywhere. Security definer because
+-- user_roles' own read policy calls it. Policies call it as `(select private.is_admin())`.
 create function private.is_admin() returns boolean
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select exists (select 1 from public.user_roles ur where ur.user_id = (select auth.uid()) and ur.role = 'admin')
+$$;
+
+-- Who may create courses and offers: the caller holds the instructor or admin role now.
+create function private.is_instructor() returns boolean
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select exists (select 1 from public.user_roles ur
+                 where ur.user_id = (select auth.uid()) and ur.role in ('instructor', 'admin'))
+$$;
+
+-- The role the current request runs as. API requests always run under `set role anon` or
+-- `authenticated` (PostgREST does it, and so does asCaller in our functions), and that setting
+-- stays the same inside security definer functions and triggers, which change only the user
+-- their body runs as. Server-side work has no such role set and runs as its session user.
+create function private.request_role() returns text
 language sql stable
 set search_path = ''
 as $$
-  select coalesce(auth.jwt() ->> 'user_role', '') = 'admin'
+  select coalesce(nullif(current_setting('role', true), 'none'), session_user::text)
+$$;
+
+-- True when the statement runs server side rather than for an API request: service_role, or
+-- postgres (migrations, the seed, the dashboard). Triggers that check what an API caller may write
+-- skip their checks only when this is true, never because a claim (such as sub) is missing.
+create function private.is_server_side() returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select private.request_role() in ('postgres', 'service_role', 'supabase_admin')
 $$;
 
 revoke all on function private.is_admin() from public;
+revoke all on function private.is_instructor() from public;
+revoke all on function private.request_role() from public;
+revoke all on function private.is_server_side() from public;
 grant execute on function private.is_admin() to authenticated, service_role;
+grant execute on function private.is_instructor() to authenticated, service_role;
+grant execute on function private.request_role() to authenticated, service_role;
+grant execute on function private.is_server_side() to authenticated, service_role;
 
 -- Writes one audit row. Called by our security definer functions, never by clients.
 create function private.audit(action text, target_type text, target_id text, details jsonb default '{}'::jsonb)
@@ -81,9 +123,8 @@ as $$
 $$;
 revoke all on function private.audit(text, text, text, jsonb) from public;
 
--- Raises 42501 unless the caller holds the admin role in user_roles, and returns the caller's id.
--- Admin RPCs call it first. It checks the table, not the token, so a demoted admin whose token
--- has not expired yet can no longer act as one.
+-- Raises 42501 unless the caller is an admin (private.is_admin()), and returns the caller's id.
+-- Admin RPCs call it first.
 create function private.require_admin(action text) returns uuid
 language plpgsql stable
 set search_path = ''
@@ -91,9 +132,7 @@ as $$
 declare
   caller uuid := auth.uid();
 begin
-  if caller is null or not exists (
-    select 1 from public.user_roles ur where ur.user_id = caller and ur.role = 'admin'
-  ) then
+  if caller is null or not private.is_admin() then
     raise exception 'only admins can %', require_admin.action using errcode = '42501';
   end if;
   return caller;

@@ -11,16 +11,6 @@ create type public.course_level as enum ('beginner', 'intermediate', 'advanced',
 create type public.course_status as enum ('draft', 'published', 'archived');
 create type public.course_instructor_role as enum ('owner', 'co_instructor');
 
--- True when the request's token says instructor or admin: who may create courses.
-create function private.is_instructor() returns boolean
-language sql stable
-set search_path = ''
-as $$
-  select coalesce(auth.jwt() ->> 'user_role', '') in ('instructor', 'admin')
-$$;
-revoke all on function private.is_instructor() from public;
-grant execute on function private.is_instructor() to authenticated, service_role;
-
 -- ---------------------------------------------------------------------------------------------
 -- Categories (a tree)
 -- ---------------------------------------------------------------------------------------------
@@ -189,6 +179,25 @@ $$;
 revoke all on function private.courses_before_write() from public;
 create trigger courses_before_write before insert or update on public.courses
   for each row execute function private.courses_before_write();
+
+-- Moving a course to the trash (or back) is for its owner and admins, not co-instructors.
+create function private.courses_trash_rules() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_server_side() and not (old.owner_id = (select auth.uid()) or private.is_admin()) then
+    raise exception 'only the course owner or an admin can delete or restore a course'
+      using errcode = '42501', detail = 'not_course_owner';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.courses_trash_rules() from public;
+create trigger courses_trash_rules before update of deleted_at on public.courses
+  for each row when (old.deleted_at is distinct from new.deleted_at)
+  execute function private.courses_trash_rules();
 
 -- The owner is the course's first instructor.
 create function private.courses_add_owner() returns trigger

@@ -2,12 +2,15 @@
 --
 -- The one notion of "has access to course X" (private.accessible_course_ids() /
 -- private.has_course_access()): an active entitlement, being one of the course's instructors, or
--- being an admin. Every policy on course content uses it.
+-- being an admin. Every policy on course content uses it. A soft-deleted course drops out of it
+-- for everyone but admins and its owner (the owner's trash view, from which they may restore it).
 --
--- Entitlements come from four sources: free (a student enrols through enrol_free), purchase and
--- subscription (granted by service-side code after payment, through grant_course_access), and
--- grant (an admin's manual grant). No client can write the table: there is no client path to a
--- paid entitlement.
+-- Entitlements record where access came from, with a link to its source: free (enrol_free),
+-- purchase (one row per paid order: order_id), subscription (one row per subscription:
+-- subscription_id), and grant (an admin's or the service's manual grant). Access is "any active
+-- entitlement", so refunding one order leaves access another order paid for. One function grants
+-- (private.grant_access) and one revokes (private.revoke_access), for every path. No client can
+-- write the table: there is no client path to a paid entitlement.
 
 create type public.entitlement_source as enum ('free', 'purchase', 'subscription', 'grant');
 
@@ -16,17 +19,30 @@ create table public.entitlements (
   user_id uuid not null references auth.users (id) on delete cascade,
   course_id uuid not null references public.courses (id) on delete cascade,
   source public.entitlement_source not null,
+  -- The order that paid for it (source purchase); the foreign key is added by the orders migration.
+  order_id uuid,
+  -- The subscription that grants it (source subscription); foreign key in the subscriptions migration.
+  subscription_id uuid,
   starts_at timestamptz not null default now(),
   ends_at timestamptz,
   revoked_at timestamptz,
   revoked_reason text constraint entitlements_revoked_reason_length check (char_length(revoked_reason) <= 500),
   granted_by uuid references auth.users (id) on delete set null,
-  external_ref text constraint entitlements_external_ref_length check (char_length(external_ref) <= 200),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint entitlements_period check (ends_at is null or ends_at > starts_at),
-  constraint entitlements_user_course_source_key unique (user_id, course_id, source)
+  constraint entitlements_source_link check (
+    (source = 'purchase') = (order_id is not null) and (source = 'subscription') = (subscription_id is not null))
 );
+-- One free and one granted entitlement per user and course; one per course for each order and
+-- each subscription.
+create unique index entitlements_user_course_free_grant_key on public.entitlements (user_id, course_id, source)
+  where source in ('free', 'grant');
+create unique index entitlements_order_course_key on public.entitlements (order_id, course_id)
+  where order_id is not null;
+create unique index entitlements_subscription_course_key on public.entitlements (subscription_id, course_id)
+  where subscription_id is not null;
+create index entitlements_user_id_course_id_idx on public.entitlements (user_id, course_id);
 create index entitlements_course_id_idx on public.entitlements (course_id);
 create index entitlements_granted_by_idx on public.entitlements (granted_by);
 alter table public.entitlements enable row level security;
@@ -45,23 +61,25 @@ $$;
 revoke all on function private.is_active(public.entitlements) from public;
 grant execute on function private.is_active(public.entitlements) to authenticated, service_role;
 
--- Courses the caller holds an active entitlement to.
+-- Courses (not deleted) the caller holds an active entitlement to.
 create function private.entitled_course_ids() returns setof uuid
 language sql stable
 security definer
 set search_path = ''
 as $$
-  select e.course_id from public.entitlements e
-  where e.user_id = (select auth.uid()) and private.is_active(e)
+  select e.course_id from public.entitlements e join public.courses c on c.id = e.course_id
+  where e.user_id = (select auth.uid()) and private.is_active(e) and c.deleted_at is null
 $$;
 
--- Courses the caller teaches (owner or co-instructor).
+-- Courses the caller teaches (owner or co-instructor). A deleted course stays here for its owner
+-- only (the trash view); co-instructors lose it with everyone else.
 create function private.instructed_course_ids() returns setof uuid
 language sql stable
 security definer
 set search_path = ''
 as $$
-  select ci.course_id from public.course_instructors ci where ci.user_id = (select auth.uid())
+  select ci.course_id from public.course_instructors ci join public.courses c on c.id = ci.course_id
+  where ci.user_id = (select auth.uid()) and (c.deleted_at is null or c.owner_id = ci.user_id)
 $$;
 
 -- Courses the caller has access to, admins aside: entitled or teaching.
@@ -75,19 +93,20 @@ as $$
   select private.instructed_course_ids()
 $$;
 
--- "Has access to course X": an active entitlement, an instructor of it, or an admin. The same
--- notion as accessible_course_ids(), probed for one course.
+-- "Has access to course X": an admin, or X is among accessible_course_ids(). The same notion,
+-- probed for one course (each branch is the one-course form of the sets above).
 create function private.has_course_access(course_id uuid) returns boolean
 language sql stable
 security definer
 set search_path = ''
 as $$
   select private.is_admin()
-      or exists (select 1 from public.course_instructors ci
-                 where ci.course_id = has_course_access.course_id and ci.user_id = (select auth.uid()))
-      or exists (select 1 from public.entitlements e
+      or exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
+                 where ci.course_id = has_course_access.course_id and ci.user_id = (select auth.uid())
+                   and (c.deleted_at is null or c.owner_id = ci.user_id))
+      or exists (select 1 from public.entitlements e join public.courses c on c.id = e.course_id
                  where e.user_id = (select auth.uid()) and e.course_id = has_course_access.course_id
-                   and private.is_active(e))
+                   and private.is_active(e) and c.deleted_at is null)
 $$;
 
 revoke all on function private.entitled_course_ids() from public;
@@ -144,14 +163,17 @@ create policy "students read their entitlements; instructors their courses'; adm
   );
 
 -- ---------------------------------------------------------------------------------------------
--- Writing entitlements: one private function, three doors
+-- Granting and revoking: one function each, for every path
 -- ---------------------------------------------------------------------------------------------
 
--- Creates or reactivates the (user, course, source) entitlement. Archived or deleted courses
--- take no new enrolments (an existing entitlement may still be reactivated).
-create function private.upsert_entitlement(
+-- Grants access, or reactivates the entitlement from the same source (the same order, the same
+-- subscription, or the user's free or granted one), and returns its id. A new free, granted or
+-- subscription entitlement needs a published course (archived courses take no new enrolments); a
+-- purchase is honoured whatever the course's state, because the buyer paid.
+create function private.grant_access(
   user_id uuid, course_id uuid, source public.entitlement_source,
-  ends_at timestamptz, external_ref text, granted_by uuid
+  ends_at timestamptz default null, order_id uuid default null, subscription_id uuid default null,
+  granted_by uuid default null
 ) returns uuid
 language plpgsql
 set search_path = ''
@@ -159,54 +181,72 @@ as $$
 #variable_conflict use_column
 declare
   c public.courses;
+  existing uuid;
   result uuid;
 begin
-  if upsert_entitlement.user_id is null or upsert_entitlement.course_id is null or upsert_entitlement.source is null then
+  if grant_access.user_id is null or grant_access.course_id is null or grant_access.source is null then
     raise exception 'user_id, course_id and source are required' using errcode = '22023';
   end if;
-  if upsert_entitlement.ends_at is not null and upsert_entitlement.ends_at <= now() then
+  if (grant_access.source = 'purchase') <> (grant_access.order_id is not null)
+     or (grant_access.source = 'subscription') <> (grant_access.subscription_id is not null) then
+    raise exception 'a purchase needs its order and a subscription entitlement its subscription'
+      using errcode = '22023';
+  end if;
+  if grant_access.ends_at is not null and grant_access.ends_at <= now() then
     raise exception 'ends_at must be in the future' using errcode = '22023';
   end if;
-  if not exists (select 1 from auth.users u where u.id = upsert_entitlement.user_id) then
-    raise exception 'user % not found', upsert_entitlement.user_id using errcode = 'P0002';
+  if not exists (select 1 from auth.users u where u.id = grant_access.user_id) then
+    raise exception 'user not found' using errcode = 'P0002';
   end if;
-  select * into c from public.courses where id = upsert_entitlement.course_id;
-  if not found or c.deleted_at is not null then
+  select * into c from public.courses where id = grant_access.course_id;
+  if not found then
     raise exception 'course not found' using errcode = 'P0002';
   end if;
-  perform 1 from public.entitlements e
-  where e.user_id = upsert_entitlement.user_id and e.course_id = upsert_entitlement.course_id
-    and e.source = upsert_entitlement.source
+
+  select e.id into existing from public.entitlements e
+  where e.user_id = grant_access.user_id and e.course_id = grant_access.course_id and e.source = grant_access.source
+    and e.order_id is not distinct from grant_access.order_id
+    and e.subscription_id is not distinct from grant_access.subscription_id
   for update;
-  if not found and c.status = 'archived' then
-    raise exception 'this course is archived and takes no new enrolments'
-      using errcode = 'P0001', detail = 'course_archived';
-  end if;
-  if not found and c.status <> 'published' then
-    raise exception 'this course is not published yet' using errcode = 'P0001', detail = 'course_not_published';
+  if existing is null and grant_access.source <> 'purchase' then
+    if c.deleted_at is not null then
+      raise exception 'course not found' using errcode = 'P0002';
+    elsif c.status = 'archived' then
+      raise exception 'this course is archived and takes no new enrolments'
+        using errcode = 'P0001', detail = 'course_archived';
+    elsif c.status <> 'published' then
+      raise exception 'this course is not published yet' using errcode = 'P0001', detail = 'course_not_published';
+    end if;
   end if;
 
-  insert into public.entitlements as e (user_id, course_id, source, ends_at, external_ref, granted_by)
-  values (upsert_entitlement.user_id, upsert_entitlement.course_id, upsert_entitlement.source,
-          upsert_entitlement.ends_at, upsert_entitlement.external_ref, upsert_entitlement.granted_by)
-  on conflict on constraint entitlements_user_course_source_key do update
-    set ends_at = excluded.ends_at,
-        external_ref = coalesce(excluded.external_ref, e.external_ref),
-        granted_by = coalesce(excluded.granted_by, e.granted_by),
+  if existing is not null then
+    update public.entitlements e
+    set ends_at = grant_access.ends_at,
+        granted_by = coalesce(grant_access.granted_by, e.granted_by),
         starts_at = case when e.revoked_at is not null or (e.ends_at is not null and e.ends_at <= now())
                          then now() else e.starts_at end,
         revoked_at = null,
         revoked_reason = null,
         updated_at = now()
-  returning e.id into result;
+    where e.id = existing
+    returning e.id into result;
+  else
+    insert into public.entitlements (user_id, course_id, source, ends_at, order_id, subscription_id, granted_by)
+    values (grant_access.user_id, grant_access.course_id, grant_access.source, grant_access.ends_at,
+            grant_access.order_id, grant_access.subscription_id, grant_access.granted_by)
+    returning id into result;
+  end if;
   return result;
 end;
 $$;
-revoke all on function private.upsert_entitlement(uuid, uuid, public.entitlement_source, timestamptz, text, uuid) from public;
+revoke all on function private.grant_access(uuid, uuid, public.entitlement_source, timestamptz, uuid, uuid, uuid) from public;
 
--- Revokes the user's active entitlements to the course (of one source, or all). Returns how many.
-create function private.revoke_entitlements(
-  user_id uuid, course_id uuid, source public.entitlement_source, reason text
+-- Revokes the active entitlements matching every filter given: those an order granted (refund,
+-- dispute), those a subscription granted (cancellation), or a user's in a course (of one source,
+-- or all). At least an order, a subscription, or a user and a course. Returns how many.
+create function private.revoke_access(
+  reason text, order_id uuid default null, subscription_id uuid default null,
+  user_id uuid default null, course_id uuid default null, source public.entitlement_source default null
 ) returns integer
 language plpgsql
 set search_path = ''
@@ -215,19 +255,23 @@ as $$
 declare
   n integer;
 begin
-  if revoke_entitlements.user_id is null or revoke_entitlements.course_id is null then
-    raise exception 'user_id and course_id are required' using errcode = '22023';
+  if revoke_access.order_id is null and revoke_access.subscription_id is null
+     and (revoke_access.user_id is null or revoke_access.course_id is null) then
+    raise exception 'revoke_access needs an order, a subscription, or a user and a course' using errcode = '22023';
   end if;
   update public.entitlements e
-  set revoked_at = now(), revoked_reason = revoke_entitlements.reason, updated_at = now()
-  where e.user_id = revoke_entitlements.user_id and e.course_id = revoke_entitlements.course_id
-    and (revoke_entitlements.source is null or e.source = revoke_entitlements.source)
+  set revoked_at = now(), revoked_reason = left(revoke_access.reason, 500), updated_at = now()
+  where (revoke_access.order_id is null or e.order_id = revoke_access.order_id)
+    and (revoke_access.subscription_id is null or e.subscription_id = revoke_access.subscription_id)
+    and (revoke_access.user_id is null or e.user_id = revoke_access.user_id)
+    and (revoke_access.course_id is null or e.course_id = revoke_access.course_id)
+    and (revoke_access.source is null or e.source = revoke_access.source)
     and e.revoked_at is null;
   get diagnostics n = row_count;
   return n;
 end;
 $$;
-revoke all on function private.revoke_entitlements(uuid, uuid, public.entitlement_source, text) from public;
+revoke all on function private.revoke_access(text, uuid, uuid, uuid, uuid, public.entitlement_source) from public;
 
 -- Students: enrol in a free, published course. Idempotent.
 create function public.enrol_free(course_id uuid) returns uuid
@@ -260,7 +304,7 @@ begin
   if found then
     return existing.id;
   end if;
-  return private.upsert_entitlement(caller, enrol_free.course_id, 'free', null, null, null);
+  return private.grant_access(caller, enrol_free.course_id, 'free');
 end;
 $$;
 comment on function public.enrol_free(uuid) is
@@ -268,42 +312,41 @@ comment on function public.enrol_free(uuid) is
 revoke all on function public.enrol_free(uuid) from public, anon;
 grant execute on function public.enrol_free(uuid) to authenticated;
 
--- Service side (commerce webhooks, jobs): grant or revoke paid access. service_role only.
-create function public.grant_course_access(
-  user_id uuid, course_id uuid, source public.entitlement_source,
-  ends_at timestamptz default null, external_ref text default null
-) returns uuid
+-- Service side (jobs, integrations): a manual grant (source grant) or a revocation. Purchases and
+-- subscriptions are granted only by their orders and subscriptions. service_role only.
+create function public.grant_course_access(user_id uuid, course_id uuid, ends_at timestamptz default null)
+returns uuid
+language sql
+security definer
+set search_path = ''
+as $$
+  select private.grant_access(grant_course_access.user_id, grant_course_access.course_id, 'grant',
+                              grant_course_access.ends_at)
+$$;
+comment on function public.grant_course_access(uuid, uuid, timestamptz) is
+  'Service role only: grants (or reactivates) manual access (source grant). Returns the entitlement id.';
+
+create function public.revoke_course_access(
+  user_id uuid, course_id uuid, source public.entitlement_source default null, reason text default null
+) returns integer
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  if grant_course_access.source = 'free' then
-    raise exception 'free access comes from enrol_free' using errcode = '22023';
+  if revoke_course_access.user_id is null or revoke_course_access.course_id is null then
+    raise exception 'user_id and course_id are required' using errcode = '22023';
   end if;
-  return private.upsert_entitlement(grant_course_access.user_id, grant_course_access.course_id,
-    grant_course_access.source, grant_course_access.ends_at, grant_course_access.external_ref, null);
+  return private.revoke_access(revoke_course_access.reason, user_id => revoke_course_access.user_id,
+    course_id => revoke_course_access.course_id, source => revoke_course_access.source);
 end;
-$$;
-comment on function public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text) is
-  'Service role only: grants (or reactivates) purchase/subscription/grant access. Returns the entitlement id.';
-
-create function public.revoke_course_access(
-  user_id uuid, course_id uuid, source public.entitlement_source default null, reason text default null
-) returns integer
-language sql
-security definer
-set search_path = ''
-as $$
-  select private.revoke_entitlements(revoke_course_access.user_id, revoke_course_access.course_id,
-    revoke_course_access.source, revoke_course_access.reason)
 $$;
 comment on function public.revoke_course_access(uuid, uuid, public.entitlement_source, text) is
   'Service role only: revokes the user''s active access to a course (of one source, or all). Returns how many.';
 
-revoke all on function public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text) from public, anon, authenticated;
+revoke all on function public.grant_course_access(uuid, uuid, timestamptz) from public, anon, authenticated;
 revoke all on function public.revoke_course_access(uuid, uuid, public.entitlement_source, text) from public, anon, authenticated;
-grant execute on function public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text) to service_role;
+grant execute on function public.grant_course_access(uuid, uuid, timestamptz) to service_role;
 grant execute on function public.revoke_course_access(uuid, uuid, public.entitlement_source, text) to service_role;
 
 -- Admins: manual grants and revocations, audited.
@@ -317,8 +360,8 @@ declare
   caller uuid := private.require_admin('grant course access');
   result uuid;
 begin
-  result := private.upsert_entitlement(admin_grant_course_access.user_id, admin_grant_course_access.course_id,
-    'grant', admin_grant_course_access.ends_at, null, caller);
+  result := private.grant_access(admin_grant_course_access.user_id, admin_grant_course_access.course_id,
+    'grant', admin_grant_course_access.ends_at, granted_by => caller);
   perform private.audit('access.granted', 'entitlement', result::text,
     jsonb_build_object('user_id', admin_grant_course_access.user_id, 'course_id', admin_grant_course_access.course_id,
                        'ends_at', admin_grant_course_access.ends_at));
@@ -336,8 +379,11 @@ declare
   n integer;
 begin
   perform private.require_admin('revoke course access');
-  n := private.revoke_entitlements(admin_revoke_course_access.user_id, admin_revoke_course_access.course_id,
-    null, admin_revoke_course_access.reason);
+  if admin_revoke_course_access.user_id is null or admin_revoke_course_access.course_id is null then
+    raise exception 'user_id and course_id are required' using errcode = '22023';
+  end if;
+  n := private.revoke_access(admin_revoke_course_access.reason, user_id => admin_revoke_course_access.user_id,
+    course_id => admin_revoke_course_access.course_id);
   perform private.audit('access.revoked', 'course', admin_revoke_course_access.course_id::text,
     jsonb_build_object('user_id', admin_revoke_course_access.user_id, 'reason', admin_revoke_course_access.reason,
                        'revoked', n));
@@ -367,7 +413,7 @@ begin
   end if;
   if caller is null or not (
     exists (select 1 from public.courses c where c.id = require_course_owner.course_id and c.owner_id = caller)
-    or exists (select 1 from public.user_roles ur where ur.user_id = caller and ur.role = 'admin')
+    or private.is_admin()
   ) then
     raise exception 'only the course owner or an admin can manage its instructors' using errcode = '42501';
   end if;

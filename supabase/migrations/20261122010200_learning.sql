@@ -247,7 +247,7 @@ declare
   enrolled_at timestamptz;
 begin
   select les.id, les.course_id, les.section_id, les.position, les.drip_days, les.available_at,
-         s.position as section_position, c.requires_sequential
+         s.position as section_position, c.requires_sequential, c.deleted_at, c.owner_id
     into l
   from public.lessons les
   join public.sections s on s.id = les.section_id
@@ -256,9 +256,13 @@ begin
   if not found then
     return 'not_enrolled';
   end if;
-  if private.is_admin() or exists (select 1 from public.course_instructors ci
-                                   where ci.course_id = l.course_id and ci.user_id = uid) then
+  if private.is_admin() or (exists (select 1 from public.course_instructors ci
+                                    where ci.course_id = l.course_id and ci.user_id = uid)
+                            and (l.deleted_at is null or l.owner_id = uid)) then
     return 'open';
+  end if;
+  if l.deleted_at is not null then
+    return 'not_enrolled'; -- a deleted course is gone for its students
   end if;
   select min(e.starts_at) into enrolled_at from public.entitlements e
   where e.user_id = uid and e.course_id = l.course_id and private.is_active(e);
@@ -537,8 +541,9 @@ declare
   enrolled_at timestamptz;
 begin
   select * into c from public.courses where id = course_outline.course_id;
-  staff := private.is_admin() or exists (select 1 from public.course_instructors ci
-                                         where ci.course_id = course_outline.course_id and ci.user_id = uid);
+  staff := private.is_admin() or (exists (select 1 from public.course_instructors ci
+                                          where ci.course_id = course_outline.course_id and ci.user_id = uid)
+                                  and (c.deleted_at is null or c.owner_id = uid));
   if not found or not (staff or (c.deleted_at is null and (c.status = 'published'
        or exists (select 1 from private.entitled_course_ids() e where e = c.id)))) then
     raise exception 'course not found' using errcode = 'P0002';

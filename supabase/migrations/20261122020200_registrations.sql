@@ -1,7 +1,8 @@
 -- Registrations, join links, session notices and reminders.
 --
 -- One private function registers a user (private.register_user): it locks the session row, so
--- concurrent registrations serialize and the capacity holds; it writes the confirmation email and
+-- concurrent registrations serialize and the capacity (registrations plus the seats held for
+-- pending paid orders) holds; it writes the confirmation email and
 -- the notification in the same transaction. Its doors: register_for_session() (students: free
 -- sessions, or their course's sessions), automatic registration of entitled students to their
 -- course's published sessions, and grant_session_registration() for commerce (service_role).
@@ -30,6 +31,31 @@ revoke all on function private.registrations_count() from public;
 create trigger live_session_registrations_count after insert or update of cancelled_at on public.live_session_registrations
   for each row execute function private.registrations_count();
 
+-- Seats held for buyers between their order and its payment. Commerce writes them (create_order
+-- holds a seat under the session's lock; the hold follows its order and goes when the order stops
+-- pending). A live hold takes a seat just as a registration does.
+create table private.seat_holds (
+  order_id uuid primary key, -- public.orders (the foreign key is added by the orders migration)
+  session_id uuid not null references public.live_sessions (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  expires_at timestamptz -- null: held until the payment settles
+);
+create index seat_holds_session_id_idx on private.seat_holds (session_id);
+create index seat_holds_user_id_idx on private.seat_holds (user_id);
+
+-- Seats taken in a session: registrations plus live holds (leaving out one order's own hold).
+create function private.seats_taken(session_id uuid, except_order_id uuid default null) returns integer
+language sql stable
+set search_path = ''
+as $$
+  select s.registered_count + (
+    select count(*)::integer from private.seat_holds h
+    where h.session_id = s.id and (h.expires_at is null or h.expires_at > now())
+      and h.order_id is distinct from seats_taken.except_order_id)
+  from public.live_sessions s where s.id = seats_taken.session_id
+$$;
+revoke all on function private.seats_taken(uuid, uuid) from public;
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -53,7 +79,7 @@ begin
   if found and existing.cancelled_at is null then
     return false;
   end if;
-  if register_user.enforce_capacity and s.capacity is not null and s.registered_count >= s.capacity then
+  if register_user.enforce_capacity and s.capacity is not null and private.seats_taken(s.id) >= s.capacity then
     raise exception 'this session is full' using errcode = 'P0001', detail = 'session_full';
   end if;
   insert into public.live_session_registrations as r (session_id, user_id, source)

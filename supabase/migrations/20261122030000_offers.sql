@@ -1,11 +1,18 @@
--- What can be sold, and at what price (the first part of commerce).
+-- What can be sold, who may sell it, and the coupons that discount it (the first part of commerce).
 --
 -- An offer sells a course, a paid live session, a bundle of courses, or a subscription plan
 -- (monthly or yearly; an instructor's plan covers their courses, a platform plan all courses or a
--- chosen set). Prices are integer minor units per currency, several currencies per offer.
--- Instructors price offers of their own courses and sessions; admins price everything. Coupons
+-- chosen set). Prices are integer minor units per currency, several currencies per offer. Coupons
 -- (percent or fixed amount, validity window, redemption caps, optionally limited to some offers)
--- are validated and priced only server-side, by quote_offer(); checkout will charge its result.
+-- are validated and priced only server-side, when an order is quoted or created.
+--
+-- Who may price, sell or discount a course is decided by the course's staff *now*, not by who
+-- created a row: private.sellable_offer_ids() is that one rule. It decides every write to offers,
+-- their courses, prices and coupon limits, and the orders migration asks it again before anything
+-- is sold (an offer sells only while its owner may sell it; a coupon applies only to offers its
+-- owner may sell). A co-instructor removed from a course therefore loses its offers and coupons at
+-- once, and their offers are taken off sale. An offer spanning courses of different owners is for
+-- admins only.
 
 create type public.offer_kind as enum ('course', 'session', 'bundle', 'plan');
 create type public.plan_interval as enum ('month', 'year');
@@ -68,6 +75,8 @@ create table public.coupons (
   valid_until timestamptz,
   max_redemptions integer constraint coupons_max_redemptions_positive check (max_redemptions > 0),
   max_per_user integer constraint coupons_max_per_user_positive check (max_per_user > 0),
+  -- Paid orders that used it (for display); caps count paid uses plus the live reservations of
+  -- pending orders (see the orders migration).
   redeemed_count integer not null default 0,
   owner_id uuid default auth.uid() references auth.users (id) on delete cascade,
   is_active boolean not null default true,
@@ -81,7 +90,7 @@ create table public.coupons (
 create index coupons_owner_id_idx on public.coupons (owner_id);
 alter table public.coupons enable row level security;
 
--- A coupon limited to some offers (none listed: any offer its owner may discount).
+-- A coupon limited to some offers (none listed: any offer its owner may sell).
 create table public.coupon_offers (
   coupon_id uuid not null references public.coupons (id) on delete cascade,
   offer_id uuid not null references public.offers (id) on delete cascade,
@@ -90,35 +99,98 @@ create table public.coupon_offers (
 create index coupon_offers_offer_id_idx on public.coupon_offers (offer_id);
 alter table public.coupon_offers enable row level security;
 
--- Written by fulfilment (service side) only; counted against the caps.
-create table public.coupon_redemptions (
-  id uuid primary key default gen_random_uuid(),
-  coupon_id uuid not null references public.coupons (id) on delete cascade,
-  user_id uuid not null references auth.users (id) on delete cascade,
-  offer_id uuid references public.offers (id) on delete set null,
-  redeemed_at timestamptz not null default now()
-);
-create index coupon_redemptions_coupon_user_idx on public.coupon_redemptions (coupon_id, user_id);
-create index coupon_redemptions_user_id_idx on public.coupon_redemptions (user_id);
-create index coupon_redemptions_offer_id_idx on public.coupon_redemptions (offer_id);
-alter table public.coupon_redemptions enable row level security;
-
 -- ---------------------------------------------------------------------------------------------
--- Who may price what
+-- Who may sell what: the course's staff now
 -- ---------------------------------------------------------------------------------------------
 
--- Offers the caller may manage: admins all; instructors the offers they own, provided the course
--- or session they sell is theirs (checked on write by offers_before_write).
+-- Offers `user_id` may price, sell and discount now. Admins: every offer. Instructors: a course
+-- they teach; a session they host; their own instructor plan (while they hold the instructor
+-- role); a bundle whose courses they all teach and which all have one owner (an empty bundle:
+-- its creator). Platform plans and bundles across owners: admins only. Deleted courses count only
+-- for their owner, as everywhere else.
+create function private.sellable_offer_ids(user_id uuid) returns setof uuid
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select o.id from public.offers o
+  where exists (select 1 from public.user_roles ur where ur.user_id = sellable_offer_ids.user_id and ur.role = 'admin')
+  union
+  select o.id from public.offers o
+  join public.course_instructors ci on ci.course_id = o.course_id and ci.user_id = sellable_offer_ids.user_id
+  join public.courses c on c.id = o.course_id and (c.deleted_at is null or c.owner_id = ci.user_id)
+  where o.kind = 'course'
+  union
+  select o.id from public.offers o
+  join public.live_session_hosts h on h.session_id = o.session_id and h.user_id = sellable_offer_ids.user_id
+  where o.kind = 'session'
+  union
+  select o.id from public.offers o
+  where o.kind = 'plan' and o.plan_scope = 'instructor' and o.owner_id = sellable_offer_ids.user_id
+    and exists (select 1 from public.user_roles ur where ur.user_id = sellable_offer_ids.user_id and ur.role = 'instructor')
+  union
+  select o.id from public.offers o
+  where o.kind = 'bundle'
+    and (o.owner_id = sellable_offer_ids.user_id or exists (select 1 from public.offer_courses oc where oc.offer_id = o.id))
+    and not exists (
+      select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
+      where oc.offer_id = o.id
+        and ((c.deleted_at is not null and c.owner_id <> sellable_offer_ids.user_id)
+             or not exists (select 1 from public.course_instructors ci
+                            where ci.course_id = oc.course_id and ci.user_id = sellable_offer_ids.user_id)))
+    and (select count(distinct c.owner_id) from public.offer_courses oc join public.courses c on c.id = oc.course_id
+         where oc.offer_id = o.id) <= 1
+$$;
+
+-- The same rule for one offer.
+create function private.can_sell_offer(offer_id uuid, user_id uuid) returns boolean
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select can_sell_offer.user_id is not null
+     and can_sell_offer.offer_id in (select private.sellable_offer_ids(can_sell_offer.user_id))
+$$;
+
+-- Offers the caller manages (policies): the rule above, for the caller.
 create function private.managed_offer_ids() returns setof uuid
 language sql stable
 security definer
 set search_path = ''
 as $$
-  select o.id from public.offers o where private.is_admin() or o.owner_id = (select auth.uid())
+  select private.sellable_offer_ids((select auth.uid()))
 $$;
-revoke all on function private.managed_offer_ids() from public;
-grant execute on function private.managed_offer_ids() to authenticated, service_role;
 
+-- Offers anyone may see and buy: active, and everything they sell is on sale now (a bundle or a
+-- chosen set: every course published and not deleted, at least one; a session: published and
+-- still to come). Drafts never show through an offer.
+create function private.listed_offer_ids() returns setof uuid
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select o.id from public.offers o
+  where o.is_active
+    and (o.course_id is null or exists (select 1 from public.courses c where c.id = o.course_id
+                                        and c.status = 'published' and c.deleted_at is null))
+    and (o.session_id is null or exists (select 1 from public.live_sessions s where s.id = o.session_id
+                                         and s.is_published and s.status = 'scheduled'
+                                         and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
+    and (o.kind <> 'bundle' and coalesce(o.plan_scope, 'instructor') <> 'selected_courses'
+         or exists (select 1 from public.offer_courses oc where oc.offer_id = o.id))
+    and not exists (select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
+                    where oc.offer_id = o.id and (c.status <> 'published' or c.deleted_at is not null))
+$$;
+
+revoke all on function private.sellable_offer_ids(uuid) from public;
+revoke all on function private.can_sell_offer(uuid, uuid) from public;
+revoke all on function private.managed_offer_ids() from public;
+revoke all on function private.listed_offer_ids() from public;
+grant execute on function private.managed_offer_ids() to authenticated, service_role;
+grant execute on function private.listed_offer_ids() to anon, authenticated, service_role;
+
+-- What an API caller may write. Server-side writers (service_role, postgres) and admins pass; a
+-- caller without a user id never does.
 create function private.offers_before_write() returns trigger
 language plpgsql
 security definer
@@ -130,8 +202,14 @@ begin
   if tg_op = 'UPDATE' then
     new.updated_at := now();
   end if;
-  if private.is_admin() or uid is null then
-    return new; -- admins and service-side code price anything
+  if private.is_server_side() or private.is_admin() then
+    return new;
+  end if;
+  if uid is null then
+    raise exception 'sign in to sell' using errcode = '42501';
+  end if;
+  if tg_op = 'UPDATE' then
+    return new; -- only title and is_active are writable, by those who manage the offer (policy)
   end if;
   if new.owner_id is distinct from uid then
     raise exception 'instructors sell only as themselves' using errcode = '42501';
@@ -140,7 +218,8 @@ begin
     raise exception 'only admins create platform plans' using errcode = '42501';
   end if;
   if new.course_id is not null and not exists (
-    select 1 from public.course_instructors ci where ci.course_id = new.course_id and ci.user_id = uid) then
+    select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
+    where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
     raise exception 'you can only sell your own courses' using errcode = '42501';
   end if;
   if new.session_id is not null and not exists (
@@ -154,16 +233,32 @@ revoke all on function private.offers_before_write() from public;
 create trigger offers_before_write before insert or update on public.offers
   for each row execute function private.offers_before_write();
 
--- Bundle and selected-set courses must be the instructor's own.
+-- Bundle courses: the caller teaches the course, and the bundle keeps a single owner.
 create function private.offer_courses_before_write() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  uid uuid := auth.uid();
 begin
-  if not private.is_admin() and auth.uid() is not null and not exists (
-    select 1 from public.course_instructors ci where ci.course_id = new.course_id and ci.user_id = auth.uid()) then
+  if private.is_server_side() or private.is_admin() then
+    return new;
+  end if;
+  if uid is null then
+    raise exception 'sign in to sell' using errcode = '42501';
+  end if;
+  if exists (select 1 from public.offers o where o.id = new.offer_id and o.kind <> 'bundle') then
+    raise exception 'only admins choose the courses of a plan' using errcode = '42501';
+  end if;
+  if not exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
+                 where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
     raise exception 'you can only bundle your own courses' using errcode = '42501';
+  end if;
+  if exists (select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
+             where oc.offer_id = new.offer_id
+               and c.owner_id <> (select c2.owner_id from public.courses c2 where c2.id = new.course_id)) then
+    raise exception 'a bundle of courses with different owners is for admins only' using errcode = '42501';
   end if;
   return new;
 end;
@@ -172,6 +267,53 @@ revoke all on function private.offer_courses_before_write() from public;
 create trigger offer_courses_before_write before insert or update on public.offer_courses
   for each row execute function private.offer_courses_before_write();
 
+-- Coupons: an instructor changing a coupon must still sell every offer it is limited to.
+create function private.coupons_before_update() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if private.is_server_side() or private.is_admin() then
+    return new;
+  end if;
+  if auth.uid() is null or exists (
+    select 1 from public.coupon_offers co
+    where co.coupon_id = new.id and co.offer_id not in (select private.managed_offer_ids())) then
+    raise exception 'you can only discount what you sell' using errcode = '42501';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.coupons_before_update() from public;
+create trigger coupons_before_update before update of valid_until, max_redemptions, max_per_user, is_active
+  on public.coupons for each row execute function private.coupons_before_update();
+
+-- Staff removed from a course or a session, or an instructor or admin losing the role: the offers
+-- they own and may no longer sell are taken off sale at once. (Sales check the rule again anyway.)
+create function private.take_unsellable_offers_off_sale() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.offers o set is_active = false, updated_at = now()
+  where o.owner_id = old.user_id and o.is_active and not private.can_sell_offer(o.id, o.owner_id);
+  return null;
+end;
+$$;
+revoke all on function private.take_unsellable_offers_off_sale() from public;
+create trigger course_instructors_offers_off_sale after delete on public.course_instructors
+  for each row execute function private.take_unsellable_offers_off_sale();
+create trigger live_session_hosts_offers_off_sale after delete on public.live_session_hosts
+  for each row execute function private.take_unsellable_offers_off_sale();
+create trigger user_roles_offers_off_sale after delete on public.user_roles
+  for each row execute function private.take_unsellable_offers_off_sale();
+
+-- ---------------------------------------------------------------------------------------------
+-- Grants and policies
+-- ---------------------------------------------------------------------------------------------
+
 grant select on public.offers, public.offer_courses, public.offer_prices to anon, authenticated;
 grant insert (kind, title, course_id, session_id, plan_interval, plan_scope, owner_id, is_active),
       update (title, is_active) on public.offers to authenticated;
@@ -179,37 +321,43 @@ grant insert, delete on public.offer_courses to authenticated;
 grant insert, update (amount), delete on public.offer_prices to authenticated;
 grant select, insert, update, delete on public.offers, public.offer_courses, public.offer_prices to service_role;
 
-create policy "anyone reads active offers" on public.offers for select to anon using (is_active);
-create policy "users read active offers and the ones they manage" on public.offers for select to authenticated
-  using (is_active or id in (select private.managed_offer_ids()));
+create policy "anyone reads offers on sale" on public.offers for select to anon
+  using (id in (select private.listed_offer_ids()));
+create policy "users read offers on sale and the ones they manage" on public.offers for select to authenticated
+  using (id in (select private.listed_offer_ids()) or id in (select private.managed_offer_ids()));
 create policy "instructors and admins create offers" on public.offers for insert to authenticated
   with check ((select private.is_instructor()));
-create policy "owners and admins edit offers" on public.offers for update to authenticated
+create policy "the course's staff and admins edit offers" on public.offers for update to authenticated
   using (id in (select private.managed_offer_ids())) with check (id in (select private.managed_offer_ids()));
 
-create policy "anyone reads what offers include" on public.offer_courses for select to anon, authenticated using (true);
-create policy "owners and admins set what offers include" on public.offer_courses for insert to authenticated
+create policy "anyone reads what offers on sale include" on public.offer_courses for select to anon
+  using (offer_id in (select private.listed_offer_ids()));
+create policy "users read what offers they can see include" on public.offer_courses for select to authenticated
+  using (offer_id in (select private.listed_offer_ids()) or offer_id in (select private.managed_offer_ids()));
+create policy "the course's staff and admins set what offers include" on public.offer_courses for insert to authenticated
   with check (offer_id in (select private.managed_offer_ids()));
-create policy "owners and admins remove what offers include" on public.offer_courses for delete to authenticated
+create policy "the course's staff and admins remove what offers include" on public.offer_courses for delete to authenticated
   using (offer_id in (select private.managed_offer_ids()));
 
-create policy "anyone reads prices" on public.offer_prices for select to anon, authenticated using (true);
-create policy "owners and admins add prices" on public.offer_prices for insert to authenticated
+create policy "anyone reads the prices of offers on sale" on public.offer_prices for select to anon
+  using (offer_id in (select private.listed_offer_ids()));
+create policy "users read the prices of offers they can see" on public.offer_prices for select to authenticated
+  using (offer_id in (select private.listed_offer_ids()) or offer_id in (select private.managed_offer_ids()));
+create policy "the course's staff and admins add prices" on public.offer_prices for insert to authenticated
   with check (offer_id in (select private.managed_offer_ids()));
-create policy "owners and admins change prices" on public.offer_prices for update to authenticated
+create policy "the course's staff and admins change prices" on public.offer_prices for update to authenticated
   using (offer_id in (select private.managed_offer_ids())) with check (offer_id in (select private.managed_offer_ids()));
-create policy "owners and admins remove prices" on public.offer_prices for delete to authenticated
+create policy "the course's staff and admins remove prices" on public.offer_prices for delete to authenticated
   using (offer_id in (select private.managed_offer_ids()));
 
--- Coupons: their owners (instructors, for their offers) and admins manage and read them;
--- shoppers never list codes: they only apply one through quote_offer().
+-- Coupons: their owners (instructors, for what they sell) and admins manage and read them;
+-- shoppers never list codes: they only apply one when quoting or ordering.
 grant select, insert (code, kind, percent_off, amount_off, currency, valid_from, valid_until, max_redemptions,
                       max_per_user, is_active),
       update (valid_until, max_redemptions, max_per_user, is_active)
   on public.coupons to authenticated;
 grant select, insert, delete on public.coupon_offers to authenticated;
-grant select on public.coupon_redemptions to authenticated;
-grant select, insert, update, delete on public.coupons, public.coupon_offers, public.coupon_redemptions to service_role;
+grant select, insert, update, delete on public.coupons, public.coupon_offers to service_role;
 
 create policy "owners and admins read coupons" on public.coupons for select to authenticated
   using (owner_id = (select auth.uid()) or (select private.is_admin()));
@@ -221,83 +369,7 @@ create policy "owners and admins edit coupons" on public.coupons for update to a
 
 create policy "owners and admins read coupon limits" on public.coupon_offers for select to authenticated
   using (coupon_id in (select c.id from public.coupons c));
-create policy "owners limit coupons to their offers" on public.coupon_offers for insert to authenticated
+create policy "owners limit coupons to offers they sell" on public.coupon_offers for insert to authenticated
   with check (coupon_id in (select c.id from public.coupons c) and offer_id in (select private.managed_offer_ids()));
 create policy "owners remove coupon limits" on public.coupon_offers for delete to authenticated
   using (coupon_id in (select c.id from public.coupons c));
-
-create policy "users read their redemptions; coupon owners and admins theirs" on public.coupon_redemptions
-  for select to authenticated
-  using (user_id = (select auth.uid()) or coupon_id in (select c.id from public.coupons c));
-
--- ---------------------------------------------------------------------------------------------
--- Pricing, server-side
--- ---------------------------------------------------------------------------------------------
-
--- The price of an offer in a currency, with a coupon applied when valid for this user and offer.
--- Raises with a reason code when the coupon can't be used. This is the only price checkout charges.
-create type public.offer_quote as (
-  offer_id uuid, currency text, subtotal bigint, discount bigint, total bigint, coupon_id uuid
-);
-
-create function public.quote_offer(offer_id uuid, currency text, coupon_code text default null)
-returns public.offer_quote
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-#variable_conflict use_column
-declare
-  o public.offers;
-  price bigint;
-  c public.coupons;
-  uid uuid := auth.uid();
-  off bigint := 0;
-begin
-  select * into o from public.offers where id = quote_offer.offer_id and is_active;
-  if not found then
-    raise exception 'offer not found' using errcode = 'P0002';
-  end if;
-  select p.amount into price from public.offer_prices p
-  where p.offer_id = o.id and p.currency = upper(quote_offer.currency);
-  if price is null then
-    raise exception 'this offer has no price in %', upper(coalesce(quote_offer.currency, '?'))
-      using errcode = 'P0001', detail = 'currency_not_offered';
-  end if;
-  if nullif(btrim(quote_offer.coupon_code), '') is not null then
-    select * into c from public.coupons where code = upper(btrim(quote_offer.coupon_code));
-    if not found or not c.is_active then
-      raise exception 'this coupon code is not valid' using errcode = 'P0001', detail = 'coupon_invalid';
-    end if;
-    if now() < c.valid_from or (c.valid_until is not null and now() >= c.valid_until) then
-      raise exception 'this coupon has expired or is not valid yet' using errcode = 'P0001', detail = 'coupon_expired';
-    end if;
-    if c.max_redemptions is not null and c.redeemed_count >= c.max_redemptions then
-      raise exception 'this coupon has been used up' using errcode = 'P0001', detail = 'coupon_used_up';
-    end if;
-    if c.max_per_user is not null and uid is not null and (
-      select count(*) from public.coupon_redemptions r where r.coupon_id = c.id and r.user_id = uid) >= c.max_per_user then
-      raise exception 'you have already used this coupon' using errcode = 'P0001', detail = 'coupon_used_by_you';
-    end if;
-    if exists (select 1 from public.coupon_offers co where co.coupon_id = c.id)
-       and not exists (select 1 from public.coupon_offers co where co.coupon_id = c.id and co.offer_id = o.id) then
-      raise exception 'this coupon does not apply to this offer' using errcode = 'P0001', detail = 'coupon_not_applicable';
-    end if;
-    if not exists (select 1 from public.coupon_offers co where co.coupon_id = c.id)
-       and c.owner_id is not null and c.owner_id is distinct from o.owner_id
-       and not exists (select 1 from public.user_roles ur where ur.user_id = c.owner_id and ur.role = 'admin') then
-      raise exception 'this coupon does not apply to this offer' using errcode = 'P0001', detail = 'coupon_not_applicable';
-    end if;
-    if c.kind = 'amount' and c.currency <> upper(quote_offer.currency) then
-      raise exception 'this coupon is for prices in %', c.currency using errcode = 'P0001', detail = 'coupon_currency';
-    end if;
-    off := case c.kind when 'percent' then (price * c.percent_off + 50) / 100 else least(c.amount_off, price) end;
-  end if;
-  return (o.id, upper(quote_offer.currency), price, off, price - off, c.id)::public.offer_quote;
-end;
-$$;
-comment on function public.quote_offer(uuid, text, text) is
-  'The price of an offer in a currency after a coupon, computed server-side. Raises P0001 with a reason when a coupon can''t be used.';
-revoke all on function public.quote_offer(uuid, text, text) from public;
-grant execute on function public.quote_offer(uuid, text, text) to authenticated, service_role;

@@ -1,6 +1,9 @@
--- Refunds (admins). request_refund() runs as the admin: it checks the role against user_roles,
--- validates the amount, and marks the order refund_pending; the refund function then asks Stripe.
--- Access is revoked only when Stripe confirms (charge.refunded, in stripe_apply_event). Audited.
+-- Refunds. Admins: request_refund() runs as the admin, checks the role against user_roles,
+-- validates the amount and marks the order refund_pending; the refund function then asks Stripe.
+-- Audited. The platform: an order that can't be honoured (its seat was lost before the payment
+-- arrived) is marked refund_pending by fulfilment, and the stripe-webhook function refunds it in
+-- full through claim_auto_refund() (service only). Either way, access is revoked only when Stripe
+-- confirms (charge.refunded, in stripe_apply_event).
 
 create function public.request_refund(order_id uuid, amount bigint default null)
 returns table (payment_intent text, refund_amount bigint, currency text)
@@ -18,7 +21,8 @@ begin
   if not found then
     raise exception 'order not found' using errcode = 'P0002';
   end if;
-  if ord.status not in ('paid', 'partially_refunded', 'refund_pending') or ord.stripe_payment_intent_id is null then
+  if ord.status not in ('paid', 'partially_refunded', 'refund_pending', 'needs_review')
+     or ord.stripe_payment_intent_id is null then
     raise exception 'only paid Stripe orders can be refunded' using errcode = 'P0001', detail = 'not_refundable';
   end if;
   remaining := ord.total - ord.amount_refunded;
@@ -35,3 +39,22 @@ comment on function public.request_refund(uuid, bigint) is
   'Admins only: marks a paid order refund_pending and returns what to refund; the refund function asks Stripe.';
 revoke all on function public.request_refund(uuid, bigint) from public, anon;
 grant execute on function public.request_refund(uuid, bigint) to authenticated;
+
+-- What to refund for an order the platform refunds by itself (auto_refund_reason set), until
+-- Stripe confirms; no rows otherwise.
+create function public.claim_auto_refund(order_id uuid)
+returns table (payment_intent text, refund_amount bigint, currency text, reason text)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select o.stripe_payment_intent_id, o.total - o.amount_refunded, o.currency, o.auto_refund_reason
+  from public.orders o
+  where o.id = claim_auto_refund.order_id and o.status = 'refund_pending' and o.auto_refund_reason is not null
+    and o.stripe_payment_intent_id is not null and o.total > o.amount_refunded
+$$;
+comment on function public.claim_auto_refund(uuid) is
+  'Service role only: the refund owed for an order the platform refunds by itself (a lost seat).';
+revoke all on function public.claim_auto_refund(uuid) from public, anon, authenticated;
+grant execute on function public.claim_auto_refund(uuid) to service_role;

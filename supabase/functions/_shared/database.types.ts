@@ -108,7 +108,9 @@ export type Database = {
           "coupon_id": string;
           "id": string;
           "offer_id": string | null;
-          "redeemed_at": string;
+          "order_id": string | null;
+          "redeemed_at": string | null;
+          "reserved_at": string;
           "user_id": string;
         };
         ComputedFields: never;
@@ -116,14 +118,18 @@ export type Database = {
           "coupon_id": string;
           "id"?: string;
           "offer_id"?: string | null;
-          "redeemed_at"?: string;
+          "order_id"?: string | null;
+          "redeemed_at"?: string | null;
+          "reserved_at"?: string;
           "user_id": string;
         };
         Update: {
           "coupon_id"?: string;
           "id"?: string;
           "offer_id"?: string | null;
-          "redeemed_at"?: string;
+          "order_id"?: string | null;
+          "redeemed_at"?: string | null;
+          "reserved_at"?: string;
           "user_id"?: string;
         };
         Relationships: [
@@ -139,6 +145,13 @@ export type Database = {
             columns: ["offer_id"];
             isOneToOne: false;
             referencedRelation: "offers";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "coupon_redemptions_order_id_fkey";
+            columns: ["order_id"];
+            isOneToOne: true;
+            referencedRelation: "orders";
             referencedColumns: ["id"];
           },
         ];
@@ -394,13 +407,14 @@ export type Database = {
           "course_id": string;
           "created_at": string;
           "ends_at": string | null;
-          "external_ref": string | null;
           "granted_by": string | null;
           "id": string;
+          "order_id": string | null;
           "revoked_at": string | null;
           "revoked_reason": string | null;
           "source": Database["public"]["Enums"]["entitlement_source"];
           "starts_at": string;
+          "subscription_id": string | null;
           "updated_at": string;
           "user_id": string;
         };
@@ -409,13 +423,14 @@ export type Database = {
           "course_id": string;
           "created_at"?: string;
           "ends_at"?: string | null;
-          "external_ref"?: string | null;
           "granted_by"?: string | null;
           "id"?: string;
+          "order_id"?: string | null;
           "revoked_at"?: string | null;
           "revoked_reason"?: string | null;
           "source": Database["public"]["Enums"]["entitlement_source"];
           "starts_at"?: string;
+          "subscription_id"?: string | null;
           "updated_at"?: string;
           "user_id": string;
         };
@@ -423,13 +438,14 @@ export type Database = {
           "course_id"?: string;
           "created_at"?: string;
           "ends_at"?: string | null;
-          "external_ref"?: string | null;
           "granted_by"?: string | null;
           "id"?: string;
+          "order_id"?: string | null;
           "revoked_at"?: string | null;
           "revoked_reason"?: string | null;
           "source"?: Database["public"]["Enums"]["entitlement_source"];
           "starts_at"?: string;
+          "subscription_id"?: string | null;
           "updated_at"?: string;
           "user_id"?: string;
         };
@@ -439,6 +455,20 @@ export type Database = {
             columns: ["course_id"];
             isOneToOne: false;
             referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entitlements_order_id_fkey";
+            columns: ["order_id"];
+            isOneToOne: false;
+            referencedRelation: "orders";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entitlements_subscription_id_fkey";
+            columns: ["subscription_id"];
+            isOneToOne: false;
+            referencedRelation: "subscriptions";
             referencedColumns: ["id"];
           },
         ];
@@ -943,22 +973,67 @@ export type Database = {
           },
         ];
       };
+      "order_lines": {
+        Row: {
+          "course_id": string | null;
+          "order_id": string;
+          "session_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id"?: string | null;
+          "order_id": string;
+          "session_id"?: string | null;
+        };
+        Update: {
+          "course_id"?: string | null;
+          "order_id"?: string;
+          "session_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "order_lines_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "order_lines_order_id_fkey";
+            columns: ["order_id"];
+            isOneToOne: false;
+            referencedRelation: "orders";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "order_lines_session_id_fkey";
+            columns: ["session_id"];
+            isOneToOne: false;
+            referencedRelation: "live_sessions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "orders": {
         Row: {
           "amount_refunded": number;
+          "auto_refund_reason": string | null;
           "coupon_id": string | null;
           "created_at": string;
           "currency": string;
           "discount": number;
+          "hold_expires_at": string | null;
           "id": string;
           "last_event_at": string | null;
           "offer_id": string;
           "paid_at": string | null;
+          "review_reason": string | null;
           "status": Database["public"]["Enums"]["order_status"];
           "stripe_checkout_session_id": string | null;
           "stripe_payment_intent_id": string | null;
           "stripe_subscription_id": string | null;
           "subtotal": number;
+          "title": string;
           "total": number;
           "updated_at": string;
           "user_id": string;
@@ -966,38 +1041,46 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "amount_refunded"?: number;
+          "auto_refund_reason"?: string | null;
           "coupon_id"?: string | null;
           "created_at"?: string;
           "currency": string;
           "discount"?: number;
+          "hold_expires_at"?: string | null;
           "id"?: string;
           "last_event_at"?: string | null;
           "offer_id": string;
           "paid_at"?: string | null;
+          "review_reason"?: string | null;
           "status"?: Database["public"]["Enums"]["order_status"];
           "stripe_checkout_session_id"?: string | null;
           "stripe_payment_intent_id"?: string | null;
           "stripe_subscription_id"?: string | null;
           "subtotal": number;
+          "title": string;
           "total": number;
           "updated_at"?: string;
           "user_id": string;
         };
         Update: {
           "amount_refunded"?: number;
+          "auto_refund_reason"?: string | null;
           "coupon_id"?: string | null;
           "created_at"?: string;
           "currency"?: string;
           "discount"?: number;
+          "hold_expires_at"?: string | null;
           "id"?: string;
           "last_event_at"?: string | null;
           "offer_id"?: string;
           "paid_at"?: string | null;
+          "review_reason"?: string | null;
           "status"?: Database["public"]["Enums"]["order_status"];
           "stripe_checkout_session_id"?: string | null;
           "stripe_payment_intent_id"?: string | null;
           "stripe_subscription_id"?: string | null;
           "subtotal"?: number;
+          "title"?: string;
           "total"?: number;
           "updated_at"?: string;
           "user_id"?: string;
@@ -1239,6 +1322,15 @@ export type Database = {
         Returns: undefined;
       };
       "cancel_registration": { Args: { "session_id": string }; Returns: boolean };
+      "claim_auto_refund": {
+        Args: { "order_id": string };
+        Returns: {
+          "currency": string;
+          "payment_intent": string;
+          "reason": string;
+          "refund_amount": number;
+        }[];
+      };
       "claim_emails": {
         Args: { "batch_size"?: number; "lease_seconds"?: number; "worker"?: string };
         Returns: {
@@ -1276,19 +1368,23 @@ export type Database = {
         Args: { "coupon_code"?: string; "currency": string; "offer_id": string };
         Returns: {
           "amount_refunded": number;
+          "auto_refund_reason": string | null;
           "coupon_id": string | null;
           "created_at": string;
           "currency": string;
           "discount": number;
+          "hold_expires_at": string | null;
           "id": string;
           "last_event_at": string | null;
           "offer_id": string;
           "paid_at": string | null;
+          "review_reason": string | null;
           "status": Database["public"]["Enums"]["order_status"];
           "stripe_checkout_session_id": string | null;
           "stripe_payment_intent_id": string | null;
           "stripe_subscription_id": string | null;
           "subtotal": number;
+          "title": string;
           "total": number;
           "updated_at": string;
           "user_id": string;
@@ -1311,13 +1407,7 @@ export type Database = {
         Returns: string;
       };
       "grant_course_access": {
-        Args: {
-          "course_id": string;
-          "ends_at"?: string;
-          "external_ref"?: string;
-          "source": Database["public"]["Enums"]["entitlement_source"];
-          "user_id": string;
-        };
+        Args: { "course_id": string; "ends_at"?: string; "user_id": string };
         Returns: string;
       };
       "grant_role": {
@@ -1496,7 +1586,8 @@ export type Database = {
         | "refund_pending"
         | "refunded"
         | "partially_refunded"
-        | "disputed";
+        | "disputed"
+        | "needs_review";
       "plan_interval": "month" | "year";
       "plan_scope": "instructor" | "all_courses" | "selected_courses";
     };
@@ -1656,6 +1747,7 @@ export const Constants = {
         "refunded",
         "partially_refunded",
         "disputed",
+        "needs_review",
       ],
       "plan_interval": ["month", "year"],
       "plan_scope": ["instructor", "all_courses", "selected_courses"],

@@ -1,6 +1,6 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(45);
+select plan(79);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
@@ -9,10 +9,10 @@ select ok(not has_table_privilege('authenticated', 'public.entitlements', 'inser
   and not has_table_privilege('authenticated', 'public.entitlements', 'update')
   and not has_table_privilege('authenticated', 'public.entitlements', 'delete'), 'authenticated may not write entitlements');
 select ok(not has_table_privilege('anon', 'public.entitlements', 'select'), 'anon may not read entitlements');
-select ok(not has_function_privilege('authenticated', 'public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text)', 'execute')
-  and not has_function_privilege('anon', 'public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text)', 'execute'),
+select ok(not has_function_privilege('authenticated', 'public.grant_course_access(uuid, uuid, timestamptz)', 'execute')
+  and not has_function_privilege('anon', 'public.grant_course_access(uuid, uuid, timestamptz)', 'execute'),
   'grant_course_access is not callable by clients');
-select ok(has_function_privilege('service_role', 'public.grant_course_access(uuid, uuid, public.entitlement_source, timestamptz, text)', 'execute'),
+select ok(has_function_privilege('service_role', 'public.grant_course_access(uuid, uuid, timestamptz)', 'execute'),
   'grant_course_access is callable by service_role');
 select ok(not has_function_privilege('authenticated', 'public.revoke_course_access(uuid, uuid, public.entitlement_source, text)', 'execute'),
   'revoke_course_access is not callable by clients');
@@ -23,8 +23,8 @@ select tests.authenticate_as('none@t');
 select throws_ok(format($$ insert into public.entitlements (user_id, course_id, source) values (auth.uid(), %L, 'purchase') $$,
   tests.course_id('course-a')), '42501', null, 'a student cannot insert an entitlement');
 select throws_ok($$ update public.entitlements set revoked_at = null $$, '42501', null, 'a student cannot update entitlements');
-select throws_ok(format($$ select public.grant_course_access(auth.uid(), %L, 'purchase') $$, tests.course_id('course-a')),
-  '42501', null, 'a student cannot call grant_course_access');
+select throws_ok(format($$ select public.grant_course_access(auth.uid(), %L) $$, tests.course_id('course-a')),
+  '42501', 'permission denied for function grant_course_access', 'a student cannot call grant_course_access');
 select throws_ok(format($$ select public.enrol_free(%L) $$, tests.course_id('course-a')), 'P0001', 'this course is not free',
   'enrol_free refuses a paid course');
 select throws_ok(format($$ select public.admin_grant_course_access(auth.uid(), %L) $$, tests.course_id('course-a')),
@@ -87,27 +87,29 @@ update public.courses set status = 'published' where slug = 'course-b';
 
 -- ---------------------------------------------------------------- service-side grants
 select tests.authenticate_as_service_role();
-select ok(public.grant_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'purchase', null, 'order_123') is not null,
-  'service_role grants a purchase');
-select throws_ok(format($$ select public.grant_course_access(%L, %L, 'free') $$, tests.user_id('none@t'), tests.course_id('course-a')),
-  '22023', null, 'free access is not granted this way');
-select throws_ok(format($$ select public.grant_course_access(%L, %L, 'purchase', now() - interval '1 day') $$,
-  tests.user_id('none@t'), tests.course_id('course-a')), '22023', null, 'an end date in the past is refused');
-select throws_ok(format($$ select public.grant_course_access('00000000-0000-4000-8000-000000000000', %L, 'purchase') $$,
-  tests.course_id('course-a')), 'P0002', null, 'an unknown user is not found');
-select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'purchase', 'refunded'), 1,
+select ok(public.grant_course_access(tests.user_id('none@t'), tests.course_id('course-a')) is not null,
+  'service_role grants access manually (source grant)');
+select throws_ok(format($$ select public.grant_course_access(%L, %L, now() - interval '1 day') $$,
+  tests.user_id('none@t'), tests.course_id('course-a')), '22023', 'ends_at must be in the future', 'an end date in the past is refused');
+select throws_ok(format($$ select public.grant_course_access('00000000-0000-4000-8000-000000000000', %L) $$,
+  tests.course_id('course-a')), 'P0002', 'user not found', 'an unknown user is not found');
+select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'grant', 'refunded'), 1,
   'service_role revokes it');
-select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'purchase', 'refunded'), 0,
+select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'grant', 'refunded'), 0,
   'revoking again changes nothing');
 select tests.clear_authentication();
 select set_config('request.jwt.claims', tests.claims_for(tests.user_id('none@t'))::text, true);
 select ok(not private.has_course_access(tests.course_id('course-a')), 'a revoked entitlement gives no access');
 select tests.authenticate_as_service_role();
-select lives_ok(format($$ select public.grant_course_access(%L, %L, 'purchase', null, 'order_456') $$,
-  tests.user_id('none@t'), tests.course_id('course-a')), 'a new purchase reactivates the entitlement');
-select is((select row(revoked_at is null, external_ref)::text from public.entitlements
-  where user_id = tests.user_id('none@t') and course_id = tests.course_id('course-a')), row(true, 'order_456')::text,
-  'reactivated, with the new order reference');
+select lives_ok(format($$ select public.grant_course_access(%L, %L) $$,
+  tests.user_id('none@t'), tests.course_id('course-a')), 'a new grant reactivates the entitlement');
+select is((select array_agg(row(source, revoked_at is null)::text) from public.entitlements
+  where user_id = tests.user_id('none@t') and course_id = tests.course_id('course-a')), array[row('grant', true)::text],
+  'reactivated: the same row, active again');
+select tests.clear_authentication();
+select throws_ok(format($$ select private.grant_access(%L, %L, 'purchase') $$, tests.user_id('none@t'), tests.course_id('course-a')),
+  '22023', 'a purchase needs its order and a subscription entitlement its subscription',
+  'a purchase is only ever granted with the order that paid for it');
 
 -- ---------------------------------------------------------------- admin grants, audited
 select tests.authenticate_as('admin@t');
@@ -119,6 +121,81 @@ select is(public.admin_revoke_course_access(tests.user_id('drip@t'), tests.cours
   'an admin revokes access');
 select is((select details ->> 'reason' from public.audit_log where action = 'access.revoked'), 'mistake',
   'the revocation is audited with its reason');
+
+-- ---------------------------------------------------------------- a soft-deleted course is gone for all but admins and its owner
+select tests.clear_authentication();
+insert into public.course_instructors (course_id, user_id, role) values (tests.course_id('course-a'), tests.user_id('other@t'), 'co_instructor');
+insert into public.reviews (course_id, user_id, rating, body) values (tests.course_id('course-a'), tests.user_id('ent@t'), 5, 'Loved it');
+select tests.authenticate_as('other@t');
+select throws_ok($$ update public.courses set deleted_at = now() where slug = 'course-a' $$, '42501',
+  'only the course owner or an admin can delete or restore a course', 'a co-instructor cannot delete the course');
+select tests.authenticate_as('own@t');
+select is(tests.affected_rows($q$ update public.courses set deleted_at = now() where slug = 'course-a' $q$), 1::bigint,
+  'the owner moves it to the trash');
+select tests.authenticate_as_anon();
+select is((select count(*) from public.courses where id = tests.course_id('course-a')), 0::bigint, 'anon: the course is gone');
+select is((select count(*) from public.sections where course_id = tests.course_id('course-a')), 0::bigint, 'anon: its sections');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-a')), 0::bigint, 'anon: its lessons');
+select is((select count(*) from public.lesson_contents where course_id = tests.course_id('course-a')), 0::bigint, 'anon: its previews');
+select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 0::bigint, 'anon: its reviews');
+select is((select count(*) from public.search_courses('postgres') s where s.id = tests.course_id('course-a')), 0::bigint,
+  'anon: its search results');
+select tests.authenticate_as('ent@t');
+select is((select count(*) from public.courses where id = tests.course_id('course-a')), 0::bigint, 'its student: the course is gone');
+select is((select count(*) from public.lessons where course_id = tests.course_id('course-a')), 0::bigint, 'its student: the lessons');
+select is((select count(*) from public.lesson_contents where course_id = tests.course_id('course-a')), 0::bigint, 'its student: the content');
+select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 0::bigint, 'its student: even their own review');
+select is((select count(*) from public.my_dashboard() d where d.course_id = tests.course_id('course-a')), 0::bigint,
+  'its student: their dashboard');
+select tests.clear_authentication();
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
+select ok(not private.has_course_access(tests.course_id('course-a')), 'its student: no access');
+select tests.authenticate_as('ent@t');
+select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-a')), 'P0002', 'course not found',
+  'its student: the outline is not found');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501',
+  'you do not have access to this course', 'its student: no progress recorded');
+select tests.authenticate_as('other@t');
+select is((select count(*) from public.courses where id = tests.course_id('course-a')), 0::bigint, 'a co-instructor: the course is gone');
+select is((select count(*) from public.lesson_contents where course_id = tests.course_id('course-a')), 0::bigint, 'a co-instructor: its content');
+select is(tests.affected_rows($q$ update public.courses set deleted_at = null where slug = 'course-a' $q$), 0::bigint,
+  'a co-instructor cannot restore it');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.courses where id = tests.course_id('course-a') and deleted_at is not null), 1::bigint,
+  'the owner sees it in their trash');
+select is((select count(*) from public.sections where course_id = tests.course_id('course-a')), 2::bigint, 'with its sections');
+select tests.authenticate_as('admin@t');
+select is((select count(*) from public.courses where id = tests.course_id('course-a')), 1::bigint, 'admins see it');
+select tests.authenticate_as('own@t');
+select is(tests.affected_rows($q$ update public.courses set deleted_at = null where slug = 'course-a' $q$), 1::bigint, 'the owner restores it');
+select tests.clear_authentication();
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
+select ok(private.has_course_access(tests.course_id('course-a')), 'and its student is back');
+
+-- ---------------------------------------------------------------- a demoted admin's unexpired token is no admin
+select tests.clear_authentication();
+select tests.create_user('admin2@t', 'admin');
+create temporary table stale_token on commit drop as select tests.claims_for(tests.user_id('admin2@t')) as claims;
+grant select on stale_token to authenticated;
+select tests.authenticate_as('admin@t');
+select is(public.revoke_role(tests.user_id('admin2@t'), 'admin'), true, 'admin2 is demoted');
+select tests.authenticate_with_claims((select claims from stale_token));
+select is(auth.jwt() ->> 'user_role', 'admin', 'their token, still valid, says admin');
+select is((select count(*) from public.audit_log), 0::bigint, 'they read no audit log');
+select is((select count(*) from public.entitlements), 0::bigint, 'nor other users'' entitlements');
+select throws_ok($$ insert into public.categories (slug, name) values ('stale', 'Stale') $$, '42501',
+  'new row violates row-level security policy for table "categories"', 'they cannot edit categories');
+select throws_ok(format($$ select public.admin_grant_course_access(auth.uid(), %L) $$, tests.course_id('course-a')),
+  '42501', 'only admins can grant course access', 'nor use admin RPCs');
+select is(tests.affected_rows($q$ update public.courses set title = 'Taken over' where slug = 'course-a' $q$), 0::bigint,
+  'nor edit courses');
+select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Stale admin offer', %L) $$,
+  tests.course_id('course-a')), '42501', 'you can only sell your own courses', 'nor sell them');
+select tests.clear_authentication();
+select set_config('request.jwt.claims', (select claims from stale_token)::text, true);
+select ok(not private.is_admin(), 'the one admin rule says no to the stale token');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@t'))::text, true);
+select ok(private.is_admin(), 'and yes to a current admin');
 
 select * from finish();
 rollback;

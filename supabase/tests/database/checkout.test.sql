@@ -17,8 +17,8 @@ select is(public.stripe_customer_id(tests.user_id('ent@t')), 'cus_1', 'and is re
 
 select tests.clear_authentication();
 insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Course B', tests.course_id('course-b'), tests.user_id('other@t'));
-insert into public.orders (user_id, offer_id, currency, subtotal, total)
-select tests.user_id('none@t'), id, 'USD', 100, 100 from public.offers where title = 'Course B';
+insert into public.orders (user_id, offer_id, title, currency, subtotal, total)
+select tests.user_id('none@t'), id, title, 'USD', 100, 100 from public.offers where title = 'Course B';
 select tests.authenticate_as_service_role();
 select lives_ok($$ select public.attach_checkout_session((select id from public.orders where user_id = tests.user_id('none@t')), 'cs_test_1') $$,
   'a pending order gets its session');

@@ -61,7 +61,7 @@ select throws_ok($$ update public.live_sessions set registered_count = 0 where t
 select tests.clear_authentication();
 select is((select array_agg(u.email::text order by u.email) from public.live_session_registrations r join auth.users u on u.id = r.user_id
   where r.session_id = pg_temp.sid('Course live Q&A')), array['drip@t', 'ent@t'], 'entitled students are registered automatically');
-select lives_ok(format($$ select public.grant_course_access(%L, %L, 'grant') $$, tests.user_id('none@t'), tests.course_id('course-a')),
+select lives_ok(format($$ select public.grant_course_access(%L, %L) $$, tests.user_id('none@t'), tests.course_id('course-a')),
   'a new entitlement ...');
 select ok(exists (select 1 from public.live_session_registrations where session_id = pg_temp.sid('Course live Q&A')
   and user_id = tests.user_id('none@t')), '... registers the student to the course''s sessions');

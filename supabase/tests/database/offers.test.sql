@@ -1,15 +1,23 @@
--- Offers, prices and coupons: who may sell and price what, and server-side quotes.
+-- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
+-- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(33);
+select plan(62);
 select tests.catalog_fixture();
+select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
 -- ---------------------------------------------------------------- grants
 select ok(has_table_privilege('anon', 'public.offer_prices', 'select') and not has_table_privilege('anon', 'public.offer_prices', 'insert'),
   'anon reads prices, writes none');
 select ok(not has_table_privilege('anon', 'public.coupons', 'select'), 'anon cannot list coupons');
-select ok(not has_table_privilege('authenticated', 'public.coupon_redemptions', 'insert'), 'redemptions are written by fulfilment only');
+select ok(not has_table_privilege('authenticated', 'public.coupon_redemptions', 'insert'), 'redemptions are written by orders only');
 select ok(not has_column_privilege('authenticated', 'public.coupons', 'redeemed_count', 'update'), 'redeemed_count is not editable');
+select ok(not has_column_privilege('authenticated', 'public.offers', 'owner_id', 'update')
+  and not has_column_privilege('authenticated', 'public.offers', 'course_id', 'update'),
+  'an offer''s owner and course cannot be changed by clients');
 select ok(not has_function_privilege('anon', 'public.quote_offer(uuid, text, text)', 'execute'), 'quotes need a signed-in user');
+select ok(not has_function_privilege('authenticated', 'private.sellable_offer_ids(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.can_sell_offer(uuid, uuid)', 'execute'),
+  'the seller rule is not callable by clients with another user''s id');
 
 -- ---------------------------------------------------------------- instructors price their own courses
 select tests.authenticate_as('own@t');
@@ -18,19 +26,25 @@ select lives_ok(format($$ insert into public.offers (kind, title, course_id) val
 select lives_ok($$ insert into public.offer_prices (offer_id, currency, amount)
   select id, c, a from public.offers, (values ('USD', 4900), ('EUR', 4500)) v(c, a) where title = 'Course A' $$, 'in two currencies');
 select throws_ok($$ insert into public.offer_prices (offer_id, currency, amount) select id, 'GBP', 0 from public.offers where title = 'Course A' $$,
-  '23514', null, 'prices are positive minor units');
+  '23514', 'new row for relation "offer_prices" violates check constraint "offer_prices_amount_positive"',
+  'prices are positive minor units');
 select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Stolen', %L) $$, tests.course_id('course-b')),
   '42501', 'you can only sell your own courses', 'not someone else''s course');
 select throws_ok($$ insert into public.offers (kind, title, plan_interval, plan_scope, owner_id) values ('plan', 'Everything', 'month', 'all_courses', null) $$,
-  '42501', null, 'instructors cannot create platform plans');
+  '42501', 'instructors sell only as themselves', 'instructors cannot create platform plans');
+select throws_ok($$ insert into public.offers (kind, title, plan_interval, plan_scope) values ('plan', 'Chosen set', 'month', 'selected_courses') $$,
+  '42501', 'only admins create platform plans', 'nor choose a platform set');
 select lives_ok($$ insert into public.offers (kind, title, plan_interval, plan_scope) values ('plan', 'My courses monthly', 'month', 'instructor') $$,
   'an instructor plan covers their own courses');
-select throws_ok($$ insert into public.offers (kind, title) values ('course', 'No course') $$, '23514', null, 'an offer''s shape is checked');
+select throws_ok($$ insert into public.offers (kind, title) values ('course', 'No course') $$, '23514',
+  'new row for relation "offers" violates check constraint "offers_shape"', 'an offer''s shape is checked');
 select lives_ok($$ insert into public.offers (kind, title) values ('bundle', 'My bundle') $$, 'a bundle');
 select lives_ok(format($$ insert into public.offer_courses (offer_id, course_id) select id, %L from public.offers where title = 'My bundle' $$,
   tests.course_id('course-a')), 'of their own courses');
 select throws_ok(format($$ insert into public.offer_courses (offer_id, course_id) select id, %L from public.offers where title = 'My bundle' $$,
-  tests.course_id('course-b')), '42501', null, 'not someone else''s');
+  tests.course_id('course-b')), '42501', 'you can only bundle your own courses', 'not someone else''s');
+select lives_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Draft offer', %L) $$, tests.course_id('course-draft')),
+  'an owner may prepare an offer for a draft');
 select tests.authenticate_as('other@t');
 select is(tests.affected_rows($q$ update public.offer_prices set amount = 1 where currency = 'USD' and offer_id in (select id from public.offers where title = 'Course A') $q$),
   0::bigint, 'another instructor cannot change the price');
@@ -38,12 +52,85 @@ select is(tests.affected_rows($q$ update public.offers set is_active = false whe
   'nor deactivate the offer');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Mine now', %L) $$, tests.course_id('course-a')),
-  '42501', null, 'a student cannot create offers');
+  '42501', 'you can only sell your own courses', 'a student cannot create offers');
+select tests.authenticate_with_claims(jsonb_build_object('role', 'authenticated', 'aud', 'authenticated'));
+select throws_ok(format($$ insert into public.offers (kind, title, course_id, owner_id) values ('course', 'No sub', %L, null) $$,
+  tests.course_id('course-a')), '42501', 'sign in to sell', 'a token without a user id writes nothing (no trust in a missing claim)');
 select tests.authenticate_as('admin@t');
 select lives_ok($$ insert into public.offers (kind, title, plan_interval, plan_scope, owner_id) values ('plan', 'All access yearly', 'year', 'all_courses', null) $$,
   'an admin creates a platform plan');
+select lives_ok(format($$ insert into public.offers (kind, title, owner_id) values ('bundle', 'Mixed bundle', null);
+  insert into public.offer_courses (offer_id, course_id) select o.id, c.id from public.offers o, public.courses c
+  where o.title = 'Mixed bundle' and c.slug in ('course-a', 'course-draft') $$), 'an admin bundles a published course with a draft');
+
+-- ---------------------------------------------------------------- what anyone sees: offers on sale only
 select tests.authenticate_as_anon();
-select is((select count(*) from public.offers where title in ('Course A', 'All access yearly')), 2::bigint, 'anon sees active offers');
+select is((select array_agg(title order by title) from public.offers
+           where title in ('All access yearly', 'Course A', 'My bundle', 'My courses monthly', 'Draft offer', 'Mixed bundle')),
+  array['All access yearly', 'Course A', 'My bundle', 'My courses monthly'],
+  'anon sees offers on sale: not the draft''s offer, nor a bundle holding a draft');
+select is((select count(*) from public.offer_courses where offer_id = tests.offer_id('Mixed bundle')), 0::bigint,
+  'nor what that bundle includes (no draft leaks through an offer)');
+select is((select count(*) from public.offer_prices where offer_id = tests.offer_id('Draft offer')), 0::bigint, 'nor its prices');
+select tests.authenticate_as('ent@t');
+select is((select count(*) from public.offers where title in ('Draft offer', 'Mixed bundle')), 0::bigint,
+  'a student sees neither');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.offers where title = 'Draft offer'), 1::bigint, 'its seller does');
+select tests.clear_authentication();
+update public.courses set deleted_at = now() where slug = 'course-b';
+insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Deleted course offer', tests.course_id('course-b'), tests.user_id('other@t'));
+select tests.authenticate_as_anon();
+select is((select count(*) from public.offers where title = 'Deleted course offer'), 0::bigint, 'an offer of a deleted course is gone');
+select tests.clear_authentication();
+update public.courses set deleted_at = null where slug = 'course-b';
+
+-- ---------------------------------------------------------------- bundles across owners are for admins
+select tests.authenticate_as('other@t');
+select lives_ok(format($$ select public.add_course_instructor(%L, %L) $$, tests.course_id('course-b'), tests.user_id('own@t')),
+  'own@t also co-teaches course-b (owned by other@t)');
+select tests.authenticate_as('own@t');
+select throws_ok(format($$ insert into public.offer_courses (offer_id, course_id) values (%L, %L) $$, tests.offer_id('My bundle'), tests.course_id('course-b')),
+  '42501', 'a bundle of courses with different owners is for admins only', 'teaching both is not enough to bundle two owners'' courses');
+
+-- ---------------------------------------------------------------- a removed co-instructor loses the course's offers and coupons
+select tests.authenticate_as('own@t');
+select is(public.add_course_instructor(tests.course_id('course-a'), tests.user_id('co@t')), true, 'co@t joins course-a');
+select tests.authenticate_as('co@t');
+select lives_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Co offer', %L);
+  insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 4000 from public.offers where title = 'Co offer' $$,
+  tests.course_id('course-a')), 'the co-instructor sells the course');
+insert into public.coupons (code, kind, percent_off) values ('COGIFT', 'percent', 100);
+insert into public.coupons (code, kind, percent_off) values ('COLIMITED', 'percent', 50);
+insert into public.coupon_offers (coupon_id, offer_id) select id, tests.offer_id('Co offer') from public.coupons where code = 'COLIMITED';
+select is((public.quote_offer(tests.offer_id('Course A'), 'USD', 'COGIFT')).total, 0::bigint,
+  'while on the staff, their coupon discounts the course''s offers');
+select tests.authenticate_as('own@t');
+select is(public.remove_course_instructor(tests.course_id('course-a'), tests.user_id('co@t')), true, 'the owner removes co@t');
+select tests.clear_authentication();
+select is((select is_active from public.offers where title = 'Co offer'), false, 'co@t''s offer is taken off sale at once');
+select tests.authenticate_as('co@t');
+select is(tests.affected_rows($q$ update public.offer_prices set amount = 1 where offer_id = tests.offer_id('Co offer') $q$), 0::bigint,
+  'co@t can no longer change its price');
+select is(tests.affected_rows($q$ update public.offers set is_active = true where title = 'Co offer' $q$), 0::bigint,
+  'nor put it back on sale');
+select throws_ok(format($$ insert into public.offer_prices (offer_id, currency, amount) values (%L, 'GBP', 1) $$, tests.offer_id('Co offer')),
+  '42501', 'new row violates row-level security policy for table "offer_prices"', 'nor add a price');
+select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Comeback', %L) $$, tests.course_id('course-a')),
+  '42501', 'you can only sell your own courses', 'nor create a new offer of the course');
+select throws_ok(format($$ insert into public.coupon_offers (coupon_id, offer_id) select id, %L from public.coupons where code = 'COGIFT' $$,
+  tests.offer_id('Course A')), '42501', 'new row violates row-level security policy for table "coupon_offers"',
+  'nor limit a coupon to the course''s offers');
+select throws_ok($$ update public.coupons set is_active = true, max_redemptions = 1000 where code = 'COLIMITED' $$,
+  '42501', 'you can only discount what you sell', 'nor change a coupon limited to what they no longer sell');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'COGIFT') $$,
+  'P0001', 'this coupon does not apply to this offer', 'their coupon no longer discounts the course');
+select tests.authenticate_as('own@t');
+select is(tests.affected_rows($q$ update public.offers set title = 'Co offer (taken over)' where title = 'Co offer' $q$), 1::bigint,
+  'the course''s staff now manage that offer');
+select tests.authenticate_as('admin@t');
+select is(tests.affected_rows($q$ update public.offer_prices set amount = 4100 where offer_id = tests.offer_id('Co offer (taken over)') $q$), 1::bigint,
+  'and admins');
 
 -- ---------------------------------------------------------------- coupons and quotes
 select tests.authenticate_as('own@t');
@@ -52,34 +139,38 @@ insert into public.coupons (code, kind, amount_off, currency, max_per_user) valu
 insert into public.coupons (code, kind, percent_off, valid_until, valid_from) values ('OLD', 'percent', 50, now() - interval '1 day', now() - interval '10 days');
 insert into public.coupons (code, kind, percent_off, max_redemptions) values ('ONCE', 'percent', 100, 1);
 select tests.clear_authentication();
-update public.coupons set redeemed_count = 1 where code = 'ONCE';
+insert into public.coupon_redemptions (coupon_id, user_id) select id, tests.user_id('ent@t') from public.coupons where code = 'ONCE';
 select tests.authenticate_as('other@t');
 insert into public.coupons (code, kind, percent_off) values ('OTHER50', 'percent', 50);
 select is((select count(*) from public.coupons), 1::bigint, 'an instructor reads only their own coupons');
 
 select tests.authenticate_as('none@t');
-create temporary table offer as select id from public.offers where title = 'Course A';
-grant select on offer to authenticated;
-select is((public.quote_offer((select id from offer), 'usd')).total, 4900::bigint, 'the database price, without a coupon');
-select is((select row(subtotal, discount, total)::text from public.quote_offer((select id from offer), 'USD', 'launch20')),
+select is((public.quote_offer(tests.offer_id('Course A'), 'usd')).total, 4900::bigint, 'the database price, without a coupon');
+select is((select row(subtotal, discount, total)::text from public.quote_offer(tests.offer_id('Course A'), 'USD', 'launch20')),
   row(4900, 980, 3920)::text, 'a percentage coupon (codes are case-insensitive)');
-select is((public.quote_offer((select id from offer), 'USD', 'TENOFF')).total, 3900::bigint, 'a fixed-amount coupon');
-select throws_ok($$ select public.quote_offer((select id from offer), 'EUR', 'TENOFF') $$, 'P0001', null,
+select is((public.quote_offer(tests.offer_id('Course A'), 'USD', 'TENOFF')).total, 3900::bigint, 'a fixed-amount coupon');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'EUR', 'TENOFF') $$, 'P0001', 'this coupon is for prices in USD',
   'a fixed amount only in its currency');
-select throws_ok($$ select public.quote_offer((select id from offer), 'USD', 'NOPE') $$, 'P0001', 'this coupon code is not valid', 'unknown code');
-select throws_ok($$ select public.quote_offer((select id from offer), 'USD', 'OLD') $$, 'P0001', null, 'expired coupon');
-select throws_ok($$ select public.quote_offer((select id from offer), 'USD', 'ONCE') $$, 'P0001', 'this coupon has been used up', 'cap reached');
-select throws_ok($$ select public.quote_offer((select id from offer), 'USD', 'OTHER50') $$, 'P0001', null,
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'NOPE') $$, 'P0001', 'this coupon code is not valid', 'unknown code');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'OLD') $$, 'P0001', 'this coupon has expired or is not valid yet',
+  'expired coupon');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'ONCE') $$, 'P0001', 'this coupon has been used up', 'cap reached');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'OTHER50') $$, 'P0001', 'this coupon does not apply to this offer',
   'another instructor''s coupon does not apply to this course');
-select throws_ok($$ select public.quote_offer((select id from offer), 'GBP') $$, 'P0001', null, 'a currency the offer has no price in');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'GBP') $$, 'P0001', 'this offer has no price in GBP',
+  'a currency the offer has no price in');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), repeat('x', 100000)) $$, '22023',
+  'currency must be a three-letter code such as USD', 'a bad currency is refused without echoing it');
 select tests.clear_authentication();
 insert into public.coupon_redemptions (coupon_id, user_id, offer_id)
-select c.id, tests.user_id('none@t'), (select id from offer) from public.coupons c where code = 'TENOFF';
+select c.id, tests.user_id('none@t'), tests.offer_id('Course A') from public.coupons c where code = 'TENOFF';
 select tests.authenticate_as('none@t');
-select throws_ok($$ select public.quote_offer((select id from offer), 'USD', 'TENOFF') $$, 'P0001', 'you have already used this coupon',
+select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'TENOFF') $$, 'P0001', 'you have already used this coupon',
   'the per-user cap');
-select is((select count(*) from public.coupon_redemptions), 1::bigint, 'a user reads their own redemptions');
-select throws_ok($$ select public.quote_offer('00000000-0000-4000-8000-000000000000', 'USD') $$, 'P0002', null, 'unknown offer');
+select is((select count(*) from public.coupon_redemptions), 1::bigint, 'a user reads their own coupon uses');
+select throws_ok($$ select public.quote_offer('00000000-0000-4000-8000-000000000000', 'USD') $$, 'P0002', 'offer not found', 'unknown offer');
+select throws_ok($$ select public.quote_offer(tests.offer_id('Draft offer'), 'USD') $$, 'P0001',
+  'this offer includes a course that is not available', 'a draft''s offer cannot be quoted');
 
 select * from finish();
 rollback;

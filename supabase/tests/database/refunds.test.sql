@@ -3,10 +3,10 @@ begin;
 select plan(7);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Course B', tests.course_id('course-b'), tests.user_id('other@t'));
-insert into public.orders (user_id, offer_id, currency, subtotal, total, status, stripe_payment_intent_id)
-select tests.user_id('drip@t'), id, 'USD', 900, 900, 'paid', 'pi_r1' from public.offers where title = 'Course B';
-insert into public.orders (user_id, offer_id, currency, subtotal, total)
-select tests.user_id('ent@t'), id, 'USD', 900, 900 from public.offers where title = 'Course B';
+insert into public.orders (user_id, offer_id, title, currency, subtotal, total, status, stripe_payment_intent_id)
+select tests.user_id('drip@t'), id, title, 'USD', 900, 900, 'paid', 'pi_r1' from public.offers where title = 'Course B';
+insert into public.orders (user_id, offer_id, title, currency, subtotal, total)
+select tests.user_id('ent@t'), id, title, 'USD', 900, 900 from public.offers where title = 'Course B';
 create temporary table o as select user_id, id from public.orders;
 grant select on o to authenticated;
 

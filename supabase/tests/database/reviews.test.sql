@@ -1,6 +1,6 @@
 -- Reviews: who may write, read, edit and hide; the course rating.
 begin;
-select plan(24);
+select plan(29);
 select tests.catalog_fixture();
 
 select ok(has_table_privilege('anon', 'public.reviews', 'select') and not has_table_privilege('anon', 'public.reviews', 'insert'),
@@ -57,6 +57,33 @@ select is(tests.affected_rows($q$ delete from public.reviews where body = 'Clear
 select is(tests.affected_rows($q$ delete from public.reviews where user_id = auth.uid() $q$), 1::bigint,
   'an author deletes their review');
 select is((select rating_count from public.courses where slug = 'course-a'), 0, 'the rating follows the deletion');
+
+-- ---------------------------------------------------------------- the people who work on a course never review it
+select tests.clear_authentication();
+select tests.create_user('host@t', 'instructor');
+insert into public.entitlements (user_id, course_id, source)
+select tests.user_id(e), tests.course_id('course-a'), 'grant' from unnest(array['own@t', 'other@t', 'host@t']) e;
+insert into public.course_instructors (course_id, user_id, role) values (tests.course_id('course-a'), tests.user_id('other@t'), 'co_instructor');
+insert into public.live_sessions (course_id, title, starts_at, created_by)
+values (tests.course_id('course-a'), 'Course A live', now() + interval '1 day', tests.user_id('host@t'));
+select tests.authenticate_as('own@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 5) $$, tests.course_id('course-a')),
+  '42501', 'new row violates row-level security policy for table "reviews"', 'the owner cannot review their course, even holding access');
+select tests.authenticate_as('other@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 5) $$, tests.course_id('course-a')),
+  '42501', 'new row violates row-level security policy for table "reviews"', 'nor a co-instructor');
+select tests.authenticate_as('host@t');
+select throws_ok(format($$ insert into public.reviews (course_id, rating) values (%L, 5) $$, tests.course_id('course-a')),
+  '42501', 'new row violates row-level security policy for table "reviews"', 'nor the host of one of its live sessions');
+select tests.clear_authentication();
+insert into public.course_instructors (course_id, user_id, role) values (tests.course_id('course-a'), tests.user_id('ent@t'), 'co_instructor');
+select tests.authenticate_as('ent@t');
+select throws_ok($$ update public.reviews set rating = 5 where user_id = auth.uid() $$,
+  '42501', 'new row violates row-level security policy for table "reviews"', 'an author who joins the staff cannot edit their review');
+select tests.clear_authentication();
+select is((select count(*) from public.reviews r where r.course_id = tests.course_id('course-a')
+           and r.user_id in (tests.user_id('own@t'), tests.user_id('other@t'), tests.user_id('host@t'))), 0::bigint,
+  'no staff review exists');
 
 select * from finish();
 rollback;

@@ -1,6 +1,6 @@
 -- Subscriptions: who reads them, and their events granting and revoking the plan's courses.
 begin;
-select plan(9);
+select plan(13);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
 values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t'));
@@ -19,6 +19,9 @@ select tests.clear_authentication();
 select is((select array_agg(c.slug order by c.slug) from public.entitlements e join public.courses c on c.id = e.course_id
   where e.user_id = tests.user_id('none@t') and e.source = 'subscription'), array['course-a'],
   'it grants the instructor''s published courses (drafts cannot take enrolments)');
+select is((select count(*) from public.entitlements e join public.subscriptions s on s.id = e.subscription_id
+           where s.stripe_subscription_id = 'sub_t1'), 1::bigint, 'linked to the subscription that grants it');
+insert into public.entitlements (user_id, course_id, source) values (tests.user_id('none@t'), tests.course_id('course-a'), 'grant');
 
 select tests.authenticate_as('none@t');
 select is((select status from public.subscriptions), 'active', 'the subscriber reads their subscription');
@@ -27,7 +30,11 @@ select is((select count(*) from public.subscriptions), 1::bigint, 'the plan''s s
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.subscriptions), 0::bigint, 'another instructor does not');
 select tests.authenticate_as('none@t');
-select throws_ok($$ select public.create_order((select id from p), 'USD') $$, null, null, 'a live subscription cannot be bought twice');
+select tests.clear_authentication();
+insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 1900 from p;
+select tests.authenticate_as('none@t');
+select throws_ok($$ select public.create_order((select id from p), 'USD') $$, 'P0001', 'you already have this',
+  'a live subscription cannot be bought twice');
 
 select tests.authenticate_as_service_role();
 select is(public.stripe_apply_event('evt_s2', 'customer.subscription.deleted', now() + interval '1 minute', jsonb_build_object(
@@ -35,7 +42,16 @@ select is(public.stripe_apply_event('evt_s2', 'customer.subscription.deleted', n
   'applied', 'the cancellation is applied');
 select tests.clear_authentication();
 select ok(not exists (select 1 from public.entitlements e where e.user_id = tests.user_id('none@t') and e.source = 'subscription'
-  and private.is_active(e)), 'and the access ends');
+  and private.is_active(e)), 'and the access the subscription gave ends');
+select ok(exists (select 1 from public.entitlements e where e.user_id = tests.user_id('none@t') and e.source = 'grant'
+  and private.is_active(e)), 'while access from another source stays');
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_s3', 'customer.subscription.created', now(), jsonb_build_object(
+  'id', 'sub_t2', 'status', 'active', 'current_period_end', extract(epoch from now() + interval '30 days')::bigint,
+  'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', tests.course_id('course-a')))),
+  'ignored: not created by our checkout', 'metadata naming something that is not one of our plans is ignored');
+select is(public.stripe_apply_event('evt_s4', 'customer.subscription.updated', now(), '{"id":"sub_t3","status":"active","metadata":{"user_id":"u1"}}'),
+  'ignored: not created by our checkout', 'so is a subscription with malformed metadata');
 
 select * from finish();
 rollback;

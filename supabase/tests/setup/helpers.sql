@@ -84,6 +84,14 @@ begin
   perform set_config('request.jwt.claims', '{"role":"service_role","iss":"supabase-demo"}', true);
 end $$;
 
+-- Act with exactly these claims (a stale token, or one without a sub), as PostgREST would.
+create or replace function tests.authenticate_with_claims(claims jsonb) returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform set_config('role', 'authenticated', true);
+  perform set_config('request.jwt.claims', authenticate_with_claims.claims::text, true);
+end $$;
+
 -- Back to the test runner's own role, with no claims.
 create or replace function tests.clear_authentication() returns void
 language plpgsql set search_path = '' as $$
@@ -112,8 +120,8 @@ grant execute on all functions in schema tests to anon, authenticated, service_r
 --   own@t               instructor, owns course-a (paid), course-draft
 --   other@t             instructor, owns course-b (free)
 --   none@t              student without access
---   ent@t               student entitled to course-a since 30 days ago
---   drip@t              student entitled to course-a since now (before the drip date)
+--   ent@t               student entitled to course-a (a manual grant) since 30 days ago
+--   drip@t              student entitled to course-a (a manual grant) since now (before the drip date)
 -- course-a: s1 [l1 preview, l2], s2 [l3 drip 7 days, l4 available in 10 days]; materials on l1, l2.
 -- ---------------------------------------------------------------------------------------------
 create or replace function tests.course_id(slug text) returns uuid
@@ -125,6 +133,44 @@ create or replace function tests.lesson_id(course_slug text, title text) returns
 language sql stable security definer set search_path = '' as $$
   select l.id from public.lessons l join public.courses c on c.id = l.course_id
   where c.slug = lesson_id.course_slug and l.title = lesson_id.title
+$$;
+
+create or replace function tests.offer_id(title text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select o.id from public.offers o where o.title = offer_id.title
+$$;
+
+-- The user's order of an offer (the one in `status`, when they have several).
+create or replace function tests.order_id(user_email text, offer_title text, status public.order_status default null)
+returns uuid
+language sql stable security definer set search_path = '' as $$
+  select ord.id from public.orders ord join public.offers o on o.id = ord.offer_id
+  where ord.user_id = tests.user_id(order_id.user_email) and o.title = order_id.offer_title
+    and (order_id.status is null or ord.status = order_id.status)
+  order by ord.created_at desc limit 1
+$$;
+
+-- Stripe objects as Stripe sends them, for an order of ours (amount and currency from the order
+-- unless given): a completed Checkout Session, and a Charge (refunded by `refunded`).
+create or replace function tests.checkout_session(order_id uuid, payment_intent text, payment_status text default 'paid',
+                                                  amount bigint default null, currency text default null)
+returns jsonb
+language sql stable security definer set search_path = '' as $$
+  select jsonb_build_object('id', 'cs_test_' || left(o.id::text, 8), 'object', 'checkout.session', 'mode', 'payment',
+    'status', 'complete', 'payment_status', checkout_session.payment_status, 'payment_intent', checkout_session.payment_intent,
+    'amount_total', coalesce(checkout_session.amount, o.total), 'currency', coalesce(checkout_session.currency, lower(o.currency)),
+    'client_reference_id', o.id, 'metadata', jsonb_build_object('order_id', o.id, 'user_id', o.user_id, 'offer_id', o.offer_id))
+  from public.orders o where o.id = checkout_session.order_id
+$$;
+
+create or replace function tests.charge(order_id uuid, payment_intent text, refunded bigint, with_metadata boolean default true)
+returns jsonb
+language sql stable security definer set search_path = '' as $$
+  select jsonb_build_object('id', 'ch_' || charge.payment_intent, 'object', 'charge', 'amount', o.total,
+    'amount_refunded', charge.refunded, 'refunded', charge.refunded >= o.total, 'currency', lower(o.currency),
+    'payment_intent', charge.payment_intent,
+    'metadata', case when charge.with_metadata then jsonb_build_object('order_id', o.id, 'user_id', o.user_id) else '{}'::jsonb end)
+  from public.orders o where o.id = charge.order_id
 $$;
 
 create or replace function tests.catalog_fixture() returns void
@@ -175,8 +221,8 @@ begin
   insert into public.lesson_contents (lesson_id, body) select l.id, 'secret draft' from public.lessons l where l.course_id = d;
 
   insert into public.entitlements (user_id, course_id, source, starts_at)
-  values (tests.user_id('ent@t'), a, 'purchase', now() - interval '30 days'),
-         (tests.user_id('drip@t'), a, 'purchase', now());
+  values (tests.user_id('ent@t'), a, 'grant', now() - interval '30 days'),
+         (tests.user_id('drip@t'), a, 'grant', now());
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;

@@ -1,5 +1,6 @@
--- Reviews: students with access review a course once, with a rating of 1 to 5. Authors edit their
--- own; admins hide abusive ones. The course's rating average and count (visible reviews only)
+-- Reviews: students with access review a course once, with a rating of 1 to 5. The people who
+-- work on a course (its owner, co-instructors and the hosts of its live sessions) may not review
+-- it. Authors edit their own; admins hide abusive ones. The course's rating average and count (visible reviews only)
 -- are kept on the course by a trigger, for the catalog.
 
 create table public.reviews (
@@ -18,6 +19,21 @@ create table public.reviews (
 create index reviews_user_id_idx on public.reviews (user_id);
 create index reviews_hidden_by_idx on public.reviews (hidden_by);
 alter table public.reviews enable row level security;
+
+-- Courses the caller works on, in any state: teaches (owner or co-instructor) or hosts one of its
+-- live sessions.
+create function private.staffed_course_ids() returns setof uuid
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select ci.course_id from public.course_instructors ci where ci.user_id = (select auth.uid())
+  union
+  select s.course_id from public.live_session_hosts h join public.live_sessions s on s.id = h.session_id
+  where h.user_id = (select auth.uid()) and s.course_id is not null
+$$;
+revoke all on function private.staffed_course_ids() from public;
+grant execute on function private.staffed_course_ids() to authenticated, service_role;
 
 create function private.reviews_before_write() returns trigger
 language plpgsql
@@ -64,13 +80,16 @@ grant select, insert, update, delete on public.reviews to service_role;
 
 create policy "anyone reads visible reviews of published courses" on public.reviews for select to anon
   using (hidden_at is null and course_id in (select c.id from public.courses c));
-create policy "users read visible reviews, their own, and admins all" on public.reviews for select to authenticated
-  using ((hidden_at is null and course_id in (select c.id from public.courses c))
-         or user_id = (select auth.uid()) or (select private.is_admin()));
-create policy "students with access review a course once" on public.reviews for insert to authenticated
-  with check (user_id = (select auth.uid()) and course_id in (select private.entitled_course_ids()));
-create policy "authors edit their review" on public.reviews for update to authenticated
-  using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
+create policy "users read visible reviews and their own of courses they can see; admins all" on public.reviews
+  for select to authenticated
+  using ((course_id in (select c.id from public.courses c) and (hidden_at is null or user_id = (select auth.uid())))
+         or (select private.is_admin()));
+create policy "students with access review a course once; its staff never" on public.reviews for insert to authenticated
+  with check (user_id = (select auth.uid()) and course_id in (select private.entitled_course_ids())
+              and course_id not in (select private.staffed_course_ids()));
+create policy "authors edit their review unless they work on the course" on public.reviews for update to authenticated
+  using (user_id = (select auth.uid()))
+  with check (user_id = (select auth.uid()) and course_id not in (select private.staffed_course_ids()));
 create policy "authors delete their review" on public.reviews for delete to authenticated
   using (user_id = (select auth.uid()));
 

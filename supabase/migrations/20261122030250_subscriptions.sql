@@ -1,0 +1,85 @@
+-- Subscriptions: kept in step with Stripe's customer.subscription.* events, with entitlements to
+-- the plan's courses until the end of the paid period (source subscription, linked to the
+-- subscription). Applied by stripe_apply_event() (the events migration), so the ledger and
+-- one-transaction rules hold here too. A subscription our checkout did not create (made in the
+-- Stripe Dashboard, or by another integration on the account) is ignored: its metadata does not
+-- name one of our users and plans.
+
+-- A uuid from text, or null when it is not one (metadata from other integrations).
+create function private.try_uuid(value text) returns uuid
+language sql immutable
+set search_path = ''
+as $$
+  select case when value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then value::uuid end
+$$;
+revoke all on function private.try_uuid(text) from public;
+
+-- A whole number from text, or null.
+create function private.try_bigint(value text) returns bigint
+language sql immutable
+set search_path = ''
+as $$
+  select case when value ~ '^-?[0-9]{1,18}$' then value::bigint end
+$$;
+revoke all on function private.try_bigint(text) from public;
+
+-- Applies a Stripe subscription object (created, updated or deleted). Returns 'applied', 'stale'
+-- (older than the last event applied to it) or 'ignored: <reason>'.
+create function private.apply_subscription(object jsonb, created timestamptz, deleted boolean) returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  sub public.subscriptions;
+  meta jsonb := coalesce(object -> 'metadata', '{}'::jsonb);
+  buyer uuid := private.try_uuid(meta ->> 'user_id');
+  plan uuid := private.try_uuid(meta ->> 'offer_id');
+  paid_order public.orders;
+  period_end timestamptz := to_timestamp(coalesce(private.try_bigint(object ->> 'current_period_end'),
+                                                  private.try_bigint(object -> 'items' -> 'data' -> 0 ->> 'current_period_end')));
+  state text := case when deleted then 'canceled' else object ->> 'status' end;
+  c uuid;
+begin
+  if coalesce(object ->> 'id', '') = '' or state is null then
+    return 'ignored: not a subscription';
+  end if;
+  select * into sub from public.subscriptions s where s.stripe_subscription_id = object ->> 'id' for update;
+  if found and sub.last_event_at > created then
+    return 'stale';
+  end if;
+  if not found then
+    if buyer is null or plan is null
+       or not exists (select 1 from auth.users u where u.id = buyer)
+       or not exists (select 1 from public.offers o where o.id = plan and o.kind = 'plan') then
+      return 'ignored: not created by our checkout';
+    end if;
+    insert into public.subscriptions (user_id, offer_id, order_id, stripe_subscription_id, status, current_period_end,
+                                      cancel_at_period_end, last_event_at)
+    values (buyer, plan, (select o.id from public.orders o
+                          where o.id = private.try_uuid(meta ->> 'order_id') and o.user_id = buyer),
+            object ->> 'id', state, period_end, coalesce(object ->> 'cancel_at_period_end' = 'true', false), created)
+    returning * into sub;
+  else
+    update public.subscriptions s set status = state, current_period_end = period_end,
+      cancel_at_period_end = coalesce(object ->> 'cancel_at_period_end' = 'true', false),
+      last_event_at = created, updated_at = now()
+    where s.id = sub.id returning * into sub;
+  end if;
+  select * into paid_order from public.orders o where o.id = sub.order_id;
+
+  if state in ('active', 'trialing') and period_end > now()
+     and coalesce(paid_order.status::text, 'paid') not in ('needs_review', 'refunded', 'disputed') then
+    for c in select private.offer_course_ids(sub.offer_id) loop
+      perform private.grant_access(sub.user_id, c, 'subscription', period_end, subscription_id => sub.id);
+    end loop;
+  elsif state in ('canceled', 'unpaid', 'incomplete_expired') then
+    perform private.revoke_access('subscription ' || state, subscription_id => sub.id);
+    if deleted then
+      perform private.enqueue_email('subscription_cancelled', 'essential', sub.user_id,
+        jsonb_build_object('subscription_id', sub.id, 'offer_id', sub.offer_id), 'subscription_cancelled:' || sub.id);
+    end if;
+  end if; -- past_due, incomplete: access stays until period_end, when the entitlement lapses
+  return 'applied';
+end;
+$$;
+revoke all on function private.apply_subscription(jsonb, timestamptz, boolean) from public;
