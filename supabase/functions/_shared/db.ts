@@ -3,6 +3,7 @@
 // PostgREST runs it (role + request.jwt.claims, local to one transaction), or through service-only
 // SQL functions for webhooks and jobs.
 import postgres from "postgres";
+import { HttpError } from "./http.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -50,7 +51,8 @@ export async function closeDb(): Promise<void> {
 
 /**
  * Runs `fn` in one transaction as the request's role with its claims, as PostgREST does, so
- * row-level security and grants decide what the SQL may touch.
+ * row-level security and grants decide what the SQL may touch. A signed-in caller whose account
+ * no longer exists (a valid token of a deleted user) is refused with 401 before anything runs.
  */
 export async function asCaller<T>(
   sql: Sql,
@@ -61,6 +63,14 @@ export async function asCaller<T>(
   const result = await sql.begin(async (tx) => {
     await tx`select set_config('role', ${claims.role}, true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+    if (claims.role === "authenticated") {
+      // The caller's own profile row, as RLS lets them see it; it goes with the account.
+      const [{ known }] = await tx<{ known: boolean }[]>`
+        select exists (select 1 from public.profiles p where p.id = (select auth.uid())) as known`;
+      if (!known) {
+        throw new HttpError(401, "invalid_token", "This account no longer exists. Sign in again.");
+      }
+    }
     return await fn(tx);
   });
   return result as T;

@@ -30,17 +30,37 @@ export function errorResponse(status: number, code: string, message: string, det
   return json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
 }
 
-/** SQLSTATEs our SQL functions raise on purpose, and the HTTP status each one means. */
+/** SQLSTATEs our SQL raises, and the HTTP status each one means. */
 const sqlStateStatus: Record<string, number> = {
   "42501": 403, // insufficient_privilege: the caller may not do this
   "P0002": 404, // no_data_found: the thing does not exist (or is not visible to the caller)
   "22023": 400, // invalid_parameter_value
   "22P02": 400, // invalid_text_representation (a malformed uuid, say)
+  "22001": 400, // string_data_right_truncation
+  "22003": 400, // numeric_value_out_of_range
+  "22007": 400, // invalid_datetime_format
+  "22008": 400, // datetime_field_overflow
   "23514": 400, // check_violation
   "23502": 400, // not_null_violation
   "23505": 409, // unique_violation
+  "23503": 409, // foreign_key_violation: what it refers to is gone
   "P0001": 422, // raise exception: a business rule said no
 };
+
+/** SQLSTATEs of a database that is there but can't serve now: retry later. */
+const unavailableSqlStates = new Set(["40001", "40P01", "53300", "57014", "57P01", "57P03"]);
+
+/** Errors of postgres.js that mean the database can't be reached. */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
 
 interface PgError {
   code: string;
@@ -53,6 +73,23 @@ function isPgError(e: unknown): e is PgError {
   return typeof e === "object" && e !== null && (e as { name?: string }).name === "PostgresError";
 }
 
+/** stripe-node's error classes, by their `type`: an outage or a misconfiguration is ours (5xx). */
+function stripeStatus(e: unknown): [number, string, string] | null {
+  const type = (e as { type?: unknown })?.type;
+  if (typeof type !== "string" || !type.startsWith("Stripe")) return null;
+  switch (type) {
+    case "StripeConnectionError":
+    case "StripeAPIError":
+    case "StripeRateLimitError":
+      return [503, "stripe_unavailable", "The payment provider is unavailable. Please try again."];
+    case "StripeAuthenticationError":
+    case "StripePermissionError":
+      return [503, "stripe_not_configured", "Payments are not configured correctly."];
+    default:
+      return [502, "stripe_error", "The payment provider refused the request."];
+  }
+}
+
 export function toResponse(e: unknown): Response {
   if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message, e.details);
   if (e instanceof z.ZodError) {
@@ -60,6 +97,22 @@ export function toResponse(e: unknown): Response {
   }
   if (isPgError(e) && e.code in sqlStateStatus) {
     return errorResponse(sqlStateStatus[e.code], e.code, e.message, e.hint ?? e.detail);
+  }
+  if (isPgError(e) && /^PT[45]\d\d$/.test(e.code)) {
+    return errorResponse(Number(e.code.slice(2)), e.code, e.message, e.hint ?? e.detail);
+  }
+  const code = (e as { code?: unknown })?.code;
+  if (
+    (isPgError(e) && unavailableSqlStates.has(e.code)) ||
+    (typeof code === "string" && unreachableCodes.has(code))
+  ) {
+    console.error(e);
+    return errorResponse(503, "database_unavailable", "The service is busy. Please try again.");
+  }
+  const stripe = stripeStatus(e);
+  if (stripe) {
+    console.error(e);
+    return errorResponse(...stripe);
   }
   if (e instanceof ConfigError) {
     console.error(e.message);

@@ -39,6 +39,36 @@ Deno.test("toResponse: SQLSTATEs we raise map to their HTTP status", async () =>
   }
 });
 
+Deno.test("toResponse: outages are 503, client mistakes 4xx, Stripe's refusals 502", async () => {
+  const original = console.error;
+  console.error = () => {};
+  try {
+    for (
+      const [e, status, code] of [
+        [pgError("23503", "fk"), 409, "23503"],
+        [pgError("22001", "too long"), 400, "22001"],
+        [pgError("PT404", "gone"), 404, "PT404"],
+        [pgError("57014", "statement timeout"), 503, "database_unavailable"],
+        [pgError("40P01", "deadlock"), 503, "database_unavailable"],
+        [
+          Object.assign(new Error("refused"), { code: "ECONNREFUSED" }),
+          503,
+          "database_unavailable",
+        ],
+        [{ type: "StripeConnectionError", message: "down" }, 503, "stripe_unavailable"],
+        [{ type: "StripeAuthenticationError", message: "bad key" }, 503, "stripe_not_configured"],
+        [{ type: "StripeInvalidRequestError", message: "no such price" }, 502, "stripe_error"],
+      ] as const
+    ) {
+      const res = toResponse(e);
+      assert.equal(res.status, status, code);
+      assert.equal((await res.json()).error.code, code);
+    }
+  } finally {
+    console.error = original;
+  }
+});
+
 Deno.test("toResponse: anything else is a 500 that leaks nothing", async () => {
   const original = console.error;
   console.error = () => {};

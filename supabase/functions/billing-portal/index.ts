@@ -6,12 +6,12 @@ import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
-import { checkoutConfig, stripeClient } from "../checkout/index.ts";
+import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
 
 export function createBillingPortal(
-  config: z.infer<typeof checkoutConfig>,
+  config: z.infer<typeof paymentsConfig>,
   deps: { sql?: Sql } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
@@ -40,4 +40,4 @@ export function createBillingPortal(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createBillingPortal(readConfig(checkoutConfig)));
+export default lazyHandler(() => createBillingPortal(readConfig(paymentsConfig)));

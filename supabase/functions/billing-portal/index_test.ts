@@ -3,7 +3,7 @@ import { connect } from "../_shared/db.ts";
 import { signJwt } from "../_shared/jwt.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { checkoutConfig } from "../checkout/index.ts";
+import { paymentsConfig as checkoutConfig } from "../_shared/stripe.ts";
 import { createBillingPortal } from "./index.ts";
 
 Deno.test("billing-portal: a portal session for the caller's own customer only", async () => {

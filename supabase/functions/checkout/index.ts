@@ -2,27 +2,16 @@
 // Creates the buyer's order in the database (create_order, run as the buyer: database price, no
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
-import Stripe from "stripe";
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
+import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
+import { type PaymentsConfig, paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
-export const STRIPE_API_VERSION = "2026-10-28.endive";
-
-export const checkoutConfig = z.object({
-  SUPABASE_DB_URL: databaseUrl,
-  STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
-  STRIPE_API_HOST: z.string().optional(),
-  STRIPE_API_PORT: z.coerce.number().int().optional(),
-  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
-  // Comma-separated origins the success and cancel URLs may point to.
-  CHECKOUT_ALLOWED_ORIGINS: z.string().min(1).transform((s) =>
-    s.split(",").map((o) => o.trim()).filter(Boolean)
-  ),
-});
-export type CheckoutConfig = z.infer<typeof checkoutConfig>;
+export { STRIPE_API_VERSION } from "../_shared/stripe.ts";
+export const checkoutConfig = paymentsConfig;
+export type CheckoutConfig = PaymentsConfig;
 
 const input = z.object({
   offer_id: z.uuid(),
@@ -39,18 +28,11 @@ interface Order {
   currency: string;
   total: string;
   status: string;
+  hold_expires_at: Date | null;
 }
 
-export function stripeClient(config: CheckoutConfig): Stripe {
-  return new Stripe(config.STRIPE_SECRET_KEY, {
-    apiVersion: STRIPE_API_VERSION,
-    httpClient: Stripe.createFetchHttpClient(),
-    host: config.STRIPE_API_HOST,
-    port: config.STRIPE_API_PORT,
-    protocol: config.STRIPE_API_PROTOCOL,
-    maxNetworkRetries: 2,
-  });
-}
+/** Stripe's Checkout Session ends this long before the order's hold, so no payment outlives it. */
+const SESSION_ENDS_BEFORE_HOLD_S = 180;
 
 export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {}) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
@@ -112,8 +94,12 @@ export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {})
 
     const metadata = { order_id: order.id, user_id: userId, offer_id: order.offer_id };
     const subscription = offer.kind === "plan";
+    const expiresAt = order.hold_expires_at
+      ? Math.floor(order.hold_expires_at.getTime() / 1000) - SESSION_ENDS_BEFORE_HOLD_S
+      : undefined;
     const session = await stripe.checkout.sessions.create({
       mode: subscription ? "subscription" : "payment",
+      expires_at: expiresAt,
       customer: customer!,
       client_reference_id: order.id,
       success_url: body.success_url,

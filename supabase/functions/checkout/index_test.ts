@@ -40,11 +40,11 @@ async function setup() {
     Math.floor(Date.now() / 1000) + 600,
   );
   const fn = createCheckout(config);
-  const checkout = (body: Record<string, unknown>) =>
+  const checkout = (body: Record<string, unknown>, bearer = token) =>
     fn.fetch(
       new Request("http://localhost/checkout", {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
         body: JSON.stringify({
           currency: "usd",
           success_url: `${site}/thanks`,
@@ -65,6 +65,7 @@ async function setup() {
   return {
     sql,
     stripe,
+    config,
     tag: tag.toUpperCase(),
     buyer,
     offer: offer.id as string,
@@ -163,6 +164,103 @@ Deno.test("checkout: a zero total is fulfilled without Stripe; an owned course i
     assert.equal(err.code, "P0001");
     assert.equal(err.details, "already_owned");
   } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: Stripe's session ends before the order's hold; a retry reuses both", async () => {
+  const t = await setup();
+  try {
+    const first = await (await t.checkout({ offer_id: t.offer })).json();
+    const [order] = await t
+      .sql`select hold_expires_at from public.orders where id = ${first.order_id}`;
+    const session = t.stripe.requests.find((r) => r.path === "/v1/checkout/sessions")!;
+    const expiresAt = Number(session.form.expires_at);
+    const now = Date.now() / 1000;
+    assert.ok(expiresAt >= now + 30 * 60, "at least Stripe's 30-minute minimum");
+    assert.ok(
+      expiresAt < order.hold_expires_at.getTime() / 1000,
+      "and before the seat and coupon are released",
+    );
+    const second = await (await t.checkout({ offer_id: t.offer })).json();
+    assert.equal(second.order_id, first.order_id, "opening checkout again: the same order");
+    assert.equal(
+      second.session_id,
+      first.session_id,
+      "and the same Stripe session (idempotency key)",
+    );
+    const [{ n }] = await t
+      .sql`select count(*)::int as n from public.orders where user_id = ${t.buyer}`;
+    assert.equal(n, 1);
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: a valid token of a deleted account is 401 and writes nothing", async () => {
+  const t = await setup();
+  const gone = await createUser(t.sql, `gone-${t.tag.toLowerCase()}@test.local`);
+  try {
+    const token = await signJwt(
+      await claimsFor(t.sql, gone) as Record<string, unknown>,
+      "x",
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    await deleteUsers(t.sql, [gone]);
+    const res = await t.checkout({ offer_id: t.offer }, token);
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error.code, "invalid_token");
+    assert.equal(t.stripe.requests.length, 0);
+    assert.equal((await t.sql`select 1 from public.orders where user_id = ${gone}`).length, 0);
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: a course that is not on sale is refused with its code, before Stripe", async () => {
+  const t = await setup();
+  try {
+    await t.sql`update public.courses set status = 'archived' where id = ${t.course}`;
+    const res = await t.checkout({ offer_id: t.offer });
+    assert.equal(res.status, 422);
+    const err = (await res.json()).error;
+    assert.equal(err.message, "this offer includes a course that is not available");
+    assert.equal(err.details, "course_not_available");
+    assert.equal(t.stripe.requests.length, 0);
+    assert.equal((await t.sql`select 1 from public.orders where user_id = ${t.buyer}`).length, 0);
+  } finally {
+    await t.teardown();
+  }
+});
+
+Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
+  const t = await setup();
+  const down = createCheckout({ ...t.config, STRIPE_API_HOST: "127.0.0.1", STRIPE_API_PORT: 9 });
+  const original = console.error;
+  console.error = () => {};
+  try {
+    const token = await signJwt(
+      await claimsFor(t.sql, t.buyer) as Record<string, unknown>,
+      "x",
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    const res = await down.fetch(
+      new Request("http://localhost/checkout", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          offer_id: t.offer,
+          currency: "USD",
+          success_url: `${site}/ok`,
+          cancel_url: `${site}/cart`,
+        }),
+      }),
+    );
+    assert.equal(res.status, 503);
+    assert.equal((await res.json()).error.code, "stripe_unavailable");
+  } finally {
+    console.error = original;
+    await down.close();
     await t.teardown();
   }
 });

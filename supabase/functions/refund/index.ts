@@ -7,7 +7,7 @@ import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
-import { checkoutConfig, stripeClient } from "../checkout/index.ts";
+import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
   order_id: z.uuid(),
@@ -16,7 +16,7 @@ const input = z.object({
   idempotency_key: z.string().min(8).max(200),
 });
 
-export function createRefund(config: z.infer<typeof checkoutConfig>, deps: { sql?: Sql } = {}) {
+export function createRefund(config: z.infer<typeof paymentsConfig>, deps: { sql?: Sql } = {}) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
@@ -48,4 +48,4 @@ export function createRefund(config: z.infer<typeof checkoutConfig>, deps: { sql
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createRefund(readConfig(checkoutConfig)));
+export default lazyHandler(() => createRefund(readConfig(paymentsConfig)));

@@ -305,5 +305,37 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
     /charged US\$19\.00/,
   );
   assert.match(render(email("subscription_cancelled", {}), site).subject, /has ended/);
+  const autoRefund = render(
+    email("order_auto_refund", {
+      order_id: "o2",
+      title: "Tiny class",
+      reason: "seat_lost",
+      currency: "USD",
+      total: 900,
+    }),
+    site,
+  );
+  assert.match(autoRefund.subject, /refunding your order: Tiny class/);
+  assert.match(autoRefund.text, /last seat in Tiny class was taken/);
+  assert.match(autoRefund.text, /refunding the full US\$9\.00/);
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
+});
+
+Deno.test("templates: every template the migrations enqueue by name renders", async () => {
+  const { render } = await import("./templates.ts");
+  const dir = new URL("../../migrations/", import.meta.url);
+  const names = new Set<string>();
+  for await (const f of Deno.readDir(dir)) {
+    const sql = await Deno.readTextFile(new URL(f.name, dir));
+    for (const m of sql.matchAll(/enqueue_email\('([a-z0-9_]+)'/g)) names.add(m[1]);
+  }
+  assert.ok(names.has("order_auto_refund") && names.has("purchase_receipt"), [...names].join());
+  const payload = { ...session, order_id: "o1", currency: "USD", total: 100, amount: 100 };
+  for (const template of names) {
+    const r = render(
+      { id: "x", template, to_email: "a@b.c", payload },
+      "https://learn.example.com",
+    );
+    assert.ok(r.subject.length > 0 && r.text.length > 0, template);
+  }
 });

@@ -162,6 +162,24 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         ]),
       };
     }
+    case "order_auto_refund": {
+      const amount = new Intl.NumberFormat("en-GB", {
+        style: "currency",
+        currency: String(p.currency),
+      })
+        .format(Number(p.total) / 100);
+      const why = p.reason === "seat_lost"
+        ? `The last seat in ${title} was taken before your payment reached us.`
+        : `${title} is no longer taking place.`;
+      return {
+        subject: `We are refunding your order: ${title}`,
+        ...layout("Your order is being refunded", [
+          why,
+          `We are refunding the full ${amount}. It reaches your account within 5 to 10 business days.`,
+          `Order reference: ${p.order_id}`,
+        ], { label: "Browse sessions", url: `${siteUrl}/live` }),
+      };
+    }
     case "subscription_renewed": {
       const amount = new Intl.NumberFormat("en-GB", {
         style: "currency",

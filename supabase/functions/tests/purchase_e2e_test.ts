@@ -98,9 +98,13 @@ Deno.test("purchase and refund, end to end", async () => {
     const session = {
       id: started.session_id,
       object: "checkout.session",
+      mode: "payment",
+      status: "complete",
       payment_status: "paid",
       payment_intent: "pi_e2e_1",
-      metadata: { order_id: started.order_id },
+      amount_total: 3900,
+      currency: "eur",
+      metadata: { order_id: started.order_id, user_id: buyer, offer_id: offer.id },
     };
     assert.equal(
       (await (await deliver("checkout.session.completed", session)).json()).result,

@@ -1,0 +1,40 @@
+// The one Stripe client: the real SDK with a pinned API version, reached over fetch. The host,
+// port and protocol are configurable so tests point it at a local fake Stripe.
+import Stripe from "stripe";
+import { z } from "zod";
+import { databaseUrl } from "./config.ts";
+
+export const STRIPE_API_VERSION = "2026-10-28.endive";
+
+/** The Stripe settings every function that calls Stripe reads from env. */
+export const stripeEnv = z.object({
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+});
+export type StripeEnv = z.infer<typeof stripeEnv>;
+
+export function stripeClient(config: StripeEnv): Stripe {
+  return new Stripe(config.STRIPE_SECRET_KEY, {
+    apiVersion: STRIPE_API_VERSION,
+    httpClient: Stripe.createFetchHttpClient(),
+    host: config.STRIPE_API_HOST,
+    port: config.STRIPE_API_PORT,
+    protocol: config.STRIPE_API_PROTOCOL,
+    maxNetworkRetries: 2,
+  });
+}
+
+/** What checkout, refund and the billing portal read: the database, Stripe, and where buyers return. */
+export const paymentsConfig = stripeEnv.extend({
+  SUPABASE_DB_URL: databaseUrl,
+  // Comma-separated origins the success, cancel and portal return URLs may point to.
+  CHECKOUT_ALLOWED_ORIGINS: z.string().min(1).transform((s) =>
+    s.split(",").map((o) => o.trim()).filter(Boolean)
+  ),
+});
+export type PaymentsConfig = z.infer<typeof paymentsConfig>;
+
+/** Webhook signatures are checked with SubtleCrypto, the Web Crypto API Deno provides. */
+export const webhookCryptoProvider = Stripe.createSubtleCryptoProvider();
