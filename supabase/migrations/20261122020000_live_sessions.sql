@@ -4,8 +4,9 @@
 -- are listed publicly. Students register through register_for_session(), which locks the session
 -- row so concurrent registrations can't overbook; entitled students of a course are registered
 -- to its sessions automatically. Zoom state (meeting id, join link, OAuth tokens) lives in the
--- private schema: clients get the join link only through session_join_link(), as a registrant or
--- host, from a window before the start. The host start link is never stored.
+-- private schema: clients get the join link only through session_join_link(), as a host, or as a
+-- registrant who has access now (for a course's session: access to the course at that moment),
+-- from a window before the start. The host start link is never stored.
 
 create type public.live_session_status as enum ('scheduled', 'live', 'ended', 'cancelled');
 
@@ -166,6 +167,24 @@ as $$
 $$;
 revoke all on function private.can_manage_session(uuid, uuid) from public;
 grant execute on function private.can_manage_session(uuid, uuid) to authenticated, service_role;
+
+-- A co-instructor removed from a course stops hosting its sessions, so they lose the join link
+-- and the meeting's management with the course (their own courses' sessions are untouched).
+create function private.course_instructor_removed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from public.live_session_hosts h
+  using public.live_sessions s
+  where s.id = h.session_id and s.course_id = old.course_id and h.user_id = old.user_id;
+  return null;
+end;
+$$;
+revoke all on function private.course_instructor_removed() from public;
+create trigger course_instructors_removed_unhost after delete on public.course_instructors
+  for each row execute function private.course_instructor_removed();
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies

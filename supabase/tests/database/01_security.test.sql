@@ -84,7 +84,7 @@ insert into definer_allow_list values
   ('private.can_manage_session', 'authenticated', 'policy helper: a boolean about the caller only'),
   ('public.register_for_session', 'authenticated', 'registers only the caller; free or own-course sessions; capacity under lock'),
   ('public.cancel_registration', 'authenticated', 'cancels only the caller''s own registration'),
-  ('public.session_join_link', 'authenticated', 'hosts, or registrants inside the join window; raises otherwise'),
+  ('public.session_join_link', 'authenticated', 'hosts and admins; registrants with access now (private.join_role), inside the join window; raises otherwise'),
   ('public.zoom_session', 'authenticated', 'returns a session only to those who may manage it; raises otherwise'),
   ('public.quote_offer', 'authenticated', 'read-only price computation; reads coupons shoppers may not list, reveals no code'),
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
