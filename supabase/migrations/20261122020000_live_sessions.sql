@@ -3,7 +3,7 @@
 -- A session belongs to a course or stands alone (free, or sold by commerce). Published sessions
 -- are listed publicly. Students register through register_for_session(), which locks the session
 -- row so concurrent registrations can't overbook; entitled students of a course are registered
--- to its sessions automatically. Zoom state (meeting id, join link, OAuth tokens) lives in the
+-- to its sessions automatically. Zoom state (meeting id, join links, registrants, OAuth tokens) lives in the
 -- private schema: clients get the join link only through session_join_link(), as a host, or as a
 -- registrant who has access now (for a course's session: access to the course at that moment),
 -- from a window before the start. The host start link is never stored.
@@ -68,6 +68,18 @@ create table private.zoom_meetings (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- Each attendee's Zoom registrant. Meetings require registration: attendees join with the
+-- personal link Zoom made for them, and Zoom reports who joined by registrant id, which is how
+-- attendance finds the user (never by the email a participant types). Dropped with the meeting.
+create table private.zoom_registrants (
+  session_id uuid not null references private.zoom_meetings (session_id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  registrant_id text not null constraint zoom_registrants_registrant_id_key unique,
+  join_url text not null,
+  created_at timestamptz not null default now(),
+  primary key (session_id, user_id)
+);
+create index zoom_registrants_user_id_idx on private.zoom_registrants (user_id);
 create table private.zoom_tokens (
   account_id text primary key,
   access_token text not null,

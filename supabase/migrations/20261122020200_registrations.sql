@@ -257,8 +257,7 @@ begin
     return 'host';
   end if;
   if s.course_id is not null and not private.has_course_access(s.course_id) then
-    raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access',
-      hint = 'Access to the course has ended or was never granted.';
+    raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
   end if;
   if not exists (select 1 from public.live_session_registrations r
                  where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
@@ -277,7 +276,9 @@ end;
 $$;
 revoke all on function private.join_role(uuid) from public;
 
--- The Zoom join link, for whoever private.join_role() lets in at this moment.
+-- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
+-- link for hosts and admins; for attendees, their personal registrant link. An attendee who has
+-- none yet gets P0001 join_link_pending: the zoom-join function creates it (Zoom must be called).
 create function public.session_join_link(session_id uuid) returns text
 language plpgsql
 stable
@@ -286,12 +287,21 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
+  role text := private.join_role(session_join_link.session_id);
   url text;
 begin
-  perform private.join_role(session_join_link.session_id);
   select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
   if url is null then
     raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+  end if;
+  if role = 'host' then
+    return url;
+  end if;
+  select r.join_url into url from private.zoom_registrants r
+  where r.session_id = session_join_link.session_id and r.user_id = auth.uid();
+  if url is null then
+    raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
+      hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';
   end if;
   return url;
 end;

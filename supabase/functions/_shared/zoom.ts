@@ -20,6 +20,13 @@ export interface ZoomMeeting {
   start_url: string;
 }
 
+/** Zoom's answer to "Add a meeting registrant" (POST /meetings/{meetingId}/registrants), the fields we keep. */
+const registrantAnswer = z.object({
+  registrant_id: z.string().min(1),
+  join_url: z.url({ protocol: /^https$/ }),
+});
+export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
+
 const service = { role: "service_role" };
 
 export function zoomClient(config: ZoomConfig, sql: Sql) {
@@ -106,6 +113,23 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
       const res = await call("GET", `/meetings/${id}`);
       if (res.status !== 200) return await fail(res);
       return await res.json();
+    },
+    /** Adds a registrant (approved at once: the meeting's approval_type is 0); their personal link. */
+    async addRegistrant(
+      meetingId: number | string,
+      registrant: { email: string; first_name: string; last_name?: string },
+    ): Promise<ZoomRegistrant> {
+      const res = await call("POST", `/meetings/${meetingId}/registrants`, registrant);
+      if (res.status !== 201) return await fail(res);
+      const answer = registrantAnswer.safeParse(await res.json().catch(() => null));
+      if (!answer.success) {
+        throw new HttpError(
+          502,
+          "zoom_error",
+          "Zoom answered without a registrant id or join link.",
+        );
+      }
+      return answer.data;
     },
   };
 }

@@ -26,7 +26,7 @@ const participantSchema = z.object({
   participant_uuid: z.string().optional(),
   user_id: z.string().optional(),
   id: z.string().optional(),
-  email: z.string().optional(),
+  registrant_id: z.string().optional(),
   join_time: z.string().optional(),
   leave_time: z.string().optional(),
 }).loose();
@@ -112,7 +112,9 @@ export function createZoomWebhook(
     const eventKey = [body.event, object.uuid ?? object.id, participantKey, body.event_ts].join(
       ":",
     );
-    const participant = p ? { key: participantKey, email: p.email ?? "" } : null;
+    // Only the registrant id (from the attendee's personal link) identifies a user; the email a
+    // participant typed into Zoom is never sent to the database.
+    const participant = p ? { key: participantKey, registrant_id: p.registrant_id ?? null } : null;
     const [{ result }] = await asCaller(sql, service, (tx) =>
       tx<{ result: string }[]>`
         select public.zoom_apply_event(${eventKey}, ${body.event}, ${

@@ -86,6 +86,7 @@ insert into definer_allow_list values
   ('public.cancel_registration', 'authenticated', 'cancels only the caller''s own registration'),
   ('public.session_join_link', 'authenticated', 'hosts and admins; registrants with access now (private.join_role), inside the join window; raises otherwise'),
   ('public.zoom_session', 'authenticated', 'returns a session only to those who may manage it; raises otherwise'),
+  ('public.zoom_join_info', 'authenticated', 'the caller''s own join data, only when private.join_role() lets them join now; raises otherwise'),
   ('public.quote_offer', 'authenticated', 'read-only price computation; reads coupons shoppers may not list, reveals no code'),
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
   ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),

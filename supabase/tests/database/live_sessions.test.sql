@@ -1,7 +1,7 @@
 -- Live sessions: listing, registration (capacity, course access, paid), join links, hosts,
 -- automatic registration, notices and reminders.
 begin;
-select plan(58);
+select plan(59);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -119,8 +119,14 @@ select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('
 select tests.clear_authentication();
 update public.live_sessions set starts_at = now() + interval '10 minutes' where id = pg_temp.sid('Free webinar');
 select tests.authenticate_as('none@t');
-select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/j/85012345678?pwd=abc',
-  'a registrant gets the link 10 minutes before the start');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), 'P0001',
+  'your personal join link is not ready yet', '10 minutes before the start, a registrant without a Zoom registrant is sent to zoom-join');
+select tests.clear_authentication();
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  values (pg_temp.sid('Free webinar'), tests.user_id('none@t'), 'reg-none', 'https://zoom.us/w/85012345678?tk=none');
+select tests.authenticate_as('none@t');
+select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/w/85012345678?tk=none',
+  'then gets their personal link');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), '42501', null,
   'someone not registered does not');

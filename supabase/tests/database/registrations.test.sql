@@ -72,6 +72,11 @@ insert into private.zoom_meetings (session_id, meeting_id, join_url)
 select tests.authenticate_as_service_role();
 select public.grant_session_registration(tests.user_id('seat@t'), pg_temp.sid('Live now'), 'grant');
 select tests.clear_authentication();
+-- Every registrant already has their personal Zoom link (zoom-join stored it).
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email
+  from public.live_session_registrations r join auth.users u on u.id = r.user_id
+  join private.zoom_meetings z on z.session_id = r.session_id;
 
 create function pg_temp.registered(session text) returns text[] language sql as $$
   select array_agg(u.email::text order by u.email) from public.live_session_registrations r
@@ -83,13 +88,13 @@ select is(pg_temp.registered('Paid seat class'), array['buyer@t', 'disputer@t'],
 
 -- ---------------------------------------------------------------- before anything lapses
 select tests.authenticate_as('refund@t');
-select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'a buyer of the course joins');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=refund@t', 'a buyer of the course joins');
 select tests.authenticate_as('sub@t');
-select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'a subscriber joins');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=sub@t', 'a subscriber joins');
 select tests.authenticate_as('rev@t');
-select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'a student granted access joins');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=rev@t', 'a student granted access joins');
 select tests.authenticate_as('buyer@t');
-select is(public.session_join_link(pg_temp.sid('Paid seat class')), 'https://zoom.us/j/85000000003', 'a seat buyer joins');
+select is(public.session_join_link(pg_temp.sid('Paid seat class')), 'https://zoom.us/w/85000000003?tk=buyer@t', 'a seat buyer joins');
 
 -- ---------------------------------------------------------------- access ends during the session
 -- The refund arrives through Stripe's webhook, exactly as in production.
@@ -119,7 +124,7 @@ select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('
   'this session is for students of its course', 'a seat on a course session without access to the course is not enough');
 
 select tests.authenticate_as('ent@t');
-select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'a student with access still joins');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=ent@t', 'a student with access still joins');
 select tests.authenticate_as('admin@t');
 select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'an admin joins without a registration');
 select tests.authenticate_as('own@t');
