@@ -42,6 +42,41 @@ const sqlStateStatus: Record<string, number> = {
   "P0001": 422, // raise exception: a business rule said no
 };
 
+/**
+ * The database could not be reached or is refusing work: connection errors (postgres.js and the
+ * socket) and the SQLSTATE classes 08 (connection exception), 53 (insufficient resources) and
+ * 57P (shutdown, cannot connect now). The only database errors that answer 503.
+ */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+function isDatabaseOutage(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const code = String((e as { code?: unknown }).code ?? "");
+  if (isPgError(e)) return /^(08|53|57P)/.test(code);
+  return unreachableCodes.has(code);
+}
+
+/** The request body as JSON; a body that is not JSON is the client's mistake (400 invalid_json). */
+export async function readJson(req: Request): Promise<unknown> {
+  const text = await req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+  }
+}
+
 interface PgError {
   code: string;
   message: string;
@@ -60,6 +95,19 @@ export function toResponse(e: unknown): Response {
   }
   if (isPgError(e) && e.code in sqlStateStatus) {
     return errorResponse(sqlStateStatus[e.code], e.code, e.message, e.hint ?? e.detail);
+  }
+  if (isDatabaseOutage(e)) {
+    console.error(e);
+    return json(
+      {
+        error: {
+          code: "database_unavailable",
+          message: "The database is unavailable. Please try again.",
+        },
+      },
+      503,
+      { "retry-after": "5" },
+    );
   }
   if (e instanceof ConfigError) {
     console.error(e.message);

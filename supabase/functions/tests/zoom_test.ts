@@ -491,3 +491,238 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
     await t.teardown(meetingFn, joinFn, hook);
   }
 });
+
+/** A local port nothing listens on: connecting to it is refused, like a service that is down. */
+function deadPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+Deno.test("zoom-webhook: what the sender got wrong answers 400; only an outage answers 5xx", async () => {
+  const t = await setup();
+  const meetingFn = createZoomMeeting(t.config);
+  const config = zoomWebhookConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    ZOOM_WEBHOOK_SECRET_TOKEN: webhookSecret,
+  });
+  const hook = createZoomWebhook(config);
+  const downDb = connect(`postgres://postgres:postgres@127.0.0.1:${deadPort()}/postgres`, {
+    max: 1,
+    connect_timeout: 2,
+  });
+  const hookWithoutDb = createZoomWebhook(config, { sql: downDb });
+  const signed = async (raw: string, handler = hook) => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    return await handler.fetch(
+      new Request("http://localhost/zoom-webhook", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-zm-request-timestamp": ts,
+          "x-zm-signature": await zoomSignature(webhookSecret, ts, raw),
+        },
+        body: raw,
+      }),
+    );
+  };
+  const expect4xx = async (raw: string, status: number, code: string, what: string) => {
+    const res = await signed(raw);
+    assert.equal(res.status, status, what);
+    const body = await res.json();
+    assert.equal(body.error.code, code, what);
+    assert.equal(typeof body.error.message, "string", what);
+  };
+  try {
+    const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
+      session_id: t.session,
+      action: "create",
+    })).json();
+    const id = String(created.meeting_id);
+    const joined = (participant: unknown, meetingId: unknown = id) =>
+      JSON.stringify({
+        event: "meeting.participant_joined",
+        event_ts: Date.now(),
+        payload: { account_id: "acct_123", object: { id: meetingId, uuid: "u==", participant } },
+      });
+    const someone = { user_id: "16778240", user_name: "Sam", participant_uuid: "uuid-sam" };
+
+    await expect4xx("this is not json", 400, "invalid_json", "a signed body that is not JSON");
+    await expect4xx("null", 400, "invalid_request", "JSON that is not an event");
+    await expect4xx(
+      JSON.stringify({ event: "meeting.started", payload: { object: { id } } }),
+      400,
+      "invalid_request",
+      "an event without event_ts",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "meeting.started", event_ts: 1e20, payload: { object: { id } } }),
+      400,
+      "invalid_request",
+      "an event_ts no date can hold",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "endpoint.url_validation", event_ts: Date.now(), payload: {} }),
+      400,
+      "invalid_request",
+      "a validation challenge without plainToken",
+    );
+    await expect4xx(joined(someone, "abc"), 400, "invalid_request", "a non-numeric meeting id");
+    await expect4xx(
+      joined(someone, "99999999999999999999"),
+      400,
+      "invalid_request",
+      "a meeting id no bigint can hold",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "meeting.ended", event_ts: Date.now(), payload: { object: {} } }),
+      400,
+      "invalid_request",
+      "a meeting event without a meeting id",
+    );
+    await expect4xx(
+      joined(undefined),
+      400,
+      "invalid_request",
+      "a participant event without a participant",
+    );
+    await expect4xx(
+      joined({ user_name: "Nobody", id: "", user_id: "" }),
+      400,
+      "invalid_request",
+      "a participant nobody can tell apart",
+    );
+    await expect4xx(
+      joined({ ...someone, join_time: "yesterday" }),
+      400,
+      "invalid_request",
+      "a join_time that is not a time",
+    );
+    const [{ n }] = await t
+      .sql`select count(*)::int as n from private.zoom_attendance where session_id = ${t.session}`;
+    assert.equal(n, 0, "nothing malformed was recorded");
+    assert.deepEqual(
+      await (await signed(
+        JSON.stringify({ event: "recording.completed", event_ts: 1, payload: {} }),
+      ))
+        .json(),
+      { status: "ignored" },
+      "an event we do not handle still gets 200, whatever its payload",
+    );
+    assert.deepEqual(await (await signed(joined(someone))).json(), { status: "applied" });
+
+    const outage = await signed(joined({ ...someone, participant_uuid: "uuid-2" }), hookWithoutDb);
+    assert.equal(outage.status, 503, "the database is down: Zoom should retry");
+    assert.equal((await outage.json()).error.code, "database_unavailable");
+  } finally {
+    await t.teardown(meetingFn, hook, hookWithoutDb);
+  }
+});
+
+Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; Zoom or the database down answers 5xx", async () => {
+  const t = await setup({ startsIn: "5 minutes" });
+  const meetingFn = createZoomMeeting(t.config);
+  const linkFn = createZoomHostLink(t.config);
+  const joinFn = createZoomJoin(t.config);
+  const zoomDown = zoomMeetingConfig.parse({
+    ...t.config,
+    ZOOM_API_BASE: `http://127.0.0.1:${deadPort()}/v2`,
+    ZOOM_OAUTH_URL: `http://127.0.0.1:${deadPort()}/oauth/token`,
+  });
+  const meetingWithoutZoom = createZoomMeeting(zoomDown);
+  const downDb = connect(`postgres://postgres:postgres@127.0.0.1:${deadPort()}/postgres`, {
+    max: 1,
+    connect_timeout: 2,
+  });
+  const joinWithoutDb = createZoomJoin(t.config, { sql: downDb });
+  const raw = (
+    handler: { fetch: (r: Request) => Promise<Response> },
+    token: string,
+    body: string,
+  ) =>
+    handler.fetch(
+      new Request("http://localhost/fn", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      }),
+    );
+  const errorOf = async (res: Response) => {
+    const body = await res.json();
+    assert.equal(typeof body.error.message, "string");
+    return { status: res.status, code: body.error.code as string };
+  };
+  try {
+    const host = await t.tokenFor(t.host);
+    const student = await t.tokenFor(t.student);
+    for (
+      const [name, fn, token] of [["zoom-meeting", meetingFn, host], [
+        "zoom-host-link",
+        linkFn,
+        host,
+      ], [
+        "zoom-join",
+        joinFn,
+        student,
+      ]] as const
+    ) {
+      assert.deepEqual(await errorOf(await raw(fn, token, "{not json")), {
+        status: 400,
+        code: "invalid_json",
+      }, `${name}: a body that is not JSON`);
+      assert.deepEqual(await errorOf(await t.post(fn, token, { session_id: "42" })), {
+        status: 400,
+        code: "invalid_request",
+      }, `${name}: a session id that is not a uuid`);
+      assert.deepEqual(
+        await errorOf(
+          await t.post(fn, token, { session_id: crypto.randomUUID(), action: "create" }),
+        ),
+        { status: 404, code: "P0002" },
+        `${name}: an unknown session`,
+      );
+    }
+    assert.deepEqual(
+      await errorOf(await t.post(meetingFn, host, { session_id: t.session, action: "rename" })),
+      { status: 400, code: "invalid_request" },
+      "zoom-meeting: an unknown action",
+    );
+    assert.equal(t.zoom.requests.length, 0, "Zoom is never called for a request we refuse");
+
+    assert.deepEqual(
+      await errorOf(
+        await t.post(meetingWithoutZoom, host, { session_id: t.session, action: "create" }),
+      ),
+      { status: 502, code: "zoom_unreachable" },
+      "Zoom is unreachable",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(joinWithoutDb, student, { session_id: t.session })),
+      { status: 503, code: "database_unavailable" },
+      "the database is unreachable",
+    );
+
+    const created =
+      await (await t.post(meetingFn, host, { session_id: t.session, action: "create" }))
+        .json();
+    t.zoom.meetings.delete(created.meeting_id);
+    assert.deepEqual(
+      await errorOf(await t.post(meetingFn, host, { session_id: t.session, action: "update" })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-meeting: the meeting was deleted in Zoom",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(linkFn, host, { session_id: t.session })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-host-link: the meeting was deleted in Zoom",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(joinFn, student, { session_id: t.session })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-join: the meeting was deleted in Zoom",
+    );
+  } finally {
+    await t.teardown(meetingFn, linkFn, joinFn, meetingWithoutZoom, joinWithoutDb);
+  }
+});

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { zoomClient, zoomConfig } from "../_shared/zoom.ts";
 
 export const zoomMeetingConfig = zoomConfig.extend({
@@ -51,7 +51,7 @@ export function createZoomMeeting(
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const { session_id, action } = input.parse(await req.json().catch(() => ({})));
+    const { session_id, action } = input.parse(await readJson(req));
     const [session] = await asCaller(
       sql,
       claims,
