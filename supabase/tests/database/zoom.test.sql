@@ -1,7 +1,7 @@
 -- Zoom SQL: who may manage a meeting, the service-only writers, the event ledger, personal join
 -- links (Zoom registrants) and attendance matched by registrant id only.
 begin;
-select plan(42);
+select plan(44);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
@@ -84,6 +84,8 @@ select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.use
   'a registrant of another meeting is refused');
 select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, 'reg-drip',
   'javascript:alert(1)') $$, '22023', 'join_url must be an https URL', 'only https links are stored');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, ' ',
+  'https://zoom.us/w/82000000001?tk=drip') $$, '22023', 'registrant_id is required', 'a registrant needs its Zoom id');
 select tests.clear_authentication();
 select is((select count(*) from private.zoom_registrants where user_id = tests.user_id('ent@t')), 1::bigint, 'one registrant per student');
 
@@ -123,6 +125,9 @@ insert into public.live_sessions (course_id, title, starts_at, is_published)
 values (tests.course_id('course-a'), 'Zoom later', now() + interval '2 hours', true);
 select tests.clear_authentication();
 insert into sid select title, id from public.live_sessions where title = 'Zoom later';
+select tests.authenticate_as('own@t');
+select throws_ok($$ select * from public.zoom_join_info(pg_temp.later()) $$, 'P0002',
+  'no meeting has been set up for this session yet', 'zoom_join_info before the meeting exists');
 select tests.authenticate_as_service_role();
 select public.zoom_save_meeting(pg_temp.later(), 82000000002, 'https://zoom.us/j/82000000002');
 select public.zoom_save_registrant(pg_temp.later(), tests.user_id('drip@t'), 82000000002,
