@@ -3,9 +3,10 @@
 -- A session belongs to a course or stands alone (free, or sold by commerce). Published sessions
 -- are listed publicly. Students register through register_for_session(), which locks the session
 -- row so concurrent registrations can't overbook; entitled students of a course are registered
--- to its sessions automatically. Zoom state (meeting id, join link, OAuth tokens) lives in the
--- private schema: clients get the join link only through session_join_link(), as a registrant or
--- host, from a window before the start. The host start link is never stored.
+-- to its sessions automatically. Zoom state (meeting id, join links, registrants, OAuth tokens) lives in the
+-- private schema: clients get the join link only through session_join_link(), as a host, or as a
+-- registrant who has access now (for a course's session: access to the course at that moment),
+-- from a window before the start. The host start link is never stored.
 
 create type public.live_session_status as enum ('scheduled', 'live', 'ended', 'cancelled');
 
@@ -67,6 +68,18 @@ create table private.zoom_meetings (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- Each attendee's Zoom registrant. Meetings require registration: attendees join with the
+-- personal link Zoom made for them, and Zoom reports who joined by registrant id, which is how
+-- attendance finds the user (never by the email a participant types). Dropped with the meeting.
+create table private.zoom_registrants (
+  session_id uuid not null references private.zoom_meetings (session_id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  registrant_id text not null constraint zoom_registrants_registrant_id_key unique,
+  join_url text not null,
+  created_at timestamptz not null default now(),
+  primary key (session_id, user_id)
+);
+create index zoom_registrants_user_id_idx on private.zoom_registrants (user_id);
 create table private.zoom_tokens (
   account_id text primary key,
   access_token text not null,
@@ -166,6 +179,24 @@ as $$
 $$;
 revoke all on function private.can_manage_session(uuid, uuid) from public;
 grant execute on function private.can_manage_session(uuid, uuid) to authenticated, service_role;
+
+-- A co-instructor removed from a course stops hosting its sessions, so they lose the join link
+-- and the meeting's management with the course (their own courses' sessions are untouched).
+create function private.course_instructor_removed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from public.live_session_hosts h
+  using public.live_sessions s
+  where s.id = h.session_id and s.course_id = old.course_id and h.user_id = old.user_id;
+  return null;
+end;
+$$;
+revoke all on function private.course_instructor_removed() from public;
+create trigger course_instructors_removed_unhost after delete on public.course_instructors
+  for each row execute function private.course_instructor_removed();
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies

@@ -258,8 +258,53 @@ create trigger live_sessions_changed_notices after update of status, starts_at o
 -- Join link
 -- ---------------------------------------------------------------------------------------------
 
--- The Zoom join link, for the session's hosts at any time and for registrants from
--- join_opens_minutes before the start until the end.
+-- Who may join a session, decided at each call and never from a stored grant alone: its hosts
+-- and admins at any time ('host'); anyone else ('attendee') needs, for a session of a course,
+-- access to that course now (a refund, a revocation or a subscription period that ended takes it
+-- away: a registration is not enough), an active registration, and the join window (from
+-- join_opens_minutes before the start until the end). Raises otherwise. Shared by
+-- session_join_link() and zoom_join_info().
+create function private.join_role(session_id uuid) returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  uid uuid := auth.uid();
+  s public.live_sessions;
+begin
+  select * into s from public.live_sessions where id = join_role.session_id;
+  if not found or uid is null then
+    raise exception 'session not found' using errcode = 'P0002';
+  end if;
+  if private.is_admin() or exists (select 1 from public.live_session_hosts h
+                                   where h.session_id = s.id and h.user_id = uid) then
+    return 'host';
+  end if;
+  if s.course_id is not null and not private.has_course_access(s.course_id) then
+    raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
+  end if;
+  if not exists (select 1 from public.live_session_registrations r
+                 where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
+    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+  end if;
+  if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
+    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+  end if;
+  if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
+    raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
+      using errcode = 'P0001', detail = 'too_early',
+            hint = 'Opens at ' || (s.starts_at - make_interval(mins => s.join_opens_minutes))::text;
+  end if;
+  return 'attendee';
+end;
+$$;
+revoke all on function private.join_role(uuid) from public;
+
+-- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
+-- link for hosts and admins; for attendees, their personal registrant link. An attendee who has
+-- none yet gets P0001 join_link_pending: the zoom-join function creates it (Zoom must be called).
 create function public.session_join_link(session_id uuid) returns text
 language plpgsql
 stable
@@ -268,32 +313,21 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  uid uuid := auth.uid();
-  s public.live_sessions;
+  role text := private.join_role(session_join_link.session_id);
   url text;
 begin
-  select * into s from public.live_sessions where id = session_join_link.session_id;
-  if not found or uid is null then
-    raise exception 'session not found' using errcode = 'P0002';
-  end if;
-  if not (private.is_admin() or exists (select 1 from public.live_session_hosts h
-                                        where h.session_id = s.id and h.user_id = uid)) then
-    if not exists (select 1 from public.live_session_registrations r
-                   where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
-      raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-    end if;
-    if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
-      raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-    end if;
-    if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
-      raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
-        using errcode = 'P0001', detail = 'too_early',
-              hint = 'Opens at ' || (s.starts_at - make_interval(mins => s.join_opens_minutes))::text;
-    end if;
-  end if;
-  select z.join_url into url from private.zoom_meetings z where z.session_id = s.id;
+  select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
   if url is null then
     raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+  end if;
+  if role = 'host' then
+    return url;
+  end if;
+  select r.join_url into url from private.zoom_registrants r
+  where r.session_id = session_join_link.session_id and r.user_id = auth.uid();
+  if url is null then
+    raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
+      hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';
   end if;
   return url;
 end;
@@ -305,6 +339,34 @@ grant execute on function public.session_join_link(uuid) to authenticated;
 -- Reminders, 24 h and 1 h before the start; never twice (dedupe keys include the start time)
 -- ---------------------------------------------------------------------------------------------
 
+-- Registrations whose access ended. A session of a course needs access to the course now, and
+-- time alone ends some access (a subscription period passes without any write, so no trigger
+-- fires). Cancels the registrations, to sessions of a course that are not over, of users who no
+-- longer have access: no active entitlement, not one of the course's instructors, not a host of
+-- the session, not an admin. Returns how many. The reminder run calls it first.
+create function private.cancel_lapsed_registrations() returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  n integer;
+begin
+  update public.live_session_registrations r set cancelled_at = now()
+  from public.live_sessions s
+  where s.id = r.session_id and r.cancelled_at is null and s.course_id is not null
+    and s.status in ('scheduled', 'live') and s.starts_at + make_interval(mins => s.duration_minutes) > now()
+    and not exists (select 1 from public.entitlements e
+                    where e.user_id = r.user_id and e.course_id = s.course_id and private.is_active(e))
+    and not exists (select 1 from public.course_instructors ci where ci.course_id = s.course_id and ci.user_id = r.user_id)
+    and not exists (select 1 from public.live_session_hosts h where h.session_id = s.id and h.user_id = r.user_id)
+    and not exists (select 1 from public.user_roles ur where ur.user_id = r.user_id and ur.role = 'admin');
+  get diagnostics n = row_count;
+  return n;
+end;
+$$;
+revoke all on function private.cancel_lapsed_registrations() from public;
+
 create function private.enqueue_session_reminders() returns integer
 language plpgsql
 security definer
@@ -315,6 +377,8 @@ declare
   r record;
   kind text;
 begin
+  -- Students whose access ended are neither reminded nor kept registered.
+  perform private.cancel_lapsed_registrations();
   for r in
     select s.id, s.title, s.starts_at, s.duration_minutes, s.timezone, reg.user_id
     from public.live_sessions s

@@ -1,9 +1,13 @@
--- Zoom: what the zoom-meeting, zoom-host-link and zoom-webhook functions need from the database.
+-- Zoom: what the zoom-meeting, zoom-host-link, zoom-join and zoom-webhook functions need from the
+-- database.
 --
 -- zoom_session() runs as the caller and says whether they may manage a session (its hosts, the
--- course's instructors, admins) — the functions never decide that themselves. Everything else is
--- service-only: storing the meeting, the cached OAuth token, and applying webhook events through
--- one function with a ledger of processed events, so a replayed event does nothing.
+-- course's instructors, admins); zoom_join_info() runs as the caller and says whether they may
+-- join it now (private.join_role(), the rule of session_join_link()) — the functions never decide
+-- that themselves. Everything else is service-only: storing the meeting and each attendee's Zoom
+-- registrant, the cached OAuth token, and applying webhook events through one function with a
+-- ledger of processed events, so a replayed event does nothing. Attendance finds users by Zoom
+-- registrant id only: an email typed into Zoom proves nothing.
 
 create table private.zoom_webhook_events (
   event_key text primary key,
@@ -39,15 +43,97 @@ $$;
 revoke all on function public.zoom_session(uuid) from public, anon;
 grant execute on function public.zoom_session(uuid) to authenticated, service_role;
 
+-- Stores the session's meeting. A different meeting than before drops the old one's registrants
+-- (their links and registrant ids belong to the old meeting).
 create function public.zoom_save_meeting(session_id uuid, meeting_id bigint, join_url text) returns void
 language sql
 security definer
 set search_path = ''
 as $$
+  delete from private.zoom_registrants r
+  where r.session_id = zoom_save_meeting.session_id
+    and exists (select 1 from private.zoom_meetings z
+                where z.session_id = zoom_save_meeting.session_id and z.meeting_id <> zoom_save_meeting.meeting_id);
   insert into private.zoom_meetings (session_id, meeting_id, join_url)
   values (zoom_save_meeting.session_id, zoom_save_meeting.meeting_id, zoom_save_meeting.join_url)
   on conflict (session_id) do update
     set meeting_id = excluded.meeting_id, join_url = excluded.join_url, updated_at = now()
+$$;
+
+-- What zoom-join needs, run as the caller: private.join_role() decides (the rule of
+-- session_join_link(); raises otherwise). join_url is the link to hand out when one exists: the
+-- meeting's for hosts and admins, the caller's own registrant link for attendees. When it is null,
+-- zoom-join adds the caller to the meeting as a Zoom registrant with the email and names returned
+-- here, then stores the link with zoom_save_registrant().
+create function public.zoom_join_info(session_id uuid)
+returns table (user_id uuid, meeting_id bigint, join_url text, email text, first_name text, last_name text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  uid uuid := auth.uid();
+  role text := private.join_role(zoom_join_info.session_id);
+  z private.zoom_meetings;
+  display text;
+  address text;
+begin
+  select * into z from private.zoom_meetings m where m.session_id = zoom_join_info.session_id;
+  if not found then
+    raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+  end if;
+  select u.email, btrim(coalesce(p.display_name, '')) into address, display
+  from auth.users u left join public.profiles p on p.id = u.id where u.id = uid;
+  if display = '' then
+    display := split_part(address, '@', 1);
+  end if;
+  return query select uid, z.meeting_id,
+    case when role = 'host' then z.join_url
+         else (select r.join_url from private.zoom_registrants r where r.session_id = z.session_id and r.user_id = uid) end,
+    address,
+    left(split_part(display, ' ', 1), 64),
+    left(btrim(substr(display, char_length(split_part(display, ' ', 1)) + 1)), 64);
+end;
+$$;
+revoke all on function public.zoom_join_info(uuid) from public, anon;
+grant execute on function public.zoom_join_info(uuid) to authenticated;
+
+-- Stores an attendee's Zoom registrant (service only) and returns their link. Idempotent: when two
+-- zoom-join calls race, the first stored registrant wins and both callers get its link.
+create function public.zoom_save_registrant(session_id uuid, user_id uuid, meeting_id bigint, registrant_id text,
+                                            join_url text)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  url text;
+begin
+  if coalesce(btrim(zoom_save_registrant.registrant_id), '') = '' then
+    raise exception 'registrant_id is required' using errcode = '22023';
+  end if;
+  if zoom_save_registrant.join_url is null or zoom_save_registrant.join_url !~ '^https://' then
+    raise exception 'join_url must be an https URL' using errcode = '22023';
+  end if;
+  if not exists (select 1 from private.zoom_meetings z
+                 where z.session_id = zoom_save_registrant.session_id and z.meeting_id = zoom_save_registrant.meeting_id) then
+    raise exception 'the session''s meeting changed; try again' using errcode = 'P0001', detail = 'meeting_changed';
+  end if;
+  insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  values (zoom_save_registrant.session_id, zoom_save_registrant.user_id, zoom_save_registrant.registrant_id,
+          zoom_save_registrant.join_url)
+  on conflict do nothing;
+  select r.join_url into url from private.zoom_registrants r
+  where r.session_id = zoom_save_registrant.session_id and r.user_id = zoom_save_registrant.user_id;
+  if url is null then
+    raise exception 'that Zoom registrant belongs to another user' using errcode = '23505';
+  end if;
+  return url;
+end;
 $$;
 
 create function public.zoom_forget_meeting(session_id uuid) returns void
@@ -81,8 +167,11 @@ as $$
 $$;
 
 -- Applies one verified Zoom webhook event. Returns 'applied', 'duplicate' or 'ignored'.
--- participant: {key, email, at} for participant events. When a meeting ends, attendees who
--- stayed at least min_attendance_percent of the planned duration complete the session's live lesson.
+-- participant: {key, registrant_id} for participant events. A participant is one of our users only
+-- through the registrant id Zoom reports (their personal link), and only while registered; anyone
+-- else (an unknown registrant, a typed email) is recorded without a user. When a meeting ends,
+-- attendees who stayed at least min_attendance_percent of the planned duration complete the
+-- session's live lesson.
 create function public.zoom_apply_event(event_key text, event text, meeting_id bigint, occurred_at timestamptz,
                                         participant jsonb default null, min_attendance_percent integer default 50)
 returns text
@@ -96,6 +185,10 @@ declare
   who uuid;
   r record;
 begin
+  if zoom_apply_event.event in ('meeting.participant_joined', 'meeting.participant_left')
+     and coalesce(zoom_apply_event.participant ->> 'key', '') = '' then
+    raise exception 'participant.key is required' using errcode = '22023';
+  end if;
   insert into private.zoom_webhook_events (event_key, event) values (zoom_apply_event.event_key, zoom_apply_event.event)
   on conflict do nothing;
   if not found then
@@ -127,10 +220,10 @@ begin
       end loop;
     end if;
   elsif zoom_apply_event.event = 'meeting.participant_joined' then
-    select u.id into who from auth.users u
-    where lower(u.email) = lower(nullif(zoom_apply_event.participant ->> 'email', ''))
+    select zr.user_id into who from private.zoom_registrants zr
+    where zr.session_id = s.id and zr.registrant_id = nullif(zoom_apply_event.participant ->> 'registrant_id', '')
       and exists (select 1 from public.live_session_registrations reg
-                  where reg.session_id = s.id and reg.user_id = u.id and reg.cancelled_at is null);
+                  where reg.session_id = s.id and reg.user_id = zr.user_id and reg.cancelled_at is null);
     insert into private.zoom_attendance (session_id, participant_key, user_id, joined_at)
     values (s.id, zoom_apply_event.participant ->> 'key', who, zoom_apply_event.occurred_at)
     on conflict do nothing;
@@ -146,11 +239,13 @@ $$;
 
 revoke all on function public.zoom_save_meeting(uuid, bigint, text) from public, anon, authenticated;
 revoke all on function public.zoom_forget_meeting(uuid) from public, anon, authenticated;
+revoke all on function public.zoom_save_registrant(uuid, uuid, bigint, text, text) from public, anon, authenticated;
 revoke all on function public.zoom_cached_token(text) from public, anon, authenticated;
 revoke all on function public.zoom_cache_token(text, text, integer) from public, anon, authenticated;
 revoke all on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) from public, anon, authenticated;
 grant execute on function public.zoom_save_meeting(uuid, bigint, text) to service_role;
 grant execute on function public.zoom_forget_meeting(uuid) to service_role;
+grant execute on function public.zoom_save_registrant(uuid, uuid, bigint, text, text) to service_role;
 grant execute on function public.zoom_cached_token(text) to service_role;
 grant execute on function public.zoom_cache_token(text, text, integer) to service_role;
 grant execute on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) to service_role;

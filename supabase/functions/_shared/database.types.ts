@@ -1549,9 +1549,30 @@ export type Database = {
       };
       "zoom_cached_token": { Args: { "account_id": string }; Returns: string };
       "zoom_forget_meeting": { Args: { "session_id": string }; Returns: undefined };
+      "zoom_join_info": {
+        Args: { "session_id": string };
+        Returns: {
+          "email": string;
+          "first_name": string;
+          "join_url": string;
+          "last_name": string;
+          "meeting_id": number;
+          "user_id": string;
+        }[];
+      };
       "zoom_save_meeting": {
         Args: { "join_url": string; "meeting_id": number; "session_id": string };
         Returns: undefined;
+      };
+      "zoom_save_registrant": {
+        Args: {
+          "join_url": string;
+          "meeting_id": number;
+          "registrant_id": string;
+          "session_id": string;
+          "user_id": string;
+        };
+        Returns: string;
       };
       "zoom_session": {
         Args: { "session_id": string };

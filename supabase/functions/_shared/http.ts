@@ -47,20 +47,41 @@ const sqlStateStatus: Record<string, number> = {
   "P0001": 422, // raise exception: a business rule said no
 };
 
-/** SQLSTATEs of a database that is there but can't serve now: retry later. */
-const unavailableSqlStates = new Set(["40001", "40P01", "53300", "57014", "57P01", "57P03"]);
-
-/** Errors of postgres.js that mean the database can't be reached. */
+/**
+ * The database could not be reached or is refusing work: connection errors (postgres.js and the
+ * socket), the SQLSTATE classes 08 (connection exception), 53 (insufficient resources) and 57P
+ * (shutdown, cannot connect now), a statement timeout (57014), and a serialization failure or
+ * deadlock (40001, 40P01) that a retry resolves. The only database errors that answer 503.
+ */
 const unreachableCodes = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
-  "ENOTFOUND",
   "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
 ]);
+
+function isDatabaseOutage(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const code = String((e as { code?: unknown }).code ?? "");
+  if (isPgError(e)) return /^(08|53|57P)/.test(code) || ["57014", "40001", "40P01"].includes(code);
+  return unreachableCodes.has(code);
+}
+
+/** The request body as JSON; a body that is not JSON is the client's mistake (400 invalid_json). */
+export async function readJson(req: Request): Promise<unknown> {
+  const text = await req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+  }
+}
 
 interface PgError {
   code: string;
@@ -101,13 +122,18 @@ export function toResponse(e: unknown): Response {
   if (isPgError(e) && /^PT[45]\d\d$/.test(e.code)) {
     return errorResponse(Number(e.code.slice(2)), e.code, e.message, e.hint ?? e.detail);
   }
-  const code = (e as { code?: unknown })?.code;
-  if (
-    (isPgError(e) && unavailableSqlStates.has(e.code)) ||
-    (typeof code === "string" && unreachableCodes.has(code))
-  ) {
+  if (isDatabaseOutage(e)) {
     console.error(e);
-    return errorResponse(503, "database_unavailable", "The service is busy. Please try again.");
+    return json(
+      {
+        error: {
+          code: "database_unavailable",
+          message: "The database is unavailable. Please try again.",
+        },
+      },
+      503,
+      { "retry-after": "5" },
+    );
   }
   const stripe = stripeStatus(e);
   if (stripe) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { ConfigError, lazyHandler, readConfig } from "./config.ts";
-import { handle, HttpError, toResponse } from "./http.ts";
+import { handle, HttpError, readJson, toResponse } from "./http.ts";
 
 const pgError = (code: string, message: string) =>
   Object.assign(new Error(message), { name: "PostgresError", code, hint: "try again" });
@@ -82,6 +82,42 @@ Deno.test("toResponse: anything else is a 500 that leaks nothing", async () => {
   } finally {
     console.error = original;
   }
+});
+
+Deno.test("toResponse: an unreachable or refusing database is a 503, nothing else is", async () => {
+  const original = console.error;
+  console.error = () => {};
+  try {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), {
+      code: "ECONNREFUSED",
+    });
+    for (
+      const e of [refused, pgError("57P01", "terminating connection"), pgError("53300", "too many")]
+    ) {
+      const res = toResponse(e);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "5");
+      assert.deepEqual(await res.json(), {
+        error: {
+          code: "database_unavailable",
+          message: "The database is unavailable. Please try again.",
+        },
+      });
+    }
+    assert.equal(toResponse(pgError("22003", "out of range")).status, 500, "a bug stays a 500");
+  } finally {
+    console.error = original;
+  }
+});
+
+Deno.test("readJson: a body that is not JSON is a 400 invalid_json", async () => {
+  assert.deepEqual(await readJson(new Request("http://x/", { method: "POST", body: '{"a":1}' })), {
+    a: 1,
+  });
+  await assert.rejects(
+    () => readJson(new Request("http://x/", { method: "POST", body: "{nope" })),
+    (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === "invalid_json",
+  );
 });
 
 Deno.test("handle: answers preflight and maps thrown errors", async () => {

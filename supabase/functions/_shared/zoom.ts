@@ -20,7 +20,24 @@ export interface ZoomMeeting {
   start_url: string;
 }
 
+/** Zoom's answer to "Add a meeting registrant" (POST /meetings/{meetingId}/registrants), the fields we keep. */
+const registrantAnswer = z.object({
+  registrant_id: z.string().min(1),
+  join_url: z.url({ protocol: /^https$/ }),
+});
+export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
+
 const service = { role: "service_role" };
+
+/** fetch, where a network failure (Zoom unreachable, DNS, TLS) is a 502 zoom_unreachable. */
+async function reach(input: string | URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (e) {
+    console.error(e);
+    throw new HttpError(502, "zoom_unreachable", "Zoom could not be reached. Please try again.");
+  }
+}
 
 export function zoomClient(config: ZoomConfig, sql: Sql) {
   async function token(): Promise<string> {
@@ -36,7 +53,7 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
     const url = new URL(config.ZOOM_OAUTH_URL);
     url.searchParams.set("grant_type", "account_credentials");
     url.searchParams.set("account_id", config.ZOOM_ACCOUNT_ID);
-    const res = await fetch(url, {
+    const res = await reach(url, {
       method: "POST",
       headers: {
         authorization: `Basic ${btoa(`${config.ZOOM_CLIENT_ID}:${config.ZOOM_CLIENT_SECRET}`)}`,
@@ -63,22 +80,36 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
   }
 
   async function call(method: string, path: string, body?: unknown): Promise<Response> {
-    const res = await fetch(`${config.ZOOM_API_BASE}${path}`, {
+    return await reach(`${config.ZOOM_API_BASE}${path}`, {
       method,
       headers: { authorization: `Bearer ${await token()}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return res;
   }
 
+  /**
+   * Zoom's refusals, by who can fix them: a meeting Zoom no longer has is 404 (a host deletes it
+   * here and creates it again); a rate limit is 503; anything else is Zoom's or our setup's
+   * problem, 502.
+   */
   async function fail(res: Response): Promise<never> {
     const body = await res.json().catch(() => ({}));
-    throw new HttpError(
-      502,
-      "zoom_error",
-      `Zoom answered ${res.status}.`,
-      body.message ?? body.code,
-    );
+    const details = body.message ?? body.code;
+    if (res.status === 404) {
+      throw new HttpError(
+        404,
+        "zoom_meeting_not_found",
+        "Zoom no longer has this session's meeting; a host must delete it here and create it again.",
+        details,
+      );
+    }
+    if (res.status === 429) {
+      throw new HttpError(503, "zoom_rate_limited", "Zoom is busy; try again shortly.", details);
+    }
+    if (res.status === 401) {
+      throw new HttpError(502, "zoom_auth_failed", "Zoom refused our access token.", details);
+    }
+    throw new HttpError(502, "zoom_error", `Zoom answered ${res.status}.`, details);
   }
 
   return {
@@ -106,6 +137,23 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
       const res = await call("GET", `/meetings/${id}`);
       if (res.status !== 200) return await fail(res);
       return await res.json();
+    },
+    /** Adds a registrant (approved at once: the meeting's approval_type is 0); their personal link. */
+    async addRegistrant(
+      meetingId: number | string,
+      registrant: { email: string; first_name: string; last_name?: string },
+    ): Promise<ZoomRegistrant> {
+      const res = await call("POST", `/meetings/${meetingId}/registrants`, registrant);
+      if (res.status !== 201) return await fail(res);
+      const answer = registrantAnswer.safeParse(await res.json().catch(() => null));
+      if (!answer.success) {
+        throw new HttpError(
+          502,
+          "zoom_error",
+          "Zoom answered without a registrant id or join link.",
+        );
+      }
+      return answer.data;
     },
   };
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
@@ -22,7 +22,7 @@ export function createBillingPortal(
     if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
       throw new HttpError(401, "unauthorized", "Sign in first.");
     }
-    const { return_url } = input.parse(await req.json().catch(() => ({})));
+    const { return_url } = input.parse(await readJson(req));
     if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(return_url).origin)) {
       throw new HttpError(400, "redirect_not_allowed", "The return URL must point to this site.");
     }

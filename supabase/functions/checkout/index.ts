@@ -6,7 +6,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { type PaymentsConfig, paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
 export { STRIPE_API_VERSION } from "../_shared/stripe.ts";
@@ -42,7 +42,7 @@ export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {})
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const body = input.parse(await req.json().catch(() => ({})));
+    const body = input.parse(await readJson(req));
     for (const url of [body.success_url, body.cancel_url]) {
       if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(url).origin)) {
         throw new HttpError(

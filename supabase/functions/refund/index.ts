@@ -6,7 +6,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
@@ -22,7 +22,7 @@ export function createRefund(config: z.infer<typeof paymentsConfig>, deps: { sql
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const body = input.parse(await req.json().catch(() => ({})));
+    const body = input.parse(await readJson(req));
     const [plan] = await asCaller(
       sql,
       claims,

@@ -1,23 +1,25 @@
-// zoom-meeting, zoom-host-link and zoom-webhook against a fake Zoom and the test database.
+// zoom-meeting, zoom-host-link, zoom-join and zoom-webhook against a fake Zoom and the test database.
 import assert from "node:assert/strict";
-import { connect } from "../_shared/db.ts";
+import { asCaller, connect } from "../_shared/db.ts";
 import { signJwt } from "../_shared/jwt.ts";
 import { startFakeZoom, zoomSignature } from "../_shared/testing/fake-zoom.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { publishedCourse } from "../_shared/testing/catalog.ts";
 import { createZoomHostLink } from "../zoom-host-link/index.ts";
+import { createZoomJoin } from "../zoom-join/index.ts";
 import { createZoomMeeting, zoomMeetingConfig } from "../zoom-meeting/index.ts";
 import { createZoomWebhook, zoomWebhookConfig } from "../zoom-webhook/index.ts";
 
 const webhookSecret = "zoom-webhook-secret-token";
 
-async function setup() {
+async function setup(opts: { startsIn?: string } = {}) {
   const sql = connect(testDbUrl(), { max: 2 });
   const zoom = startFakeZoom();
   const tag = crypto.randomUUID().slice(0, 8);
   const host = await createUser(sql, `zhost-${tag}@test.local`, { role: "instructor" });
   const student = await createUser(sql, `zstud-${tag}@test.local`);
   const quitter = await createUser(sql, `zquit-${tag}@test.local`);
+  const outsider = await createUser(sql, `zout-${tag}@test.local`);
   const course = await publishedCourse(sql, host, {
     slug: `zoom-${tag}`,
     title: "Live Course",
@@ -29,7 +31,10 @@ async function setup() {
   const [session] =
     await sql`insert into public.live_sessions (course_id, lesson_id, title, starts_at, duration_minutes,
       timezone, is_published, created_by)
-    values (${course.id}, ${lesson.id}, 'Live class', now() + interval '1 day', 60, 'Asia/Kolkata', true, ${host})
+    values (${course.id}, ${lesson.id}, 'Live class', now() + ${
+      opts.startsIn ?? "1 day"
+    }::interval, 60, 'Asia/Kolkata',
+            true, ${host})
     returning id`;
   for (const u of [student, quitter]) {
     await sql`insert into public.entitlements (user_id, course_id, source) values (${u}, ${course.id}, 'free')`;
@@ -66,7 +71,7 @@ async function setup() {
     for (const h of handlers) await h.close();
     await zoom.close();
     await sql`delete from public.courses where id = ${course.id}`;
-    await deleteUsers(sql, [host, student, quitter]);
+    await deleteUsers(sql, [host, student, quitter, outsider]);
     await sql.end();
   };
   return {
@@ -75,6 +80,9 @@ async function setup() {
     host,
     student,
     quitter,
+    outsider,
+    email: async (user: string) =>
+      ((await sql`select email from auth.users where id = ${user}`)[0].email) as string,
     course: course.id,
     lesson: lesson.id,
     session: session.id,
@@ -102,6 +110,19 @@ Deno.test("zoom-meeting: the host creates, updates and deletes the meeting; the 
     assert.equal(create.body!.duration, 60);
     assert.equal(create.body!.timezone, "Asia/Kolkata");
     assert.equal(create.body!.topic, "Live class");
+    assert.deepEqual(
+      create.body!.settings,
+      {
+        join_before_host: false,
+        waiting_room: true,
+        mute_upon_entry: true,
+        approval_type: 0,
+        registration_type: 1,
+        registrants_email_notification: false,
+        registrants_confirmation_email: false,
+      },
+      "registration is required and approved automatically; Zoom emails no one",
+    );
     const [saved] = await t
       .sql`select meeting_id::text, join_url from private.zoom_meetings where session_id = ${t.session}`;
     assert.equal(saved.meeting_id, String(body.meeting_id));
@@ -174,9 +195,91 @@ Deno.test("zoom-meeting and zoom-host-link: students are refused by the database
   }
 });
 
-Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance and the live lesson", async () => {
+Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided by the database", async () => {
   const t = await setup();
   const meetingFn = createZoomMeeting(t.config);
+  const joinFn = createZoomJoin(t.config);
+  const registrantRequests = () =>
+    t.zoom.requests.filter((r) => r.method === "POST" && r.path.endsWith("/registrants"));
+  try {
+    const studentToken = await t.tokenFor(t.student);
+    const noMeeting = await t.post(joinFn, await t.tokenFor(t.host), { session_id: t.session });
+    assert.equal(noMeeting.status, 404);
+    assert.equal((await noMeeting.json()).error.details, "no_meeting");
+
+    const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
+      session_id: t.session,
+      action: "create",
+    })).json();
+    const early = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(early.status, 422, "a day ahead, the join window is closed");
+    assert.equal((await early.json()).error.code, "P0001");
+    await t
+      .sql`update public.live_sessions set starts_at = now() + interval '5 minutes' where id = ${t.session}`;
+
+    const first = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("cache-control"), "no-store");
+    const { join_url } = await first.json();
+    assert.match(join_url, new RegExp(`^https://zoom\\.us/w/${created.meeting_id}\\?tk=`));
+    assert.notEqual(join_url, created.join_url, "not the meeting's general link");
+    assert.equal(registrantRequests().length, 1);
+    const [request] = registrantRequests();
+    assert.equal(request.path, `/v2/meetings/${created.meeting_id}/registrants`);
+    assert.equal(request.body!.email, await t.email(t.student));
+    assert.equal(request.body!.first_name, (await t.email(t.student)).split("@")[0]);
+    const [stored] = await t.sql`select registrant_id, join_url from private.zoom_registrants
+      where session_id = ${t.session} and user_id = ${t.student}`;
+    assert.equal(stored.join_url, join_url);
+    assert.equal(t.zoom.registrants.get(stored.registrant_id)?.email, await t.email(t.student));
+
+    const again = await (await t.post(joinFn, studentToken, { session_id: t.session })).json();
+    assert.equal(again.join_url, join_url, "the same link on every call");
+    assert.equal(registrantRequests().length, 1, "Zoom is asked once per attendee");
+    const [viaRpc] = await asCaller(
+      t.sql,
+      await claimsFor(t.sql, t.student),
+      (tx) => tx`select public.session_join_link(${t.session}) as url`,
+    );
+    assert.equal(viaRpc.url, join_url, "session_join_link returns the same personal link");
+
+    const quitterToken = await t.tokenFor(t.quitter);
+    const race = await Promise.all([
+      t.post(joinFn, quitterToken, { session_id: t.session }),
+      t.post(joinFn, quitterToken, { session_id: t.session }),
+    ]);
+    const links = await Promise.all(race.map(async (r) => (await r.json()).join_url));
+    assert.deepEqual(race.map((r) => r.status), [200, 200]);
+    assert.equal(links[0], links[1], "two concurrent first calls give the same link");
+    const [{ n }] = await t.sql`select count(*)::int as n from private.zoom_registrants
+      where session_id = ${t.session} and user_id = ${t.quitter}`;
+    assert.equal(n, 1, "and store one registrant");
+
+    const before = registrantRequests().length;
+    const outsider = await t.post(joinFn, await t.tokenFor(t.outsider), { session_id: t.session });
+    assert.equal(outsider.status, 403, "no access to the course: refused by the database");
+    assert.equal((await outsider.json()).error.details, "no_access");
+    await t.sql`update public.entitlements set revoked_at = now() where user_id = ${t.student}`;
+    const revoked = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(revoked.status, 403, "a stored link is not handed out once access ends");
+    await revoked.body?.cancel();
+    const host = await (await t.post(joinFn, await t.tokenFor(t.host), { session_id: t.session }))
+      .json();
+    assert.equal(host.join_url, created.join_url, "hosts get the meeting's link");
+    assert.equal(
+      registrantRequests().length,
+      before,
+      "refused callers and hosts add no registrant",
+    );
+  } finally {
+    await t.teardown(meetingFn, joinFn);
+  }
+});
+
+Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance and the live lesson", async () => {
+  const t = await setup({ startsIn: "5 minutes" });
+  const meetingFn = createZoomMeeting(t.config);
+  const joinFn = createZoomJoin(t.config);
   const hook = createZoomWebhook(zoomWebhookConfig.parse({
     SUPABASE_DB_URL: testDbUrl(),
     ZOOM_WEBHOOK_SECRET_TOKEN: webhookSecret,
@@ -233,7 +336,26 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
     const meetingId = String(created.meeting_id);
     const start = Date.now() - 60 * 60_000;
     const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const participant = (name: string, email: string, event: string, at: number) => ({
+    // The student and the quitter take their personal links; Zoom reports them by registrant id.
+    for (const user of [t.student, t.quitter]) {
+      const res = await t.post(joinFn, await t.tokenFor(user), { session_id: t.session });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const registrantOf = async (user: string) =>
+      ((await t.sql`select registrant_id from private.zoom_registrants
+        where session_id = ${t.session} and user_id = ${user}`)[0].registrant_id) as string;
+    const [studentRegistrant, quitterRegistrant] = [
+      await registrantOf(t.student),
+      await registrantOf(t.quitter),
+    ];
+    const participant = (
+      name: string,
+      email: string,
+      registrantId: string,
+      event: string,
+      at: number,
+    ) => ({
       event,
       event_ts: at,
       payload: {
@@ -253,6 +375,7 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
             id: "",
             participant_uuid: `uuid-${name}`,
             email,
+            registrant_id: registrantId,
             [event.endsWith("joined") ? "join_time" : "leave_time"]: iso(at),
           },
         },
@@ -286,20 +409,52 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
       },
     };
     assert.deepEqual(await (await deliver(started)).json(), { status: "applied" });
-    const joined = participant("Stu", studentEmail, "meeting.participant_joined", start + 60_000);
+    const joined = participant(
+      "Stu",
+      studentEmail,
+      studentRegistrant,
+      "meeting.participant_joined",
+      start + 60_000,
+    );
     assert.deepEqual(await (await deliver(joined)).json(), { status: "applied" });
     assert.deepEqual(
       await (await deliver(joined)).json(),
       { status: "duplicate" },
       "a replayed event is a no-op",
     );
-    await deliver(participant("Quinn", quitterEmail, "meeting.participant_joined", start + 60_000));
     await deliver(
-      participant("Quinn", quitterEmail, "meeting.participant_left", start + 6 * 60_000),
+      participant(
+        "Quinn",
+        quitterEmail,
+        quitterRegistrant,
+        "meeting.participant_joined",
+        start + 60_000,
+      ),
     );
+    await deliver(
+      participant(
+        "Quinn",
+        quitterEmail,
+        quitterRegistrant,
+        "meeting.participant_left",
+        start + 6 * 60_000,
+      ),
+    );
+    // Someone registers on Zoom's own page typing the quitter's email, and stays to the end.
+    const forgedJoin = participant(
+      "Mallory",
+      quitterEmail,
+      "zr-typed-on-zooms-page",
+      "meeting.participant_joined",
+      start + 60_000,
+    );
+    assert.deepEqual(await (await deliver(forgedJoin)).json(), { status: "applied" });
     const [{ n }] = await t
       .sql`select count(*)::int as n from private.zoom_attendance where session_id = ${t.session}`;
-    assert.equal(n, 2, "one attendance row per participant join");
+    assert.equal(n, 3, "one attendance row per participant join");
+    const [mallory] = await t
+      .sql`select user_id from private.zoom_attendance where participant_key = 'uuid-Mallory'`;
+    assert.equal(mallory.user_id, null, "a typed email maps the participant to nobody");
 
     const ended = {
       event: "meeting.ended",
@@ -318,7 +473,7 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
     assert.deepEqual(
       done.map((r) => r.user_id),
       [t.student],
-      "only the attendee who stayed long enough completes the live lesson",
+      "only the attendee who stayed long enough completes the live lesson; the quitter gets no credit for Mallory's stay",
     );
     const [{ status }] = await t
       .sql`select status from public.live_sessions where id = ${t.session}`;
@@ -333,6 +488,241 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
       "unknown events get 200",
     );
   } finally {
-    await t.teardown(meetingFn, hook);
+    await t.teardown(meetingFn, joinFn, hook);
+  }
+});
+
+/** A local port nothing listens on: connecting to it is refused, like a service that is down. */
+function deadPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+Deno.test("zoom-webhook: what the sender got wrong answers 400; only an outage answers 5xx", async () => {
+  const t = await setup();
+  const meetingFn = createZoomMeeting(t.config);
+  const config = zoomWebhookConfig.parse({
+    SUPABASE_DB_URL: testDbUrl(),
+    ZOOM_WEBHOOK_SECRET_TOKEN: webhookSecret,
+  });
+  const hook = createZoomWebhook(config);
+  const downDb = connect(`postgres://postgres:postgres@127.0.0.1:${deadPort()}/postgres`, {
+    max: 1,
+    connect_timeout: 2,
+  });
+  const hookWithoutDb = createZoomWebhook(config, { sql: downDb });
+  const signed = async (raw: string, handler = hook) => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    return await handler.fetch(
+      new Request("http://localhost/zoom-webhook", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-zm-request-timestamp": ts,
+          "x-zm-signature": await zoomSignature(webhookSecret, ts, raw),
+        },
+        body: raw,
+      }),
+    );
+  };
+  const expect4xx = async (raw: string, status: number, code: string, what: string) => {
+    const res = await signed(raw);
+    assert.equal(res.status, status, what);
+    const body = await res.json();
+    assert.equal(body.error.code, code, what);
+    assert.equal(typeof body.error.message, "string", what);
+  };
+  try {
+    const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
+      session_id: t.session,
+      action: "create",
+    })).json();
+    const id = String(created.meeting_id);
+    const joined = (participant: unknown, meetingId: unknown = id) =>
+      JSON.stringify({
+        event: "meeting.participant_joined",
+        event_ts: Date.now(),
+        payload: { account_id: "acct_123", object: { id: meetingId, uuid: "u==", participant } },
+      });
+    const someone = { user_id: "16778240", user_name: "Sam", participant_uuid: "uuid-sam" };
+
+    await expect4xx("this is not json", 400, "invalid_json", "a signed body that is not JSON");
+    await expect4xx("null", 400, "invalid_request", "JSON that is not an event");
+    await expect4xx(
+      JSON.stringify({ event: "meeting.started", payload: { object: { id } } }),
+      400,
+      "invalid_request",
+      "an event without event_ts",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "meeting.started", event_ts: 1e20, payload: { object: { id } } }),
+      400,
+      "invalid_request",
+      "an event_ts no date can hold",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "endpoint.url_validation", event_ts: Date.now(), payload: {} }),
+      400,
+      "invalid_request",
+      "a validation challenge without plainToken",
+    );
+    await expect4xx(joined(someone, "abc"), 400, "invalid_request", "a non-numeric meeting id");
+    await expect4xx(
+      joined(someone, "99999999999999999999"),
+      400,
+      "invalid_request",
+      "a meeting id no bigint can hold",
+    );
+    await expect4xx(
+      JSON.stringify({ event: "meeting.ended", event_ts: Date.now(), payload: { object: {} } }),
+      400,
+      "invalid_request",
+      "a meeting event without a meeting id",
+    );
+    await expect4xx(
+      joined(undefined),
+      400,
+      "invalid_request",
+      "a participant event without a participant",
+    );
+    await expect4xx(
+      joined({ user_name: "Nobody", id: "", user_id: "" }),
+      400,
+      "invalid_request",
+      "a participant nobody can tell apart",
+    );
+    await expect4xx(
+      joined({ ...someone, join_time: "yesterday" }),
+      400,
+      "invalid_request",
+      "a join_time that is not a time",
+    );
+    const [{ n }] = await t
+      .sql`select count(*)::int as n from private.zoom_attendance where session_id = ${t.session}`;
+    assert.equal(n, 0, "nothing malformed was recorded");
+    assert.deepEqual(
+      await (await signed(
+        JSON.stringify({ event: "recording.completed", event_ts: 1, payload: {} }),
+      ))
+        .json(),
+      { status: "ignored" },
+      "an event we do not handle still gets 200, whatever its payload",
+    );
+    assert.deepEqual(await (await signed(joined(someone))).json(), { status: "applied" });
+
+    const outage = await signed(joined({ ...someone, participant_uuid: "uuid-2" }), hookWithoutDb);
+    assert.equal(outage.status, 503, "the database is down: Zoom should retry");
+    assert.equal((await outage.json()).error.code, "database_unavailable");
+  } finally {
+    await t.teardown(meetingFn, hook, hookWithoutDb);
+  }
+});
+
+Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; Zoom or the database down answers 5xx", async () => {
+  const t = await setup({ startsIn: "5 minutes" });
+  const meetingFn = createZoomMeeting(t.config);
+  const linkFn = createZoomHostLink(t.config);
+  const joinFn = createZoomJoin(t.config);
+  const zoomDown = zoomMeetingConfig.parse({
+    ...t.config,
+    ZOOM_API_BASE: `http://127.0.0.1:${deadPort()}/v2`,
+    ZOOM_OAUTH_URL: `http://127.0.0.1:${deadPort()}/oauth/token`,
+  });
+  const meetingWithoutZoom = createZoomMeeting(zoomDown);
+  const downDb = connect(`postgres://postgres:postgres@127.0.0.1:${deadPort()}/postgres`, {
+    max: 1,
+    connect_timeout: 2,
+  });
+  const joinWithoutDb = createZoomJoin(t.config, { sql: downDb });
+  const raw = (
+    handler: { fetch: (r: Request) => Promise<Response> },
+    token: string,
+    body: string,
+  ) =>
+    handler.fetch(
+      new Request("http://localhost/fn", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      }),
+    );
+  const errorOf = async (res: Response) => {
+    const body = await res.json();
+    assert.equal(typeof body.error.message, "string");
+    return { status: res.status, code: body.error.code as string };
+  };
+  try {
+    const host = await t.tokenFor(t.host);
+    const student = await t.tokenFor(t.student);
+    for (
+      const [name, fn, token] of [["zoom-meeting", meetingFn, host], [
+        "zoom-host-link",
+        linkFn,
+        host,
+      ], [
+        "zoom-join",
+        joinFn,
+        student,
+      ]] as const
+    ) {
+      assert.deepEqual(await errorOf(await raw(fn, token, "{not json")), {
+        status: 400,
+        code: "invalid_json",
+      }, `${name}: a body that is not JSON`);
+      assert.deepEqual(await errorOf(await t.post(fn, token, { session_id: "42" })), {
+        status: 400,
+        code: "invalid_request",
+      }, `${name}: a session id that is not a uuid`);
+      assert.deepEqual(
+        await errorOf(
+          await t.post(fn, token, { session_id: crypto.randomUUID(), action: "create" }),
+        ),
+        { status: 404, code: "P0002" },
+        `${name}: an unknown session`,
+      );
+    }
+    assert.deepEqual(
+      await errorOf(await t.post(meetingFn, host, { session_id: t.session, action: "rename" })),
+      { status: 400, code: "invalid_request" },
+      "zoom-meeting: an unknown action",
+    );
+    assert.equal(t.zoom.requests.length, 0, "Zoom is never called for a request we refuse");
+
+    assert.deepEqual(
+      await errorOf(
+        await t.post(meetingWithoutZoom, host, { session_id: t.session, action: "create" }),
+      ),
+      { status: 502, code: "zoom_unreachable" },
+      "Zoom is unreachable",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(joinWithoutDb, student, { session_id: t.session })),
+      { status: 503, code: "database_unavailable" },
+      "the database is unreachable",
+    );
+
+    const created =
+      await (await t.post(meetingFn, host, { session_id: t.session, action: "create" }))
+        .json();
+    t.zoom.meetings.delete(created.meeting_id);
+    assert.deepEqual(
+      await errorOf(await t.post(meetingFn, host, { session_id: t.session, action: "update" })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-meeting: the meeting was deleted in Zoom",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(linkFn, host, { session_id: t.session })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-host-link: the meeting was deleted in Zoom",
+    );
+    assert.deepEqual(
+      await errorOf(await t.post(joinFn, student, { session_id: t.session })),
+      { status: 404, code: "zoom_meeting_not_found" },
+      "zoom-join: the meeting was deleted in Zoom",
+    );
+  } finally {
+    await t.teardown(meetingFn, linkFn, joinFn, meetingWithoutZoom, joinWithoutDb);
   }
 });

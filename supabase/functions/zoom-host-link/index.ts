@@ -4,7 +4,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { zoomClient } from "../_shared/zoom.ts";
 import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
 
@@ -19,7 +19,7 @@ export function createZoomHostLink(
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const { session_id } = input.parse(await req.json().catch(() => ({})));
+    const { session_id } = input.parse(await readJson(req));
     const [session] = await asCaller(
       sql,
       claims,

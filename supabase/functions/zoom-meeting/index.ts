@@ -6,13 +6,29 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { zoomClient, zoomConfig } from "../_shared/zoom.ts";
 
 export const zoomMeetingConfig = zoomConfig.extend({
   SUPABASE_DB_URL: databaseUrl,
 });
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
+
+/**
+ * Every meeting requires registration, approved automatically (approval_type 0) and without any
+ * Zoom email to registrants: attendees get their personal link from zoom-join, so Zoom reports
+ * each participant with the registrant id we stored for them. "update" sends the same settings,
+ * which turns registration on for meetings created before.
+ */
+export const meetingSettings = {
+  join_before_host: false,
+  waiting_room: true,
+  mute_upon_entry: true,
+  approval_type: 0,
+  registration_type: 1,
+  registrants_email_notification: false,
+  registrants_confirmation_email: false,
+};
 
 interface Session {
   id: string;
@@ -35,7 +51,7 @@ export function createZoomMeeting(
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const { session_id, action } = input.parse(await req.json().catch(() => ({})));
+    const { session_id, action } = input.parse(await readJson(req));
     const [session] = await asCaller(
       sql,
       claims,
@@ -47,7 +63,7 @@ export function createZoomMeeting(
       start_time: session.starts_at.toISOString().replace(/\.\d{3}Z$/, "Z"),
       duration: session.duration_minutes,
       timezone: session.timezone,
-      settings: { join_before_host: false, waiting_room: true, mute_upon_entry: true },
+      settings: meetingSettings,
     };
     const meetingId = session.meeting_id === null ? null : Number(session.meeting_id);
 

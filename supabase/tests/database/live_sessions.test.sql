@@ -1,7 +1,7 @@
 -- Live sessions: listing, registration (capacity, course access, paid), join links, hosts,
 -- automatic registration, notices and reminders.
 begin;
-select plan(48);
+select plan(59);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -119,8 +119,14 @@ select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('
 select tests.clear_authentication();
 update public.live_sessions set starts_at = now() + interval '10 minutes' where id = pg_temp.sid('Free webinar');
 select tests.authenticate_as('none@t');
-select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/j/85012345678?pwd=abc',
-  'a registrant gets the link 10 minutes before the start');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), 'P0001',
+  'your personal join link is not ready yet', '10 minutes before the start, a registrant without a Zoom registrant is sent to zoom-join');
+select tests.clear_authentication();
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  values (pg_temp.sid('Free webinar'), tests.user_id('none@t'), 'reg-none', 'https://zoom.us/w/85012345678?tk=none');
+select tests.authenticate_as('none@t');
+select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/w/85012345678?tk=none',
+  'then gets their personal link');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), '42501', null,
   'someone not registered does not');
@@ -150,6 +156,43 @@ select is(private.enqueue_session_reminders(), 2, 'reminders for the session sta
 select is(private.enqueue_session_reminders(), 0, 'never twice');
 select is((select count(*) from private.email_outbox where template = 'webinar_reminder_1h'), 2::bigint,
   'ten minutes ahead, it is the 1-hour reminder');
+
+-- ---------------------------------------------------------------- a co-instructor removed mid-course stops hosting
+select tests.authenticate_as('own@t');
+select is(public.add_course_instructor(tests.course_id('course-a'), tests.user_id('other@t')), true,
+  'the owner adds a co-instructor');
+select tests.authenticate_as('other@t');
+insert into public.live_sessions (course_id, title, starts_at, is_published)
+  values (tests.course_id('course-a'), 'Co-taught', now() + interval '3 days', true);
+insert into public.live_sessions (course_id, title, starts_at, is_published)
+  values (tests.course_id('course-b'), 'Own course class', now() + interval '3 days', true);
+select tests.clear_authentication();
+insert into sid select title, id from public.live_sessions where title in ('Co-taught', 'Own course class');
+insert into private.zoom_meetings (session_id, meeting_id, join_url)
+  values (pg_temp.sid('Co-taught'), 85012345679, 'https://zoom.us/j/85012345679');
+select tests.authenticate_as('other@t');
+select is(public.session_join_link(pg_temp.sid('Co-taught')), 'https://zoom.us/j/85012345679',
+  'the co-instructor hosts the session they created: join link');
+select is((select title from public.zoom_session(pg_temp.sid('Co-taught'))), 'Co-taught', 'and its meeting');
+select tests.authenticate_as('own@t');
+select is(public.remove_course_instructor(tests.course_id('course-a'), tests.user_id('other@t')), true,
+  'the owner removes the co-instructor');
+select tests.clear_authentication();
+select is((select count(*) from public.live_session_hosts h join public.live_sessions s on s.id = h.session_id
+  where h.user_id = tests.user_id('other@t') and s.course_id = tests.course_id('course-a')), 0::bigint,
+  'they no longer host any session of that course');
+select ok(exists (select 1 from public.live_session_hosts where session_id = pg_temp.sid('Own course class')
+  and user_id = tests.user_id('other@t')), 'but still host the sessions of their own course');
+select tests.authenticate_as('other@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Co-taught')), '42501',
+  'this session is for students of its course', 'the removed co-instructor gets no join link');
+select throws_ok(format($$ select * from public.zoom_session(%L) $$, pg_temp.sid('Co-taught')), '42501',
+  'only the session''s hosts, its course''s instructors and admins manage its meeting', 'nor manages the meeting');
+select is(tests.affected_rows(format($q$ update public.live_sessions set title = 'Taken along' where id = %L $q$,
+  pg_temp.sid('Co-taught'))), 0::bigint, 'nor edits the session');
+select tests.authenticate_as('own@t');
+select lives_ok(format($$ select * from public.zoom_session(%L) $$, pg_temp.sid('Co-taught')),
+  'the course owner still manages it');
 
 select * from finish();
 rollback;

@@ -1,6 +1,7 @@
--- Zoom SQL: who may manage a meeting, the service-only writers, and the event ledger.
+-- Zoom SQL: who may manage a meeting, the service-only writers, the event ledger, personal join
+-- links (Zoom registrants) and attendance matched by registrant id only.
 begin;
-select plan(14);
+select plan(44);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
@@ -34,6 +35,124 @@ select is(public.zoom_cached_token('acct'), null, 'a token about to expire is no
 select is(public.zoom_apply_event('k1', 'meeting.started', 81234567890, now()), 'applied', 'an event is applied');
 select is(public.zoom_apply_event('k1', 'meeting.started', 81234567890, now()), 'duplicate', 'its replay is not');
 select is(public.zoom_apply_event('k2', 'meeting.started', 99999, now()), 'ignored', 'an unknown meeting is ignored');
+
+-- ---------------------------------------------------------------- personal join links (registrants)
+select tests.clear_authentication();
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
+values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l2'), 'Zoom soon', now() + interval '10 minutes', true);
+select tests.clear_authentication();
+create temporary table sid as select title, id from public.live_sessions;
+grant select on sid to authenticated, service_role;
+create function pg_temp.soon() returns uuid language sql as $$ select id from sid where title = 'Zoom soon' $$;
+create function pg_temp.later() returns uuid language sql as $$ select id from sid where title = 'Zoom later' $$;
+select tests.authenticate_as_service_role();
+select public.zoom_save_meeting(pg_temp.soon(), 82000000001, 'https://zoom.us/j/82000000001?pwd=general');
+select tests.clear_authentication();
+
+select ok(not has_table_privilege('service_role', 'private.zoom_registrants', 'select')
+  and not has_table_privilege('authenticated', 'private.zoom_registrants', 'select'), 'registrants are unreachable through the API');
+select ok(not has_function_privilege('authenticated', 'public.zoom_save_registrant(uuid, uuid, bigint, text, text)', 'execute')
+  and has_function_privilege('service_role', 'public.zoom_save_registrant(uuid, uuid, bigint, text, text)', 'execute'),
+  'only the service stores a registrant');
+select ok(not has_function_privilege('anon', 'public.zoom_join_info(uuid)', 'execute'), 'anon cannot ask for a join link');
+
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.session_join_link(pg_temp.soon()) $$, 'P0001',
+  'your personal join link is not ready yet', 'a registrant without a Zoom registrant is told to call zoom-join');
+select is((select row(user_id, meeting_id, join_url, email, first_name, last_name)::text from public.zoom_join_info(pg_temp.soon())),
+  row(tests.user_id('ent@t'), 82000000001::bigint, null::text, 'ent@t', 'Erin', 'Entitled')::text,
+  'zoom_join_info gives the function what Zoom needs to register the caller, and no link yet');
+select tests.authenticate_as('none@t');
+select throws_ok($$ select * from public.zoom_join_info(pg_temp.soon()) $$, '42501',
+  'this session is for students of its course', 'zoom_join_info applies the join link rule');
+select tests.authenticate_as('own@t');
+select is((select join_url from public.zoom_join_info(pg_temp.soon())), 'https://zoom.us/j/82000000001?pwd=general',
+  'a host gets the meeting''s link and needs no registrant');
+
+select tests.authenticate_as_service_role();
+select is(public.zoom_save_registrant(pg_temp.soon(), tests.user_id('ent@t'), 82000000001, 'reg-ent',
+  'https://zoom.us/w/82000000001?tk=ent-token'), 'https://zoom.us/w/82000000001?tk=ent-token', 'the service stores a registrant');
+select is(public.zoom_save_registrant(pg_temp.soon(), tests.user_id('ent@t'), 82000000001, 'reg-ent-again',
+  'https://zoom.us/w/82000000001?tk=second'), 'https://zoom.us/w/82000000001?tk=ent-token',
+  'a second registrant for the same student (a race) keeps the first link');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, 'reg-ent',
+  'https://zoom.us/w/82000000001?tk=stolen') $$, '23505', 'that Zoom registrant belongs to another user',
+  'a registrant id maps to one user only');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 89999999999, 'reg-drip',
+  'https://zoom.us/w/89999999999?tk=drip') $$, 'P0001', 'the session''s meeting changed; try again',
+  'a registrant of another meeting is refused');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, 'reg-drip',
+  'javascript:alert(1)') $$, '22023', 'join_url must be an https URL', 'only https links are stored');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, ' ',
+  'https://zoom.us/w/82000000001?tk=drip') $$, '22023', 'registrant_id is required', 'a registrant needs its Zoom id');
+select tests.clear_authentication();
+select is((select count(*) from private.zoom_registrants where user_id = tests.user_id('ent@t')), 1::bigint, 'one registrant per student');
+
+select tests.authenticate_as('ent@t');
+select is(public.session_join_link(pg_temp.soon()), 'https://zoom.us/w/82000000001?tk=ent-token',
+  'the registrant''s join link is their personal one');
+select is((select join_url from public.zoom_join_info(pg_temp.soon())), 'https://zoom.us/w/82000000001?tk=ent-token',
+  'and zoom_join_info returns it without a new registrant');
+select tests.authenticate_as('own@t');
+select is(public.session_join_link(pg_temp.soon()), 'https://zoom.us/j/82000000001?pwd=general', 'the host keeps the meeting''s link');
+
+-- ---------------------------------------------------------------- attendance: by registrant id, never by email
+select tests.authenticate_as_service_role();
+select is(public.zoom_apply_event('j-attacker', 'meeting.participant_joined', 82000000001, now(),
+  '{"key": "p-attacker", "registrant_id": "reg-typed-by-attacker", "email": "ent@t"}'), 'applied',
+  'someone who registered on Zoom''s page with a student''s email joins');
+select is(public.zoom_apply_event('j-noreg', 'meeting.participant_joined', 82000000001, now(),
+  '{"key": "p-noreg", "email": "drip@t"}'), 'applied', 'someone without a registrant id joins');
+select is(public.zoom_apply_event('j-ent', 'meeting.participant_joined', 82000000001, now(),
+  '{"key": "p-ent", "registrant_id": "reg-ent"}'), 'applied', 'the real registrant joins with their personal link');
+select throws_ok($$ select public.zoom_apply_event('j-bad', 'meeting.participant_joined', 82000000001, now(), '{"registrant_id": "reg-ent"}') $$,
+  '22023', 'participant.key is required', 'a participant event needs a participant key');
+select tests.clear_authentication();
+select is((select array_agg(participant_key || '=' || coalesce(u.email::text, '-') order by participant_key) from private.zoom_attendance a
+  left join auth.users u on u.id = a.user_id where a.session_id = pg_temp.soon()),
+  array['p-attacker=-', 'p-ent=ent@t', 'p-noreg=-'], 'only the registrant id maps a participant to a user; emails map nobody');
+select tests.authenticate_as_service_role();
+select is(public.zoom_apply_event('end-soon', 'meeting.ended', 82000000001, now() + interval '50 minutes'), 'applied', 'the meeting ends');
+select tests.clear_authentication();
+select is((select array_agg(u.email::text) from public.lesson_progress p join auth.users u on u.id = p.user_id
+  where p.lesson_id = tests.lesson_id('course-a', 'l2') and p.completed_at is not null), array['ent@t'],
+  'the live lesson is completed by the registrant only, not by the one who typed their email');
+
+-- A registrant whose registration was cancelled (access ended) earns no attendance.
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (course_id, title, starts_at, is_published)
+values (tests.course_id('course-a'), 'Zoom later', now() + interval '2 hours', true);
+select tests.clear_authentication();
+insert into sid select title, id from public.live_sessions where title = 'Zoom later';
+select tests.authenticate_as('own@t');
+select throws_ok($$ select * from public.zoom_join_info(pg_temp.later()) $$, 'P0002',
+  'no meeting has been set up for this session yet', 'zoom_join_info before the meeting exists');
+select tests.authenticate_as_service_role();
+select public.zoom_save_meeting(pg_temp.later(), 82000000002, 'https://zoom.us/j/82000000002');
+select public.zoom_save_registrant(pg_temp.later(), tests.user_id('drip@t'), 82000000002,
+  'reg-drip-later', 'https://zoom.us/w/82000000002?tk=drip');
+select public.revoke_course_access(tests.user_id('drip@t'), tests.course_id('course-a'), null, 'refunded');
+select is(public.zoom_apply_event('j-drip', 'meeting.participant_joined', 82000000002, now(),
+  '{"key": "p-drip", "registrant_id": "reg-drip-later"}'), 'applied', 'a student whose access ended joins with a saved link');
+select tests.clear_authentication();
+select is((select user_id from private.zoom_attendance where participant_key = 'p-drip'), null,
+  'and is recorded without a user');
+
+-- A new meeting for a session forgets the old meeting's registrants.
+select tests.authenticate_as_service_role();
+select public.zoom_save_meeting(pg_temp.later(), 82000000002, 'https://zoom.us/j/82000000002');
+select tests.clear_authentication();
+select is((select count(*) from private.zoom_registrants r join public.live_sessions s on s.id = r.session_id where s.title = 'Zoom later'),
+  1::bigint, 'saving the same meeting again keeps its registrants');
+select tests.authenticate_as_service_role();
+select public.zoom_save_meeting(pg_temp.later(), 82000000003, 'https://zoom.us/j/82000000003');
+select public.zoom_forget_meeting(pg_temp.soon());
+select tests.clear_authentication();
+select is((select count(*) from private.zoom_registrants r join public.live_sessions s on s.id = r.session_id where s.title = 'Zoom later'),
+  0::bigint, 'a new meeting drops the old registrants');
+select is((select count(*) from private.zoom_registrants where session_id = pg_temp.soon()), 0::bigint,
+  'forgetting a meeting drops its registrants');
 
 select * from finish();
 rollback;

@@ -1,6 +1,8 @@
 // A local stand-in for Zoom's OAuth and Meetings API: records requests, issues tokens for the
 // right Basic credentials, and answers with Zoom's shapes (201 meeting, 204 on update/delete,
-// 404 {code: 3001} for unknown meetings, 401 for unknown tokens).
+// 201 registrant with a personal join_url, 404 {code: 3001} for unknown meetings, 401 for unknown
+// tokens). Registrants are only accepted by meetings that require registration
+// (settings.approval_type 0 or 1), as on Zoom.
 export interface ZoomRequest {
   method: string;
   path: string;
@@ -15,6 +17,11 @@ export function startFakeZoom(
   const requests: ZoomRequest[] = [];
   const tokens = new Set<string>();
   const meetings = new Map<number, Record<string, unknown>>();
+  /** Registrants by registrant id, as Zoom keeps them per meeting. */
+  const registrants = new Map<
+    string,
+    { meeting_id: number; email: string; first_name: string; last_name?: string; join_url: string }
+  >();
   let nextId = 85012345670;
   let tokenCount = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -76,6 +83,45 @@ export function startFakeZoom(
       meetings.set(id, meeting);
       return Response.json(meeting, { status: 201 });
     }
+    const register = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants$/);
+    if (register && req.method === "POST") {
+      const id = Number(register[1]);
+      const meeting = meetings.get(id);
+      if (!meeting) {
+        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
+          status: 404,
+        });
+      }
+      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+      if (approval !== 0 && approval !== 1) {
+        return Response.json({
+          code: 3000,
+          message: `Registration has not been enabled for this meeting: ${id}.`,
+        }, { status: 400 });
+      }
+      const body = JSON.parse(text);
+      if (typeof body.email !== "string" || typeof body.first_name !== "string") {
+        return Response.json({ code: 300, message: "Validation Failed." }, { status: 400 });
+      }
+      const registrantId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
+      const joinUrl = `https://zoom.us/w/${id}?tk=${crypto.randomUUID().replaceAll("-", "")}.DQ`;
+      registrants.set(registrantId, {
+        meeting_id: id,
+        email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        join_url: joinUrl,
+      });
+      return Response.json({
+        id,
+        join_url: joinUrl,
+        registrant_id: registrantId,
+        start_time: meeting.start_time,
+        topic: meeting.topic,
+        occurrences: [],
+        participant_pin_code: 380303,
+      }, { status: 201 });
+    }
     const one = url.pathname.match(/^\/v2\/meetings\/(\d+)$/);
     if (one) {
       const id = Number(one[1]);
@@ -92,7 +138,9 @@ export function startFakeZoom(
         });
       }
       if (req.method === "PATCH") {
-        Object.assign(meeting, JSON.parse(text));
+        const { settings, ...fields } = JSON.parse(text);
+        Object.assign(meeting, fields);
+        if (settings) meeting.settings = { ...(meeting.settings as object), ...settings };
         return new Response(null, { status: 204 });
       }
       if (req.method === "DELETE") {
@@ -110,6 +158,7 @@ export function startFakeZoom(
     credentials,
     requests,
     meetings,
+    registrants,
     close: () => server.shutdown(),
   };
 }

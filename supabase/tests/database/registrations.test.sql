@@ -1,0 +1,185 @@
+-- Join links are decided at the moment of the call: for a session of a course, active access to
+-- the course now (a registration alone is not enough); purchased seats end with their refund or
+-- dispute; and the reminder sweep cancels registrations whose access ended, so lapsed students
+-- are neither reminded nor kept registered.
+begin;
+select plan(33);
+select tests.catalog_fixture();
+select tests.create_user('refund@t');   -- buys course-a, then is refunded
+select tests.create_user('sub@t');      -- subscribes to course-a; the period ends
+select tests.create_user('lapse@t');    -- subscribes to course-a; the period ends (the sweep)
+select tests.create_user('rev@t');      -- an admin grants course-a, then revokes it
+select tests.create_user('seat@t');     -- a manual seat on a course session, no course access
+select tests.create_user('buyer@t');    -- buys a seat on a paid standalone session, then is refunded
+select tests.create_user('disputer@t'); -- buys a seat, then disputes the charge
+
+-- The clock passing a subscription's ends_at writes nothing, so no trigger fires. The tests
+-- reproduce exactly that state: the period moves into the past with the trigger switched off.
+create function pg_temp.period_ends(email text) returns void language plpgsql as $$
+begin
+  alter table public.entitlements disable trigger entitlements_register_sessions;
+  update public.entitlements set starts_at = now() - interval '31 days', ends_at = now() - interval '1 minute'
+  where user_id = tests.user_id(email) and source = 'subscription';
+  alter table public.entitlements enable trigger entitlements_register_sessions;
+end $$;
+
+-- Offers: course-a, and a seat on a paid standalone session.
+select tests.authenticate_as('own@t');
+insert into public.offers (kind, title, course_id) values ('course', 'Course A', tests.course_id('course-a'));
+insert into public.live_sessions (title, starts_at, is_published, is_free, capacity)
+  values ('Paid seat class', now() + interval '10 minutes', true, false, 10);
+insert into public.offers (kind, title, session_id)
+  select 'session', 'Seat', id from public.live_sessions where title = 'Paid seat class';
+insert into public.offer_prices (offer_id, currency, amount)
+  select id, 'USD', case title when 'Course A' then 4900 else 1500 end from public.offers;
+select tests.clear_authentication();
+create temporary table offer_ids as select title, id from public.offers;
+grant select on offer_ids to authenticated, service_role;
+
+-- Access to course-a: a purchase, two subscriptions and an admin's grant.
+create function pg_temp.buy(email text, offer text, intent text) returns void language plpgsql as $$
+begin
+  perform tests.authenticate_as(email);
+  perform public.create_order((select id from offer_ids where title = offer), 'USD');
+  perform tests.authenticate_as_service_role();
+  perform public.stripe_apply_event('evt_paid_' || intent, 'checkout.session.completed', now(),
+    jsonb_build_object('payment_status', 'paid', 'payment_intent', intent, 'metadata',
+      jsonb_build_object('order_id', (select o.id from public.orders o where o.user_id = tests.user_id(email)))));
+  perform tests.clear_authentication();
+end $$;
+select pg_temp.buy('refund@t', 'Course A', 'pi_refund');
+select pg_temp.buy('buyer@t', 'Seat', 'pi_buyer');
+select pg_temp.buy('disputer@t', 'Seat', 'pi_disputer');
+select tests.authenticate_as_service_role();
+select public.grant_course_access(tests.user_id('sub@t'), tests.course_id('course-a'), 'subscription', now() + interval '1 day');
+select public.grant_course_access(tests.user_id('lapse@t'), tests.course_id('course-a'), 'subscription', now() + interval '1 day');
+select tests.authenticate_as('admin@t');
+select public.admin_grant_course_access(tests.user_id('rev@t'), tests.course_id('course-a'));
+
+-- Two sessions of course-a: one live now, one in two hours. Their students are registered.
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (course_id, title, starts_at, duration_minutes, is_published)
+  values (tests.course_id('course-a'), 'Live now', now() - interval '5 minutes', 60, true),
+         (tests.course_id('course-a'), 'Soon', now() + interval '2 hours', 60, true);
+select tests.clear_authentication();
+create temporary table sid as select title, id from public.live_sessions;
+grant select on sid to anon, authenticated, service_role;
+create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
+insert into private.zoom_meetings (session_id, meeting_id, join_url)
+  values (pg_temp.sid('Live now'), 85000000001, 'https://zoom.us/j/85000000001'),
+         (pg_temp.sid('Soon'), 85000000002, 'https://zoom.us/j/85000000002'),
+         (pg_temp.sid('Paid seat class'), 85000000003, 'https://zoom.us/j/85000000003');
+select tests.authenticate_as_service_role();
+select public.grant_session_registration(tests.user_id('seat@t'), pg_temp.sid('Live now'), 'grant');
+select tests.clear_authentication();
+-- Every registrant already has their personal Zoom link (zoom-join stored it).
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email
+  from public.live_session_registrations r join auth.users u on u.id = r.user_id
+  join private.zoom_meetings z on z.session_id = r.session_id;
+
+create function pg_temp.registered(session text) returns text[] language sql as $$
+  select array_agg(u.email::text order by u.email) from public.live_session_registrations r
+  join auth.users u on u.id = r.user_id where r.session_id = pg_temp.sid(session) and r.cancelled_at is null
+$$;
+select is(pg_temp.registered('Live now'),
+  array['drip@t', 'ent@t', 'lapse@t', 'refund@t', 'rev@t', 'seat@t', 'sub@t'], 'the students are registered to the live session');
+select is(pg_temp.registered('Paid seat class'), array['buyer@t', 'disputer@t'], 'the buyers hold their seats');
+
+-- ---------------------------------------------------------------- before anything lapses
+select tests.authenticate_as('refund@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=refund@t', 'a buyer of the course joins');
+select tests.authenticate_as('sub@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=sub@t', 'a subscriber joins');
+select tests.authenticate_as('rev@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=rev@t', 'a student granted access joins');
+select tests.authenticate_as('buyer@t');
+select is(public.session_join_link(pg_temp.sid('Paid seat class')), 'https://zoom.us/w/85000000003?tk=buyer@t', 'a seat buyer joins');
+
+-- ---------------------------------------------------------------- access ends during the session
+-- The refund arrives through Stripe's webhook, exactly as in production.
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_refund', 'charge.refunded', now(),
+  jsonb_build_object('payment_intent', 'pi_refund', 'amount', 4900, 'amount_refunded', 4900)), 'applied',
+  'the course purchase is refunded');
+select tests.authenticate_as('refund@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
+  'this session is for students of its course', 'a refunded student gets no join link, registration or not');
+
+select tests.clear_authentication();
+select pg_temp.period_ends('sub@t');
+select tests.authenticate_as('sub@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
+  'this session is for students of its course', 'a subscriber whose period ended gets no join link');
+
+select tests.authenticate_as('admin@t');
+select is(public.admin_revoke_course_access(tests.user_id('rev@t'), tests.course_id('course-a'), 'chargeback'), 1,
+  'an admin revokes a student''s access');
+select tests.authenticate_as('rev@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
+  'this session is for students of its course', 'a revoked student gets no join link');
+
+select tests.authenticate_as('seat@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
+  'this session is for students of its course', 'a seat on a course session without access to the course is not enough');
+
+select tests.authenticate_as('ent@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=ent@t', 'a student with access still joins');
+select tests.authenticate_as('admin@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'an admin joins without a registration');
+select tests.authenticate_as('own@t');
+select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/j/85000000001', 'the host joins');
+select tests.authenticate_as('none@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
+  'this session is for students of its course', 'a student without access never did');
+
+-- ---------------------------------------------------------------- purchased seats end with their order
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_seat_refund', 'charge.refunded', now(),
+  jsonb_build_object('payment_intent', 'pi_buyer', 'amount', 1500, 'amount_refunded', 1500)), 'applied', 'a seat is refunded');
+select is(public.stripe_apply_event('evt_seat_dispute', 'charge.dispute.created', now(),
+  jsonb_build_object('payment_intent', 'pi_disputer', 'amount', 1500)), 'applied', 'another seat is disputed');
+select tests.clear_authentication();
+select is(pg_temp.registered('Paid seat class'), null, 'both seats are cancelled');
+select tests.authenticate_as('buyer@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Paid seat class')), '42501',
+  'register for this session first', 'the refunded buyer gets no join link');
+select tests.authenticate_as('disputer@t');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Paid seat class')), '42501',
+  'register for this session first', 'nor does the disputer');
+
+-- ---------------------------------------------------------------- the sweep
+select tests.clear_authentication();
+select ok(not has_function_privilege('authenticated', 'private.cancel_lapsed_registrations()', 'execute')
+  and not has_function_privilege('service_role', 'private.cancel_lapsed_registrations()', 'execute'),
+  'the sweep is not callable through the API');
+select is(pg_temp.registered('Soon'), array['drip@t', 'ent@t', 'lapse@t', 'sub@t'],
+  'refunds and revocations left the upcoming session at once; lapsed periods did not');
+select pg_temp.period_ends('lapse@t');
+select is(pg_temp.registered('Soon'), array['drip@t', 'ent@t', 'lapse@t', 'sub@t'], 'a period ending changes no row by itself');
+select is((select registered_count from public.live_sessions where id = pg_temp.sid('Soon')), 4, 'four seats taken');
+delete from private.email_outbox where template like 'webinar_reminder%';
+select is(private.enqueue_session_reminders(), 2, 'the reminder run reminds only the students who still have access');
+select is((select array_agg(u.email::text order by u.email) from private.email_outbox o join auth.users u on u.id = o.to_user_id
+  where o.template = 'webinar_reminder_24h'), array['drip@t', 'ent@t'], 'lapsed subscribers get no reminder');
+select is(pg_temp.registered('Soon'), array['drip@t', 'ent@t'], 'the run cancelled the lapsed registrations first');
+select is((select registered_count from public.live_sessions where id = pg_temp.sid('Soon')), 2, 'and freed their seats');
+select is(pg_temp.registered('Live now'), array['drip@t', 'ent@t'],
+  'the live session keeps only students with access (the refunded, lapsed, revoked and seat-only ones are out)');
+select is(private.cancel_lapsed_registrations(), 0, 'a second sweep finds nothing');
+
+-- The sweep keeps registrations that do not depend on a course, and the course's staff.
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (title, starts_at, is_published) values ('Open webinar', now() + interval '3 hours', true);
+select tests.clear_authentication();
+insert into sid select title, id from public.live_sessions where title = 'Open webinar';
+select tests.authenticate_as('none@t');
+select public.register_for_session(pg_temp.sid('Open webinar'));
+select tests.authenticate_as_service_role();
+select public.grant_session_registration(tests.user_id('admin@t'), pg_temp.sid('Soon'), 'grant');
+select tests.clear_authentication();
+select is(private.cancel_lapsed_registrations(), 0, 'a free standalone registration and an admin''s seat are kept');
+select is(pg_temp.registered('Open webinar'), array['none@t'], 'the free webinar registration stands');
+
+select * from finish();
+rollback;
