@@ -37,7 +37,6 @@ const sqlStateStatus: Record<string, number> = {
   "22023": 400, // invalid_parameter_value
   "22P02": 400, // invalid_text_representation (a malformed uuid, say)
   "22001": 400, // string_data_right_truncation
-  "22003": 400, // numeric_value_out_of_range
   "22007": 400, // invalid_datetime_format
   "22008": 400, // datetime_field_overflow
   "23514": 400, // check_violation
@@ -73,9 +72,13 @@ function isDatabaseOutage(e: unknown): boolean {
   return unreachableCodes.has(code);
 }
 
-/** The request body as JSON; a body that is not JSON is the client's mistake (400 invalid_json). */
-export async function readJson(req: Request): Promise<unknown> {
+/**
+ * The request body as JSON; a body that is not JSON is the client's mistake (400 invalid_json).
+ * An empty body is `whenEmpty` when one is given (for endpoints whose body is optional).
+ */
+export async function readJson(req: Request, whenEmpty?: unknown): Promise<unknown> {
   const text = await req.text();
+  if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty;
   try {
     return JSON.parse(text);
   } catch {

@@ -47,6 +47,7 @@ Deno.test("toResponse: outages are 503, client mistakes 4xx, Stripe's refusals 5
       const [e, status, code] of [
         [pgError("23503", "fk"), 409, "23503"],
         [pgError("22001", "too long"), 400, "22001"],
+        [pgError("PT429", "slow down"), 429, "PT429"],
         [pgError("PT404", "gone"), 404, "PT404"],
         [pgError("57014", "statement timeout"), 503, "database_unavailable"],
         [pgError("40P01", "deadlock"), 503, "database_unavailable"],

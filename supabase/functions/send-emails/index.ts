@@ -6,7 +6,7 @@ import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, type Claims, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { type OutboxEmail, render } from "./templates.ts";
 
 export const sendEmailsConfig = z.object({
@@ -73,8 +73,7 @@ export function createSendEmails(config: SendEmailsConfig, deps: { sql?: Sql } =
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
-    const text = await req.text();
-    const body = requestBody.parse(text ? JSON.parse(text) : {});
+    const body = requestBody.parse(await readJson(req, {}));
     const batch = body.batch_size ?? config.EMAIL_BATCH_SIZE;
     const worker = `send-emails:${crypto.randomUUID()}`;
     const claimed = await asCaller(sql, claims, (tx) =>

@@ -235,6 +235,23 @@ Deno.test("send-emails: only the service role may drain the outbox", async () =>
     const [{ n }] = await t
       .sql`select count(*)::int as n from private.email_outbox where to_user_id = ${t.user} and status = 'pending'`;
     assert.equal(n, 1, "the welcome email is still waiting");
+    const notJson = await handler.fetch(
+      new Request("http://localhost/send-emails", {
+        method: "POST",
+        headers: { authorization: `Bearer ${serviceKey()}` },
+        body: "batch=5",
+      }),
+    );
+    assert.equal(notJson.status, 400, "a body that is not JSON is the caller's mistake");
+    assert.equal((await notJson.json()).error.code, "invalid_json");
+    const empty = await handler.fetch(
+      new Request("http://localhost/send-emails", {
+        method: "POST",
+        headers: { authorization: `Bearer ${serviceKey()}` },
+      }),
+    );
+    assert.equal(empty.status, 200, "the body is optional");
+    await empty.body?.cancel();
   } finally {
     await t.teardown(handler);
   }

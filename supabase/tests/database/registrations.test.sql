@@ -31,9 +31,10 @@ insert into public.live_sessions (title, starts_at, is_published, is_free, capac
 insert into public.offers (kind, title, session_id)
   select 'session', 'Seat', id from public.live_sessions where title = 'Paid seat class';
 insert into public.offer_prices (offer_id, currency, amount)
-  select id, 'USD', case title when 'Course A' then 4900 else 1500 end from public.offers;
+  select id, 'USD', case title when 'Course A' then 4900 else 1500 end from public.offers where title in ('Course A', 'Seat');
+insert into public.offers (kind, title, plan_interval, plan_scope) values ('plan', 'Own plan', 'month', 'instructor');
 select tests.clear_authentication();
-create temporary table offer_ids as select title, id from public.offers;
+create temporary table offer_ids as select title, id from public.offers where title in ('Course A', 'Seat', 'Own plan');
 grant select on offer_ids to authenticated, service_role;
 
 -- Access to course-a: a purchase, two subscriptions and an admin's grant.
@@ -43,16 +44,17 @@ begin
   perform public.create_order((select id from offer_ids where title = offer), 'USD');
   perform tests.authenticate_as_service_role();
   perform public.stripe_apply_event('evt_paid_' || intent, 'checkout.session.completed', now(),
-    jsonb_build_object('payment_status', 'paid', 'payment_intent', intent, 'metadata',
-      jsonb_build_object('order_id', (select o.id from public.orders o where o.user_id = tests.user_id(email)))));
+    tests.checkout_session((select o.id from public.orders o where o.user_id = tests.user_id(email)), intent));
   perform tests.clear_authentication();
 end $$;
 select pg_temp.buy('refund@t', 'Course A', 'pi_refund');
 select pg_temp.buy('buyer@t', 'Seat', 'pi_buyer');
 select pg_temp.buy('disputer@t', 'Seat', 'pi_disputer');
 select tests.authenticate_as_service_role();
-select public.grant_course_access(tests.user_id('sub@t'), tests.course_id('course-a'), 'subscription', now() + interval '1 day');
-select public.grant_course_access(tests.user_id('lapse@t'), tests.course_id('course-a'), 'subscription', now() + interval '1 day');
+select public.stripe_apply_event('evt_sub_' || e, 'customer.subscription.created', now(), jsonb_build_object(
+  'id', 'sub_' || e, 'status', 'active', 'current_period_end', extract(epoch from now() + interval '1 day')::bigint,
+  'metadata', jsonb_build_object('user_id', tests.user_id(e || '@t'), 'offer_id', (select id from offer_ids where title = 'Own plan'))))
+from unnest(array['sub', 'lapse']) e;
 select tests.authenticate_as('admin@t');
 select public.admin_grant_course_access(tests.user_id('rev@t'), tests.course_id('course-a'));
 
