@@ -37,7 +37,7 @@ create table public.orders (
   amount_refunded bigint not null default 0 constraint orders_refund_valid check (amount_refunded between 0 and total),
   -- Why the order needs an admin's review (needs_review), e.g. Stripe charged another amount.
   review_reason text,
-  -- Why the platform refunds the order by itself (seat_lost, session_closed); null otherwise.
+  -- Why the platform refunds the order by itself (seat_lost, session_closed, already_owned); null otherwise.
   auto_refund_reason text,
   stripe_checkout_session_id text constraint orders_checkout_session_key unique,
   stripe_payment_intent_id text constraint orders_payment_intent_key unique,
@@ -388,7 +388,9 @@ revoke all on function private.give_seat(uuid, uuid, uuid) from public;
 
 -- Grants what the order's snapshot lists, then marks it paid. Idempotent: an order already paid
 -- for is returned as is. Paid after a full refund or a dispute (events out of order): the payment
--- is recorded, nothing is granted. A seat that can't be given: the order refunds itself.
+-- is recorded, nothing is granted. The order refunds itself (refund_pending, auto_refund_reason)
+-- when what it sells can't be given: its seat was lost or its session closed, or it had been
+-- replaced or had expired and another order already gave the buyer what it sells.
 create function private.fulfil_order(order_id uuid) returns public.orders
 language plpgsql
 security definer
@@ -416,22 +418,29 @@ begin
   if o.kind = 'plan' then
     raise exception 'subscriptions are fulfilled by their Stripe events' using errcode = 'P0001', detail = 'plan_needs_stripe';
   end if;
+  -- Paid for an order that was replaced or had expired, while another order already gave the buyer
+  -- what it sells (a second checkout tab, say): that second payment is refunded.
+  if ord.status in ('expired', 'failed') and private.already_has_offer(o.id, ord.user_id) then
+    reason := 'already_owned';
+  end if;
   for l in select * from public.order_lines x where x.order_id = ord.id and x.session_id is not null loop
+    exit when reason is not null;
     reason := private.give_seat(ord.id, l.session_id, ord.user_id);
-    if reason is not null then
-      update public.orders set status = 'refund_pending', paid_at = now(), auto_refund_reason = reason, updated_at = now()
-      where id = ord.id returning * into ord;
-      perform private.enqueue_email('order_auto_refund', 'essential', ord.user_id,
-        jsonb_build_object('order_id', ord.id, 'title', ord.title, 'reason', reason, 'currency', ord.currency,
-                           'total', ord.total),
-        'auto_refund:' || ord.id);
-      perform private.notify(ord.user_id, 'order_auto_refund', 'We are refunding your order: ' || ord.title,
-        case reason when 'seat_lost' then 'The last seat was taken before your payment arrived.'
-                    else 'The session is no longer taking place.' end,
-        '/orders/' || ord.id, jsonb_build_object('order_id', ord.id, 'reason', reason));
-      return ord;
-    end if;
   end loop;
+  if reason is not null then
+    update public.orders set status = 'refund_pending', paid_at = now(), auto_refund_reason = reason, updated_at = now()
+    where id = ord.id returning * into ord;
+    perform private.enqueue_email('order_auto_refund', 'essential', ord.user_id,
+      jsonb_build_object('order_id', ord.id, 'title', ord.title, 'reason', reason, 'currency', ord.currency,
+                         'total', ord.total),
+      'auto_refund:' || ord.id);
+    perform private.notify(ord.user_id, 'order_auto_refund', 'We are refunding your order: ' || ord.title,
+      case reason when 'seat_lost' then 'The last seat was taken before your payment arrived.'
+                  when 'already_owned' then 'You already have this; the second payment is refunded.'
+                  else 'The session is no longer taking place.' end,
+      '/orders/' || ord.id, jsonb_build_object('order_id', ord.id, 'reason', reason));
+    return ord;
+  end if;
   for l in select * from public.order_lines x where x.order_id = ord.id and x.course_id is not null loop
     perform private.grant_access(ord.user_id, l.course_id, 'purchase', order_id => ord.id);
   end loop;

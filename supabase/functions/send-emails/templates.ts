@@ -170,6 +170,8 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         .format(Number(p.total) / 100);
       const why = p.reason === "seat_lost"
         ? `The last seat in ${title} was taken before your payment reached us.`
+        : p.reason === "already_owned"
+        ? `You already have ${title}: another order paid for it, so this second payment comes back to you.`
         : `${title} is no longer taking place.`;
       return {
         subject: `We are refunding your order: ${title}`,

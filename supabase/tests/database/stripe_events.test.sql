@@ -2,7 +2,7 @@
 -- arrival; only payments that match their order are honoured; events that are not ours are
 -- recorded as ignored; a lost seat asks for a refund until Stripe confirms it.
 begin;
-select plan(49);
+select plan(54);
 select tests.catalog_fixture();
 select tests.create_user('b1@t');
 select tests.create_user('b2@t');
@@ -174,6 +174,27 @@ select is(public.stripe_apply_event('evt_b6r', 'charge.refunded', now(),
   tests.charge(tests.order_id('b6@t', 'Tiny class seat'), 'pi_b6', 900)), 'applied', 'Stripe confirms the refund');
 select is(public.stripe_apply_event('evt_b6', 'checkout.session.completed', now(), '{}'), 'duplicate', 'after which it is a plain duplicate');
 select is((select count(*) from public.claim_auto_refund(tests.order_id('b6@t', 'Tiny class seat'))), 0::bigint, 'and nothing is owed');
+
+-- ---------------------------------------------------------------- a replaced order paid in a second tab
+select tests.clear_authentication();
+select tests.create_user('b8@t');
+select tests.authenticate_as('own@t');
+insert into public.coupons (code, kind, percent_off) values ('TABS10', 'percent', 10);
+select tests.authenticate_as('b8@t');
+select public.create_order(tests.offer_id('Course A'), 'USD', 'TABS10');
+create temporary table b8_first on commit drop as select tests.order_id('b8@t', 'Course A') as id;
+grant select on b8_first to authenticated, service_role;
+select isnt((public.create_order(tests.offer_id('Course A'), 'USD')).id, (select id from b8_first),
+  'checking out again without the coupon replaces the pending order');
+select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_b8new', 'checkout.session.completed', now(),
+  tests.checkout_session(tests.order_id('b8@t', 'Course A', 'pending'), 'pi_b8new')), 'applied', 'the new order is paid');
+select is(public.stripe_apply_event('evt_b8old', 'checkout.session.completed', now(),
+  tests.checkout_session((select id from b8_first), 'pi_b8old')), 'refund_required',
+  'paying the replaced order too (a second tab) refunds that second payment');
+select is((select row(status, auto_refund_reason)::text from public.orders where id = (select id from b8_first)),
+  row('refund_pending', 'already_owned')::text, 'and says why');
+select is((select count(*) from public.entitlements where user_id = tests.user_id('b8@t')), 1::bigint, 'one entitlement, from the paid order');
 
 select * from finish();
 rollback;
