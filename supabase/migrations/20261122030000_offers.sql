@@ -29,6 +29,8 @@ create table public.offers (
   -- The instructor whose offer this is; null for platform offers (admins only).
   owner_id uuid default auth.uid() references auth.users (id) on delete cascade,
   is_active boolean not null default true,
+  -- On sale and visible to anyone: active, and everything it sells is public (kept by triggers).
+  listed boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint offers_shape check (
@@ -43,6 +45,7 @@ create table public.offers (
 create index offers_course_id_idx on public.offers (course_id);
 create index offers_session_id_idx on public.offers (session_id);
 create index offers_owner_id_idx on public.offers (owner_id);
+create index offers_listed_idx on public.offers (id) where listed;
 alter table public.offers enable row level security;
 
 -- The courses a bundle, or a platform plan limited to a chosen set, includes.
@@ -161,33 +164,41 @@ as $$
   select private.sellable_offer_ids((select auth.uid()))
 $$;
 
--- Offers anyone may see and buy: active, and everything they sell is on sale now (a bundle or a
--- chosen set: every course published and not deleted, at least one; a session: published and
--- still to come). Drafts never show through an offer.
-create function private.listed_offer_ids() returns setof uuid
+-- Whether anyone may see the offer (offers.listed): active, and everything it sells is public: a
+-- course, or every course of a bundle or chosen set (at least one), published and not deleted; a
+-- session published and not cancelled or ended. Drafts never show through an offer. (Buying also
+-- needs the session still to come and the seller still allowed: private.require_on_sale.)
+create function private.offer_is_listed(o public.offers) returns boolean
 language sql stable
-security definer
 set search_path = ''
 as $$
-  select o.id from public.offers o
-  where o.is_active
+  select o.is_active
     and (o.course_id is null or exists (select 1 from public.courses c where c.id = o.course_id
                                         and c.status = 'published' and c.deleted_at is null))
     and (o.session_id is null or exists (select 1 from public.live_sessions s where s.id = o.session_id
-                                         and s.is_published and s.status = 'scheduled'
-                                         and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
-    and (o.kind <> 'bundle' and coalesce(o.plan_scope, 'instructor') <> 'selected_courses'
+                                         and s.is_published and s.status in ('scheduled', 'live')))
+    and ((o.kind <> 'bundle' and o.plan_scope is distinct from 'selected_courses')
          or exists (select 1 from public.offer_courses oc where oc.offer_id = o.id))
     and not exists (select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
                     where oc.offer_id = o.id and (c.status <> 'published' or c.deleted_at is not null))
 $$;
 
+-- Recomputes offers.listed where it changed (offer_courses, courses and sessions call it).
+create function private.refresh_offers_listed(offer_ids uuid[]) returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update public.offers o set listed = private.offer_is_listed(o)
+  where o.id = any (refresh_offers_listed.offer_ids) and o.listed is distinct from private.offer_is_listed(o)
+$$;
+
 revoke all on function private.sellable_offer_ids(uuid) from public;
 revoke all on function private.can_sell_offer(uuid, uuid) from public;
 revoke all on function private.managed_offer_ids() from public;
-revoke all on function private.listed_offer_ids() from public;
+revoke all on function private.offer_is_listed(public.offers) from public;
+revoke all on function private.refresh_offers_listed(uuid[]) from public;
 grant execute on function private.managed_offer_ids() to authenticated, service_role;
-grant execute on function private.listed_offer_ids() to anon, authenticated, service_role;
 
 -- What an API caller may write. Server-side writers (service_role, postgres) and admins pass; a
 -- caller without a user id never does.
@@ -199,6 +210,7 @@ as $$
 declare
   uid uuid := auth.uid();
 begin
+  new.listed := private.offer_is_listed(new);
   if tg_op = 'UPDATE' then
     new.updated_at := now();
   end if;
@@ -267,6 +279,52 @@ revoke all on function private.offer_courses_before_write() from public;
 create trigger offer_courses_before_write before insert or update on public.offer_courses
   for each row execute function private.offer_courses_before_write();
 
+-- offers.listed follows what the offer sells: its bundle's courses, its course, its session.
+create function private.offer_courses_refresh_listed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.refresh_offers_listed(array[coalesce(new.offer_id, old.offer_id)]);
+  return null;
+end;
+$$;
+create function private.courses_refresh_offers_listed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.refresh_offers_listed(array(
+    select o.id from public.offers o where o.course_id = new.id
+    union
+    select oc.offer_id from public.offer_courses oc where oc.course_id = new.id));
+  return null;
+end;
+$$;
+create function private.sessions_refresh_offers_listed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.refresh_offers_listed(array(select o.id from public.offers o where o.session_id = new.id));
+  return null;
+end;
+$$;
+revoke all on function private.offer_courses_refresh_listed() from public;
+revoke all on function private.courses_refresh_offers_listed() from public;
+revoke all on function private.sessions_refresh_offers_listed() from public;
+create trigger offer_courses_refresh_listed after insert or delete on public.offer_courses
+  for each row execute function private.offer_courses_refresh_listed();
+create trigger courses_refresh_offers_listed after update of status, deleted_at on public.courses
+  for each row when (old.status is distinct from new.status or old.deleted_at is distinct from new.deleted_at)
+  execute function private.courses_refresh_offers_listed();
+create trigger live_sessions_refresh_offers_listed after update of is_published, status on public.live_sessions
+  for each row when (old.is_published is distinct from new.is_published or old.status is distinct from new.status)
+  execute function private.sessions_refresh_offers_listed();
+
 -- Coupons: an instructor changing a coupon must still sell every offer it is limited to.
 create function private.coupons_before_update() returns trigger
 language plpgsql
@@ -322,27 +380,27 @@ grant insert, update (amount), delete on public.offer_prices to authenticated;
 grant select, insert, update, delete on public.offers, public.offer_courses, public.offer_prices to service_role;
 
 create policy "anyone reads offers on sale" on public.offers for select to anon
-  using (id in (select private.listed_offer_ids()));
+  using (listed);
 create policy "users read offers on sale and the ones they manage" on public.offers for select to authenticated
-  using (id in (select private.listed_offer_ids()) or id in (select private.managed_offer_ids()));
+  using (listed or id in (select private.managed_offer_ids()));
 create policy "instructors and admins create offers" on public.offers for insert to authenticated
   with check ((select private.is_instructor()));
 create policy "the course's staff and admins edit offers" on public.offers for update to authenticated
   using (id in (select private.managed_offer_ids())) with check (id in (select private.managed_offer_ids()));
 
 create policy "anyone reads what offers on sale include" on public.offer_courses for select to anon
-  using (offer_id in (select private.listed_offer_ids()));
+  using (offer_id in (select o.id from public.offers o where o.listed));
 create policy "users read what offers they can see include" on public.offer_courses for select to authenticated
-  using (offer_id in (select private.listed_offer_ids()) or offer_id in (select private.managed_offer_ids()));
+  using (offer_id in (select o.id from public.offers o where o.listed) or offer_id in (select private.managed_offer_ids()));
 create policy "the course's staff and admins set what offers include" on public.offer_courses for insert to authenticated
   with check (offer_id in (select private.managed_offer_ids()));
 create policy "the course's staff and admins remove what offers include" on public.offer_courses for delete to authenticated
   using (offer_id in (select private.managed_offer_ids()));
 
 create policy "anyone reads the prices of offers on sale" on public.offer_prices for select to anon
-  using (offer_id in (select private.listed_offer_ids()));
+  using (offer_id in (select o.id from public.offers o where o.listed));
 create policy "users read the prices of offers they can see" on public.offer_prices for select to authenticated
-  using (offer_id in (select private.listed_offer_ids()) or offer_id in (select private.managed_offer_ids()));
+  using (offer_id in (select o.id from public.offers o where o.listed) or offer_id in (select private.managed_offer_ids()));
 create policy "the course's staff and admins add prices" on public.offer_prices for insert to authenticated
   with check (offer_id in (select private.managed_offer_ids()));
 create policy "the course's staff and admins change prices" on public.offer_prices for update to authenticated

@@ -158,8 +158,8 @@ $$;
 revoke all on function private.offer_course_ids(uuid) from public;
 
 -- Raises with a stable reason unless the offer can be bought now: active, its owner may still sell
--- it, every course it sells is published and not deleted, and its session is still to come. (The
--- one-offer form of private.listed_offer_ids(), plus the seller rule that keeps is_active true.)
+-- it, every course it sells is published and not deleted, and its session is still to come. (What
+-- offers.listed says, checked afresh, plus the time and the seller rules.)
 create function private.require_on_sale(offer_id uuid) returns public.offers
 language plpgsql stable
 set search_path = ''

@@ -922,6 +922,7 @@ export type Database = {
           "id": string;
           "is_active": boolean;
           "kind": Database["public"]["Enums"]["offer_kind"];
+          "listed": boolean;
           "owner_id": string | null;
           "plan_interval": Database["public"]["Enums"]["plan_interval"] | null;
           "plan_scope": Database["public"]["Enums"]["plan_scope"] | null;
@@ -936,6 +937,7 @@ export type Database = {
           "id"?: string;
           "is_active"?: boolean;
           "kind": Database["public"]["Enums"]["offer_kind"];
+          "listed"?: boolean;
           "owner_id"?: string | null;
           "plan_interval"?: Database["public"]["Enums"]["plan_interval"] | null;
           "plan_scope"?: Database["public"]["Enums"]["plan_scope"] | null;
@@ -949,6 +951,7 @@ export type Database = {
           "id"?: string;
           "is_active"?: boolean;
           "kind"?: Database["public"]["Enums"]["offer_kind"];
+          "listed"?: boolean;
           "owner_id"?: string | null;
           "plan_interval"?: Database["public"]["Enums"]["plan_interval"] | null;
           "plan_scope"?: Database["public"]["Enums"]["plan_scope"] | null;

@@ -74,8 +74,6 @@ insert into definer_allow_list values
   ('private.is_admin', 'authenticated', 'policy helper: whether the caller holds the admin role (reads user_roles, whose own policy calls it)'),
   ('private.is_instructor', 'authenticated', 'policy helper: whether the caller holds the instructor or admin role'),
   ('private.staffed_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (teaching or hosting)'),
-  ('private.listed_offer_ids', 'anon', 'policy helper: ids of offers on sale (public rows)'),
-  ('private.listed_offer_ids', 'authenticated', 'policy helper: ids of offers on sale (public rows)'),
   ('private.entitled_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
   ('private.instructed_course_ids', 'authenticated', 'policy helper: the caller''s own course ids (breaks RLS recursion)'),
   ('private.accessible_course_ids', 'authenticated', 'policy helper: union of the two above'),

@@ -1,7 +1,7 @@
 -- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
 -- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(62);
+select plan(64);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
@@ -84,6 +84,15 @@ select tests.authenticate_as_anon();
 select is((select count(*) from public.offers where title = 'Deleted course offer'), 0::bigint, 'an offer of a deleted course is gone');
 select tests.clear_authentication();
 update public.courses set deleted_at = null where slug = 'course-b';
+update public.courses set status = 'archived' where slug = 'course-a';
+select tests.authenticate_as_anon();
+select is((select count(*) from public.offers where title in ('Course A', 'My bundle')), 0::bigint,
+  'archiving a course takes its offers and the bundles holding it off the listing');
+select tests.clear_authentication();
+update public.courses set status = 'published' where slug = 'course-a';
+select tests.authenticate_as_anon();
+select is((select count(*) from public.offers where title in ('Course A', 'My bundle')), 2::bigint, 'publishing it again brings them back');
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------- bundles across owners are for admins
 select tests.authenticate_as('other@t');
