@@ -63,15 +63,30 @@ export async function asCaller<T>(
   const result = await sql.begin(async (tx) => {
     await tx`select set_config('role', ${claims.role}, true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    if (claims.role === "authenticated") {
-      // The caller's own profile row, as RLS lets them see it; it goes with the account.
-      const [{ known }] = await tx<{ known: boolean }[]>`
-        select exists (select 1 from public.profiles p where p.id = (select auth.uid())) as known`;
-      if (!known) {
-        throw new HttpError(401, "invalid_token", "This account no longer exists. Sign in again.");
-      }
-    }
+    if (claims.role === "authenticated") await requireAccount(tx);
     return await fn(tx);
   });
   return result as T;
+}
+
+/**
+ * Refuses (401 invalid_token) a signed-in caller whose account no longer exists: a valid token of a
+ * deleted user. Runs as the caller (their own profile row, which goes with the account, is the one
+ * row RLS lets them see).
+ */
+async function requireAccount(tx: Tx): Promise<void> {
+  const [{ known }] = await tx<{ known: boolean }[]>`
+    select exists (select 1 from public.profiles p where p.id = (select auth.uid())) as known`;
+  if (!known) {
+    throw new HttpError(401, "invalid_token", "This account no longer exists. Sign in again.");
+  }
+}
+
+/** The account check of asCaller on its own, for functions that otherwise run only service SQL. */
+export async function requireSignedInAccount(sql: Sql, claims: Claims): Promise<string> {
+  if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
+    throw new HttpError(401, "unauthorized", "Sign in first.");
+  }
+  await asCaller(sql, claims, () => Promise.resolve());
+  return claims.sub;
 }

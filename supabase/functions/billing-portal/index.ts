@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
+import { asCaller, connect, requireSignedInAccount, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
 
@@ -18,10 +18,7 @@ export function createBillingPortal(
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
-    if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
-      throw new HttpError(401, "unauthorized", "Sign in first.");
-    }
+    const userId = await requireSignedInAccount(sql, callerClaims(req));
     const { return_url } = input.parse(await readJson(req));
     if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(return_url).origin)) {
       throw new HttpError(400, "redirect_not_allowed", "The return URL must point to this site.");
@@ -30,8 +27,7 @@ export function createBillingPortal(
       sql,
       { role: "service_role" },
       (tx) =>
-        tx<{ customer: string | null }[]>`select public.stripe_customer_id(${claims
-          .sub!}) as customer`,
+        tx<{ customer: string | null }[]>`select public.stripe_customer_id(${userId}) as customer`,
     );
     if (!customer) throw new HttpError(404, "no_customer", "You have no purchases to manage yet.");
     const session = await stripe.billingPortal.sessions.create({ customer, return_url });

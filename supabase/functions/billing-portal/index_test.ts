@@ -21,17 +21,21 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
     STRIPE_API_PROTOCOL: "http",
     CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
   }));
-  const call = async (user: string, return_url = "https://learn.example.com/account") =>
+  const tokenFor = async (user: string) =>
+    await signJwt(
+      await claimsFor(sql, user) as Record<string, unknown>,
+      "x",
+      Math.floor(Date.now() / 1000) + 60,
+    );
+  const call = async (
+    user: string,
+    return_url = "https://learn.example.com/account",
+    token?: string,
+  ) =>
     await fn.fetch(
       new Request("http://localhost/billing-portal", {
         method: "POST",
-        headers: {
-          authorization: `Bearer ${await signJwt(
-            await claimsFor(sql, user) as Record<string, unknown>,
-            "x",
-            Math.floor(Date.now() / 1000) + 60,
-          )}`,
-        },
+        headers: { authorization: `Bearer ${token ?? await tokenFor(user)}` },
         body: JSON.stringify({ return_url }),
       }),
     );
@@ -47,6 +51,12 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
       400,
       "foreign return URLs are refused",
     );
+    const gone = await createUser(sql, `bp-gone-${tag}@test.local`);
+    const goneToken = await tokenFor(gone);
+    await deleteUsers(sql, [gone]);
+    const deleted = await call(gone, undefined, goneToken);
+    assert.equal(deleted.status, 401, "a valid token of a deleted account");
+    assert.equal((await deleted.json()).error.code, "invalid_token");
   } finally {
     await fn.close();
     await fake.close();
