@@ -214,6 +214,10 @@ begin
   if tg_op = 'UPDATE' then
     new.updated_at := now();
   end if;
+  if tg_op = 'INSERT' and exists (select 1 from public.live_sessions s where s.id = new.session_id and s.course_id is not null) then
+    raise exception 'a course''s sessions come with the course; only standalone sessions are sold'
+      using errcode = '22023';
+  end if;
   if private.is_server_side() or private.is_admin() then
     return new;
   end if;

@@ -507,6 +507,9 @@ begin
   if wanted_code is not null then
     perform 1 from public.coupons c where c.code = left(wanted_code, 40) for update;
   end if;
+  if private.already_has_offer(o.id, uid) then
+    raise exception 'you already have this' using errcode = 'P0001', detail = 'already_owned';
+  end if;
   -- A retry reuses the buyer's live pending order of this offer (same currency and coupon), so
   -- opening checkout twice never holds two seats or two coupon uses, nor charges twice. A retry
   -- with another currency or coupon replaces it, unless its payment is already under way.
@@ -527,9 +530,6 @@ begin
     update public.orders x set status = 'expired', updated_at = now() where x.id = ord.id;
   end if;
   q := public.quote_offer(o.id, create_order.currency, create_order.coupon_code);
-  if private.already_has_offer(o.id, uid) then
-    raise exception 'you already have this' using errcode = 'P0001', detail = 'already_owned';
-  end if;
   if o.kind = 'session' and s.capacity is not null and private.seats_taken(s.id) >= s.capacity then
     raise exception 'this session is full' using errcode = 'P0001', detail = 'session_full';
   end if;

@@ -2,8 +2,8 @@
 -- the plan's courses until the end of the paid period (source subscription, linked to the
 -- subscription). Applied by stripe_apply_event() (the events migration), so the ledger and
 -- one-transaction rules hold here too. A subscription our checkout did not create (made in the
--- Stripe Dashboard, or by another integration on the account) is ignored: its metadata does not
--- name one of our users and plans.
+-- Stripe Dashboard, or by another integration on the account) is ignored: its metadata must name
+-- one of our orders, of the same user, for the same plan.
 
 -- A uuid from text, or null when it is not one (metadata from other integrations).
 create function private.try_uuid(value text) returns uuid
@@ -48,16 +48,17 @@ begin
     return 'stale';
   end if;
   if not found then
-    if buyer is null or plan is null
-       or not exists (select 1 from auth.users u where u.id = buyer)
-       or not exists (select 1 from public.offers o where o.id = plan and o.kind = 'plan') then
+    -- Ours only if its metadata names one of our orders, of that user, for that plan.
+    select * into paid_order from public.orders o
+    where o.id = private.try_uuid(meta ->> 'order_id') and o.user_id = buyer and o.offer_id = plan
+      and exists (select 1 from public.offers x where x.id = o.offer_id and x.kind = 'plan');
+    if not found then
       return 'ignored: not created by our checkout';
     end if;
     insert into public.subscriptions (user_id, offer_id, order_id, stripe_subscription_id, status, current_period_end,
                                       cancel_at_period_end, last_event_at)
-    values (buyer, plan, (select o.id from public.orders o
-                          where o.id = private.try_uuid(meta ->> 'order_id') and o.user_id = buyer),
-            object ->> 'id', state, period_end, coalesce(object ->> 'cancel_at_period_end' = 'true', false), created)
+    values (buyer, plan, paid_order.id, object ->> 'id', state, period_end,
+            coalesce(object ->> 'cancel_at_period_end' = 'true', false), created)
     returning * into sub;
   else
     update public.subscriptions s set status = state, current_period_end = period_end,

@@ -1,7 +1,7 @@
 -- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
 -- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(64);
+select plan(65);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
@@ -39,6 +39,12 @@ select lives_ok($$ insert into public.offers (kind, title, plan_interval, plan_s
 select throws_ok($$ insert into public.offers (kind, title) values ('course', 'No course') $$, '23514',
   'new row for relation "offers" violates check constraint "offers_shape"', 'an offer''s shape is checked');
 select lives_ok($$ insert into public.offers (kind, title) values ('bundle', 'My bundle') $$, 'a bundle');
+insert into public.live_sessions (course_id, title, starts_at, is_published)
+values (tests.course_id('course-a'), 'Course A office hours', now() + interval '1 day', true);
+select throws_ok($$ insert into public.offers (kind, title, session_id)
+  select 'session', 'Seat at office hours', id from public.live_sessions where title = 'Course A office hours' $$,
+  '22023', 'a course''s sessions come with the course; only standalone sessions are sold',
+  'a seat of a course''s session is not sold apart (its students get it with the course)');
 select lives_ok(format($$ insert into public.offer_courses (offer_id, course_id) select id, %L from public.offers where title = 'My bundle' $$,
   tests.course_id('course-a')), 'of their own courses');
 select throws_ok(format($$ insert into public.offer_courses (offer_id, course_id) select id, %L from public.offers where title = 'My bundle' $$,

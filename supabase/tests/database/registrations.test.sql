@@ -33,6 +33,7 @@ insert into public.offers (kind, title, session_id)
 insert into public.offer_prices (offer_id, currency, amount)
   select id, 'USD', case title when 'Course A' then 4900 else 1500 end from public.offers where title in ('Course A', 'Seat');
 insert into public.offers (kind, title, plan_interval, plan_scope) values ('plan', 'Own plan', 'month', 'instructor');
+insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 900 from public.offers where title = 'Own plan';
 select tests.clear_authentication();
 create temporary table offer_ids as select title, id from public.offers where title in ('Course A', 'Seat', 'Own plan');
 grant select on offer_ids to authenticated, service_role;
@@ -50,10 +51,15 @@ end $$;
 select pg_temp.buy('refund@t', 'Course A', 'pi_refund');
 select pg_temp.buy('buyer@t', 'Seat', 'pi_buyer');
 select pg_temp.buy('disputer@t', 'Seat', 'pi_disputer');
+select tests.authenticate_as('sub@t');
+select public.create_order((select id from offer_ids where title = 'Own plan'), 'USD');
+select tests.authenticate_as('lapse@t');
+select public.create_order((select id from offer_ids where title = 'Own plan'), 'USD');
 select tests.authenticate_as_service_role();
 select public.stripe_apply_event('evt_sub_' || e, 'customer.subscription.created', now(), jsonb_build_object(
   'id', 'sub_' || e, 'status', 'active', 'current_period_end', extract(epoch from now() + interval '1 day')::bigint,
-  'metadata', jsonb_build_object('user_id', tests.user_id(e || '@t'), 'offer_id', (select id from offer_ids where title = 'Own plan'))))
+  'metadata', jsonb_build_object('user_id', tests.user_id(e || '@t'), 'offer_id', (select id from offer_ids where title = 'Own plan'),
+                                 'order_id', tests.order_id(e || '@t', 'Own plan'))))
 from unnest(array['sub', 'lapse']) e;
 select tests.authenticate_as('admin@t');
 select public.admin_grant_course_access(tests.user_id('rev@t'), tests.course_id('course-a'));

@@ -1,20 +1,29 @@
 -- Subscriptions: who reads them, and their events granting and revoking the plan's courses.
 begin;
-select plan(13);
+select plan(14);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
 values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t'));
+insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 1900 from public.offers where title = 'Olivia monthly';
 create temporary table p as select id from public.offers where title = 'Olivia monthly';
 grant select on p to authenticated, service_role;
+select tests.authenticate_as('none@t');
+select public.create_order((select id from p), 'USD');
+select tests.clear_authentication();
 
 select ok(not has_table_privilege('authenticated', 'public.subscriptions', 'insert')
   and not has_table_privilege('authenticated', 'public.subscriptions', 'update'), 'clients cannot write subscriptions');
 
 select tests.authenticate_as_service_role();
+select is(public.stripe_apply_event('evt_s0', 'customer.subscription.created', now(), jsonb_build_object(
+  'id', 'sub_copied', 'status', 'active', 'current_period_end', extract(epoch from now() + interval '30 days')::bigint,
+  'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', (select id from p)))),
+  'ignored: not created by our checkout', 'copying our metadata without one of our orders grants nothing');
 select is(public.stripe_apply_event('evt_s1', 'customer.subscription.created', now(), jsonb_build_object(
   'id', 'sub_t1', 'status', 'active', 'current_period_end', extract(epoch from now() + interval '30 days')::bigint,
-  'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', (select id from p)))), 'applied',
-  'a new subscription is applied');
+  'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', (select id from p),
+                                 'order_id', tests.order_id('none@t', 'Olivia monthly')))), 'applied',
+  'a subscription started by our checkout is applied');
 select tests.clear_authentication();
 select is((select array_agg(c.slug order by c.slug) from public.entitlements e join public.courses c on c.id = e.course_id
   where e.user_id = tests.user_id('none@t') and e.source = 'subscription'), array['course-a'],
@@ -30,8 +39,6 @@ select is((select count(*) from public.subscriptions), 1::bigint, 'the plan''s s
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.subscriptions), 0::bigint, 'another instructor does not');
 select tests.authenticate_as('none@t');
-select tests.clear_authentication();
-insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 1900 from p;
 select tests.authenticate_as('none@t');
 select throws_ok($$ select public.create_order((select id from p), 'USD') $$, 'P0001', 'you already have this',
   'a live subscription cannot be bought twice');
