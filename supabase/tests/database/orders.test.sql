@@ -14,6 +14,7 @@ select tests.clear_authentication();
 create temporary table ids as select title, id from public.offers;
 grant select on ids to authenticated;
 create function pg_temp.offer(t text) returns uuid language sql as $$ select id from ids where title = t $$;
+grant execute on function pg_temp.offer(text) to authenticated;
 
 select ok(not has_table_privilege('authenticated', 'public.orders', 'insert') and not has_table_privilege('authenticated', 'public.orders', 'update'),
   'clients cannot write orders');
