@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { apiKeys, JWT_SECRET } from "./lib/keys.ts";
 import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
 import { bin, root, supabaseDir, typesFile } from "./lib/paths.ts";
-import { adminUrl, PASSWORD, psql, SUPERUSER, url } from "./lib/postgres.ts";
+import { adminUrl, PASSWORD, psql, query, url } from "./lib/postgres.ts";
 import { CommandError, run } from "./lib/proc.ts";
 import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
 import { generateTypes } from "./lib/types.ts";
@@ -82,24 +82,38 @@ try {
   const admin = adminUrl(cluster);
 
   // ---------------------------------------------------------------- a. pgTAP
-  await step("a. pgTAP (pg_prove supabase/tests/database)", async () => {
-    await psql(admin, { file: join(supabaseDir, "tests", "setup", "helpers.sql") }, [
-      "-o",
-      "/dev/null",
-    ]);
-    const files = readdirSync(join(supabaseDir, "tests", "database"))
-      .filter((f) => f.endsWith(".sql")).sort().map((f) =>
-        join("supabase", "tests", "database", f)
-      );
-    const r = await run([
-      "pg_prove",
-      "--verbose",
-      "--host=127.0.0.1",
-      `--port=${cluster.port}`,
-      `--username=${SUPERUSER}`,
-      "--dbname=postgres",
-      ...files,
-    ], { cwd: root, env: { ...cliEnv(), PGPASSWORD: PASSWORD } });
+  // As `postgres`, the way `supabase test db` runs them on a Supabase stack: it creates pgtap (a
+  // privileged extension, so supautils creates it as supabase_admin), runs pg_prove, and drops
+  // pgtap again unless it was there before. Our helpers go in between, as `postgres` too.
+  await step("a. pgTAP (pg_prove supabase/tests/database, as postgres)", async () => {
+    const asPostgres = url(cluster);
+    const hadPgtap = await query(
+      asPostgres,
+      "select count(*) from pg_extension where extname = 'pgtap'",
+    );
+    await psql(asPostgres, { sql: "create extension if not exists pgtap with schema extensions;" });
+    let r;
+    try {
+      await psql(asPostgres, { file: join(supabaseDir, "tests", "setup", "helpers.sql") }, [
+        "-o",
+        "/dev/null",
+      ]);
+      const files = readdirSync(join(supabaseDir, "tests", "database"))
+        .filter((f) => f.endsWith(".sql")).sort().map((f) =>
+          join("supabase", "tests", "database", f)
+        );
+      r = await run([
+        "pg_prove",
+        "--verbose",
+        "--host=127.0.0.1",
+        `--port=${cluster.port}`,
+        "--username=postgres",
+        "--dbname=postgres",
+        ...files,
+      ], { cwd: root, env: { ...cliEnv(), PGPASSWORD: PASSWORD } });
+    } finally {
+      if (hadPgtap === "0") await psql(asPostgres, { sql: "drop extension if exists pgtap;" });
+    }
     const out = r.stdout + r.stderr;
     const passed = out.match(/^\s*ok \d+/gm)?.length ?? 0;
     let failed = out.match(/^\s*not ok \d+/gm)?.length ?? 0;

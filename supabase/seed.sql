@@ -1,13 +1,20 @@
 -- Demo platform for local development. Every account's password is "Password123!".
 -- Runs after the migrations (`supabase db push --include-seed`, `supabase db reset`).
+--
+-- Users are written as Supabase Auth writes a confirmed email sign-up, so they sign in on a real
+-- Auth server: '' (never NULL) in every token and change column GoTrue scans, a bcrypt hash, and
+-- an `email` identity each (supabase/tests/database/seed.test.sql checks it).
 
 insert into auth.users (
   instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  confirmation_token, recovery_token, email_change_token_new, email_change, email_change_token_current,
+  phone_change, phone_change_token, reauthentication_token,
   raw_app_meta_data, raw_user_meta_data, created_at, updated_at
 )
 select
   '00000000-0000-0000-0000-000000000000', u.id, 'authenticated', 'authenticated', u.email,
   extensions.crypt('Password123!', extensions.gen_salt('bf')), now(),
+  '', '', '', '', '', '', '', '',
   '{"provider":"email","providers":["email"]}'::jsonb,
   jsonb_build_object('display_name', u.name), now(), now()
 from (values
@@ -38,17 +45,29 @@ where id = 'b0000000-0000-4000-8000-000000000003';
 -- More students
 insert into auth.users (
   instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  confirmation_token, recovery_token, email_change_token_new, email_change, email_change_token_current,
+  phone_change, phone_change_token, reauthentication_token,
   raw_app_meta_data, raw_user_meta_data, created_at, updated_at
 )
 select '00000000-0000-0000-0000-000000000000',
   ('c0000000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0'))::uuid, 'authenticated', 'authenticated',
   'student' || lpad(n::text, 2, '0') || '@example.com',
   extensions.crypt('Password123!', extensions.gen_salt('bf')), now(),
+  '', '', '', '', '', '', '', '',
   '{"provider":"email","providers":["email"]}'::jsonb,
   jsonb_build_object('display_name', (array['Ana Lima', 'Ben Okafor', 'Chloé Martin', 'Dev Patel', 'Eva Novak',
     'Felix Wong', 'Grace Kim', 'Hugo Silva', 'Iris Berg'])[n - 3]), now(), now()
 from generate_series(4, 12) n
 on conflict (id) do nothing;
+
+-- One `email` identity per user, as Auth creates at sign-up (provider_id is the user id).
+insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+select u.id::text, u.id,
+  jsonb_build_object('sub', u.id::text, 'email', u.email, 'email_verified', true, 'phone_verified', false),
+  'email', now(), now(), now()
+from auth.users u
+where u.email like '%@example.com'
+on conflict (provider_id, provider) do nothing;
 
 -- ---------------------------------------------------------------------------------------------
 -- Catalog

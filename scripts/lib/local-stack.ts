@@ -2,7 +2,6 @@
 // Shared by `npm start` (the dev stack) and `npm test` (a throwaway stack).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readConfigToml } from "./functions-config.ts";
 import { apiKeys, JWT_SECRET } from "./keys.ts";
 import { bin, root } from "./paths.ts";
 import {
@@ -18,16 +17,14 @@ import { freePort, log, must, portOpen } from "./proc.ts";
 
 const bootstrapDir = join(root, "scripts", "bootstrap");
 
-/** Applies scripts/bootstrap/*.sql in order, as the superuser. */
+/**
+ * Applies scripts/bootstrap/*.sql in order, as the superuser. Nothing else: PostgREST's exposed
+ * schemas come from config.toml's [api] (the project's API settings when hosted), never from a
+ * database setting, so none is set here either.
+ */
 export async function bootstrap(c: Cluster): Promise<void> {
   const files = readdirSync(bootstrapDir).filter((f) => f.endsWith(".sql")).sort();
   for (const f of files) await psql(adminUrl(c), { file: join(bootstrapDir, f) });
-  // PostgREST's exposed schemas, from config.toml; splinter's API-facing lints read this setting.
-  const api = (readConfigToml().api ?? {}) as { schemas?: string[] };
-  const schemas = (api.schemas ?? ["public"]).join(", ");
-  await psql(adminUrl(c), {
-    sql: `alter database postgres set pgrst.db_schemas = '${schemas.replace(/'/g, "''")}';`,
-  });
 }
 
 export const cliEnv = () => ({ ...Deno.env.toObject(), PGSSLMODE: "disable", DO_NOT_TRACK: "1" });

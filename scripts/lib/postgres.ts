@@ -113,11 +113,14 @@ export async function initCluster(c: Cluster): Promise<void> {
     "--locale=C.UTF-8",
   ]));
   await Deno.remove(pwfile);
-  // Settings a Supabase database has that our migrations rely on.
+  // Settings a Supabase database has that our migrations rely on. The preloaded libraries are
+  // supabase/postgres's (ansible/files/postgresql_config/postgresql.conf.j2) less those Debian
+  // does not package (pgaudit, pg_net, pgsodium, timescaledb, pg_tle, plan_filter). Preloading
+  // pg_cron does not create it: a fresh project has no pg_cron until a migration creates it.
   const conf = [
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${socketDir(c)}'`,
-    "shared_preload_libraries = 'pg_stat_statements, pg_cron, plpgsql_check'",
+    "shared_preload_libraries = 'pg_stat_statements, plpgsql, plpgsql_check, pg_cron, auto_explain'",
     "cron.database_name = 'postgres'",
     "wal_level = logical",
     "max_connections = 200",

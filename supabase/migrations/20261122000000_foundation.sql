@@ -21,3 +21,11 @@ create schema if not exists private;
 revoke all on schema private from public;
 comment on schema private is
   'Policy helpers, triggers and hooks. Not exposed through the API; API roles have no USAGE here.';
+
+-- pg_cron, created here because a fresh Supabase project has no pg_cron until a migration (or the
+-- dashboard) enables it. Supabase records it in pg_catalog whatever schema is named; the grants are
+-- the ones Supabase's docs recommend (https://supabase.com/docs/guides/cron/install). On Supabase
+-- `postgres` may read cron.job but not write it: jobs are managed with cron.schedule/unschedule.
+create extension if not exists pg_cron with schema pg_catalog;
+grant usage on schema cron to postgres;
+grant all privileges on all tables in schema cron to postgres;

@@ -398,24 +398,48 @@ end;
 $$;
 revoke all on function private.enqueue_session_reminders() from public;
 
--- pg_cron: reminders every five minutes. Where pg_net and Vault exist (hosted Supabase), also call
--- the send-emails function every minute with the URL and key kept in Vault; without them (our
--- local stack) the migration still applies and `npm run emails:send` does that job.
+-- The send-emails kick: where pg_net and Vault exist (hosted Supabase), POST to the send-emails
+-- function with the project URL and service key read from Vault at each run; anywhere else (our
+-- local stack) do nothing, and `npm run emails:send` does that job. The call is dynamic SQL held
+-- in a variable, so the function compiles and lints without the net schema or Vault. Returns
+-- pg_net's request id, or null when it did nothing.
+create function private.kick_send_emails() returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+  kick constant text := $sql$
+    select net.http_post(
+      url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/send-emails',
+      headers := jsonb_build_object('content-type', 'application/json', 'authorization',
+                   'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')),
+      body := '{}'::jsonb)
+  $sql$;
+  request_id bigint;
+begin
+  if to_regnamespace('net') is null or to_regclass('vault.decrypted_secrets') is null then
+    return null;
+  end if;
+  execute kick into request_id;
+  return request_id;
+end;
+$$;
+revoke execute on function private.kick_send_emails() from public;
+
+-- pg_net where the platform offers it (hosted Supabase); our local stack has none.
 do $$
 begin
-  if exists (select 1 from pg_extension where extname = 'pg_cron') then
-    perform cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');
-    if exists (select 1 from pg_available_extensions where name = 'pg_net')
-       and exists (select 1 from pg_namespace where nspname = 'vault') then
-      create extension if not exists pg_net with schema extensions;
-      perform cron.schedule('send-emails', '* * * * *', $job$
-        select net.http_post(
-          url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/send-emails',
-          headers := jsonb_build_object('content-type', 'application/json', 'authorization',
-                       'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')),
-          body := '{}'::jsonb)
-      $job$);
-    end if;
+  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net with schema extensions;
   end if;
+end
+$$;
+
+-- pg_cron (created by the foundation migration): reminders every five minutes, the send-emails
+-- kick every minute. Both jobs exist everywhere; the kick is a no-op where pg_net or Vault is absent.
+do $$
+begin
+  perform cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');
+  perform cron.schedule('send-emails', '* * * * *', 'select private.kick_send_emails()');
 end
 $$;

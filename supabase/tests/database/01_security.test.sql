@@ -3,12 +3,23 @@
 begin;
 select plan(9);
 
+-- The schemas the Data API can reach are the ones config.toml's [api].schemas lists (the project's
+-- API settings when hosted), which no database setting records. What the API can use of ours is
+-- what anon and authenticated have USAGE on, outside Supabase's own schemas and our pgTAP helpers;
+-- scripts/api_schemas_test.ts checks that config.toml exposes exactly that, plus graphql_public.
+create temporary table platform_schemas (name text) on commit drop;
+insert into platform_schemas values ('information_schema'), ('auth'), ('storage'), ('realtime'), ('extensions'),
+  ('graphql'), ('graphql_public'), ('cron'), ('net'), ('vault'), ('pgbouncer'), ('pgsodium'), ('pgsodium_masks'),
+  ('supabase_functions'), ('supabase_migrations'), ('tests');
 create temporary table exposed_schemas on commit drop as
-  select btrim(s) as name from unnest(string_to_array(current_setting('pgrst.db_schemas'), ',')) s;
+  select n.nspname::text as name from pg_namespace n
+  where n.nspname !~ '^pg_' and n.nspname not in (select name from platform_schemas)
+    and (has_schema_privilege('anon', n.oid, 'usage') or has_schema_privilege('authenticated', n.oid, 'usage'));
 create temporary table our_schemas on commit drop as
   select name from exposed_schemas union select 'private';
 
-select isnt((select count(*) from exposed_schemas), 0::bigint, 'pgrst.db_schemas names the exposed schemas');
+select is(array(select name from exposed_schemas order by name), array['public'],
+  'public is the one schema of ours the API roles may use');
 
 select is_empty($$
   select format('%I.%I', n.nspname, c.relname)

@@ -12,6 +12,7 @@ select 'course-materials', m.storage_path from public.lesson_materials m where m
 create function pg_temp.files() returns bigint language sql as $$
   select count(*) from storage.objects where bucket_id = 'course-materials' and name like tests.course_id('course-a') || '/%'
 $$;
+grant execute on function pg_temp.files() to anon, authenticated;
 
 select tests.authenticate_as_anon();
 select is(pg_temp.files(), 1::bigint, 'anon downloads the preview lesson''s file only');

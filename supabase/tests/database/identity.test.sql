@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(81);
+select plan(85);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -65,15 +65,25 @@ insert into public.user_roles (user_id, role) values (tests.user_id('teach@test.
 select is(tests.claims_for(tests.user_id('teach@test.local')) ->> 'user_role', 'admin', 'the highest role wins');
 delete from public.user_roles where user_id = tests.user_id('teach@test.local') and role = 'admin';
 
--- As Supabase Auth calls it
+-- As Supabase Auth calls it: as supabase_auth_admin, which `postgres` may not become on Supabase,
+-- so its grants and its policy are checked, and the hook is called as the test runner.
 select tests.clear_authentication();
-set local role supabase_auth_admin;
-create temporary table hook_result on commit drop as
-  select private.custom_access_token_hook(jsonb_build_object('user_id', tests.user_id('teach@test.local'), 'claims',
-    '{"role":"authenticated"}'::jsonb)) as event;
-reset role;
-select is((select event -> 'claims' ->> 'user_role' from hook_result), 'instructor',
-  'as supabase_auth_admin the hook reads user_roles through its policy');
+select ok(has_schema_privilege('supabase_auth_admin', 'private', 'usage')
+  and has_function_privilege('supabase_auth_admin', 'private.custom_access_token_hook(jsonb)', 'execute')
+  and has_table_privilege('supabase_auth_admin', 'public.user_roles', 'select'),
+  'supabase_auth_admin may use private, run the hook and read user_roles');
+select ok(not has_table_privilege('supabase_auth_admin', 'public.user_roles', 'insert')
+  and not has_table_privilege('supabase_auth_admin', 'public.user_roles', 'update')
+  and not has_table_privilege('supabase_auth_admin', 'public.user_roles', 'delete'),
+  'supabase_auth_admin cannot write user_roles');
+select policy_roles_are('public', 'user_roles', 'auth reads roles to build access tokens', array['supabase_auth_admin'],
+  'the Auth policy on user_roles is for supabase_auth_admin only');
+select is((select polcmd::text || ' ' || pg_get_expr(polqual, polrelid) from pg_policy
+           where polrelid = 'public.user_roles'::regclass and polname = 'auth reads roles to build access tokens'),
+  'r true', 'the Auth policy lets it select every role row, and only select');
+select is(private.custom_access_token_hook(jsonb_build_object('user_id', tests.user_id('teach@test.local'), 'claims',
+    '{"role":"authenticated"}'::jsonb)) -> 'claims' ->> 'user_role', 'instructor',
+  'the hook, given the event Auth sends, adds the user''s role');
 
 -- ---------------------------------------------------------------- policy helper
 select ok(not has_function_privilege('anon', 'private.is_admin()', 'execute')

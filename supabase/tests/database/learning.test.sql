@@ -12,6 +12,7 @@ $$;
 create function pg_temp.materials() returns bigint language sql as $$
   select count(*) from public.lesson_materials where course_id = tests.course_id('course-a')
 $$;
+grant execute on function pg_temp.readable(), pg_temp.materials() to anon, authenticated;
 
 -- ---------------------------------------------------------------- grants
 select ok(has_table_privilege('anon', 'public.lessons', 'select') and not has_table_privilege('anon', 'public.lessons', 'insert'),

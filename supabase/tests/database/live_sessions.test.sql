@@ -17,6 +17,7 @@ select tests.clear_authentication();
 create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
 grant select on sid to anon, authenticated, service_role;
 create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
+grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
 insert into private.zoom_meetings (session_id, meeting_id, join_url)
   values (pg_temp.sid('Free webinar'), 85012345678, 'https://zoom.us/j/85012345678?pwd=abc');
 

@@ -6,6 +6,7 @@ select tests.catalog_fixture();
 create function pg_temp.slugs(rows text[]) returns text[] language sql as $$
   select coalesce(array_agg(x order by x), '{}') from unnest(rows) x where x like 'course-%'
 $$;
+grant execute on function pg_temp.slugs(text[]) to anon, authenticated;
 
 select tests.authenticate_as_anon();
 select is(pg_temp.slugs(array(select slug from public.search_courses(q => 'policies'))), array['course-a'], 'full text over the description');

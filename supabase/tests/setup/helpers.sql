@@ -6,7 +6,10 @@ create extension if not exists pgtap with schema extensions;
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role, supabase_auth_admin;
 
--- A user (with its profile, via the sign-up trigger) holding `role`. Returns the user id.
+-- A user (with its profile, via the sign-up trigger) holding `role`. Returns the user id. The
+-- rows are what Supabase Auth writes for a confirmed email sign-up, so the user could sign in on
+-- a real Auth server with the password Password123!: '' (never NULL) in every token and change
+-- column GoTrue scans, a bcrypt hash, and an `email` identity.
 create or replace function tests.create_user(
   email text,
   role public.app_role default 'student',
@@ -18,11 +21,18 @@ declare
 begin
   insert into auth.users (
     instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+    confirmation_token, recovery_token, email_change_token_new, email_change, email_change_token_current,
+    phone_change, phone_change_token, reauthentication_token,
     raw_app_meta_data, raw_user_meta_data, created_at, updated_at
   ) values (
-    '00000000-0000-0000-0000-000000000000', uid, 'authenticated', 'authenticated', create_user.email, '',
-    now(), '{"provider":"email","providers":["email"]}', create_user.metadata, now(), now()
+    '00000000-0000-0000-0000-000000000000', uid, 'authenticated', 'authenticated', create_user.email,
+    extensions.crypt('Password123!', extensions.gen_salt('bf')), now(),
+    '', '', '', '', '', '', '', '',
+    '{"provider":"email","providers":["email"]}', create_user.metadata, now(), now()
   );
+  insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+  values (uid::text, uid, jsonb_build_object('sub', uid::text, 'email', create_user.email, 'email_verified', true,
+                                             'phone_verified', false), 'email', now(), now(), now());
   if create_user.role <> 'student' then
     insert into public.user_roles (user_id, role) values (uid, create_user.role);
   end if;
