@@ -176,9 +176,10 @@ select is((select e.xmin from pg_extension e where e.extname = 'pg_cron'),
   (select m.xmin from supabase_migrations.schema_migrations m where m.version = '20261122000000'),
   'pg_cron was created by the foundation migration, not by the platform');
 select results_eq($$ select jobname::text collate "default", schedule::text, command::text, username::text, active from cron.job order by jobname $$,
-  $$ values ('send-emails', '* * * * *', 'select private.kick_send_emails()', 'postgres', true),
+  $$ values ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
+            ('send-emails', '* * * * *', 'select private.kick_send_emails()', 'postgres', true),
             ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true) $$,
-  'cron.job holds our two jobs, owned by postgres');
+  'cron.job holds every job, owned by postgres');
 select ok(has_table_privilege('postgres', 'cron.job', 'select') and not has_table_privilege('postgres', 'cron.job', 'insert')
   and not has_table_privilege('postgres', 'cron.job', 'update') and has_schema_privilege('postgres', 'cron', 'usage'),
   'postgres reads cron.job but changes jobs only through cron.schedule and cron.unschedule');

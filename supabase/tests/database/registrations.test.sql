@@ -73,6 +73,7 @@ select tests.clear_authentication();
 create temporary table sid as select title, id from public.live_sessions;
 grant select on sid to anon, authenticated, service_role;
 create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
+grant execute on function pg_temp.sid(text) to authenticated, service_role;
 insert into private.zoom_meetings (session_id, meeting_id, join_url)
   values (pg_temp.sid('Live now'), 85000000001, 'https://zoom.us/j/85000000001'),
          (pg_temp.sid('Soon'), 85000000002, 'https://zoom.us/j/85000000002'),
@@ -90,6 +91,7 @@ create function pg_temp.registered(session text) returns text[] language sql as 
   select array_agg(u.email::text order by u.email) from public.live_session_registrations r
   join auth.users u on u.id = r.user_id where r.session_id = pg_temp.sid(session) and r.cancelled_at is null
 $$;
+grant execute on function pg_temp.registered(text) to authenticated, service_role;
 select is(pg_temp.registered('Live now'),
   array['drip@t', 'ent@t', 'lapse@t', 'refund@t', 'rev@t', 'seat@t', 'sub@t'], 'the students are registered to the live session');
 select is(pg_temp.registered('Paid seat class'), array['buyer@t', 'disputer@t'], 'the buyers hold their seats');

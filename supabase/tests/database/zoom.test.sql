@@ -46,6 +46,7 @@ create temporary table sid as select title, id from public.live_sessions;
 grant select on sid to authenticated, service_role;
 create function pg_temp.soon() returns uuid language sql as $$ select id from sid where title = 'Zoom soon' $$;
 create function pg_temp.later() returns uuid language sql as $$ select id from sid where title = 'Zoom later' $$;
+grant execute on function pg_temp.soon(), pg_temp.later() to authenticated, service_role;
 select tests.authenticate_as_service_role();
 select public.zoom_save_meeting(pg_temp.soon(), 82000000001, 'https://zoom.us/j/82000000001?pwd=general');
 select tests.clear_authentication();
