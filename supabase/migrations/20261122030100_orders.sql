@@ -134,7 +134,8 @@ create policy "subscribers read theirs; sellers their plans'; admins all" on pub
 -- ---------------------------------------------------------------------------------------------
 
 -- The courses an offer gives access to: its course, its bundle, or a plan's courses by scope
--- (an instructor's, the whole catalog's, or a chosen set; plans only grant published courses).
+-- (the courses an instructor owns, not those they co-teach; the whole catalog; or a chosen set;
+-- plans only grant published courses).
 create function private.offer_course_ids(offer_id uuid) returns setof uuid
 language sql stable
 set search_path = ''
@@ -148,8 +149,8 @@ as $$
   join public.courses c on c.id = oc.course_id and c.status = 'published' and c.deleted_at is null
   where o.id = offer_course_ids.offer_id and o.plan_scope = 'selected_courses'
   union
-  select ci.course_id from public.offers o join public.course_instructors ci on ci.user_id = o.owner_id
-  join public.courses c on c.id = ci.course_id and c.status = 'published' and c.deleted_at is null
+  select c.id from public.offers o
+  join public.courses c on c.owner_id = o.owner_id and c.status = 'published' and c.deleted_at is null
   where o.id = offer_course_ids.offer_id and o.plan_scope = 'instructor'
   union
   select c.id from public.offers o cross join public.courses c

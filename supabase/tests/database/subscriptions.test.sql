@@ -4,6 +4,8 @@ select plan(14);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
 values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t'));
+-- own@t also co-teaches course-b, which other@t owns: an instructor's plan sells only their own courses.
+insert into public.course_instructors (course_id, user_id, role) values (tests.course_id('course-b'), tests.user_id('own@t'), 'co_instructor');
 insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 1900 from public.offers where title = 'Olivia monthly';
 create temporary table p as select id from public.offers where title = 'Olivia monthly';
 grant select on p to authenticated, service_role;
@@ -27,7 +29,7 @@ select is(public.stripe_apply_event('evt_s1', 'customer.subscription.created', n
 select tests.clear_authentication();
 select is((select array_agg(c.slug order by c.slug) from public.entitlements e join public.courses c on c.id = e.course_id
   where e.user_id = tests.user_id('none@t') and e.source = 'subscription'), array['course-a'],
-  'it grants the instructor''s published courses (drafts cannot take enrolments)');
+  'it grants the published courses the instructor owns: not drafts, not the course they co-teach for another owner');
 select is((select count(*) from public.entitlements e join public.subscriptions s on s.id = e.subscription_id
            where s.stripe_subscription_id = 'sub_t1'), 1::bigint, 'linked to the subscription that grants it');
 insert into public.entitlements (user_id, course_id, source) values (tests.user_id('none@t'), tests.course_id('course-a'), 'grant');
