@@ -5,9 +5,14 @@
 -- course's instructors, admins); zoom_join_info() runs as the caller and says whether they may
 -- join it now (private.join_role(), the rule of session_join_link()) — the functions never decide
 -- that themselves. Everything else is service-only: storing the meeting and each attendee's Zoom
--- registrant, the cached OAuth token, and applying webhook events through one function with a
--- ledger of processed events, so a replayed event does nothing. Attendance finds users by Zoom
--- registrant id only: an email typed into Zoom proves nothing.
+-- registrant and its approval, the cached OAuth token, and applying webhook events through one
+-- function with a ledger of processed events, so a replayed event does nothing. Attendance finds
+-- users by Zoom registrant id only: an email typed into Zoom proves nothing.
+--
+-- Meetings approve registrants manually (approval_type 1), so whoever registers on Zoom's own
+-- page stays pending and can't join; zoom-join approves exactly the registrant it stored for the
+-- caller (zoom_begin_approval(), then Zoom, then zoom_registrant_approved()) before the link is
+-- handed out.
 
 create table private.zoom_webhook_events (
   event_key text primary key,
@@ -62,9 +67,10 @@ $$;
 
 -- What zoom-join needs, run as the caller: private.join_role() decides (the rule of
 -- session_join_link(); raises otherwise). join_url is the link to hand out when one exists: the
--- meeting's for hosts and admins, the caller's own registrant link for attendees. When it is null,
--- zoom-join adds the caller to the meeting as a Zoom registrant with the email and names returned
--- here, then stores the link with zoom_save_registrant().
+-- meeting's for hosts and admins, the caller's own registrant link for attendees once Zoom has
+-- approved it. When it is null, zoom-join approves the caller's stored registrant, or first adds
+-- them to the meeting as a Zoom registrant with the email and names returned here and stores it
+-- with zoom_save_registrant(), then asks again.
 create function public.zoom_join_info(session_id uuid)
 returns table (user_id uuid, meeting_id bigint, join_url text, email text, first_name text, last_name text)
 language plpgsql
@@ -91,7 +97,8 @@ begin
   end if;
   return query select uid, z.meeting_id,
     case when role = 'host' then z.join_url
-         else (select r.join_url from private.zoom_registrants r where r.session_id = z.session_id and r.user_id = uid) end,
+         else (select r.join_url from private.zoom_registrants r
+               where r.session_id = z.session_id and r.user_id = uid and r.status = 'approved') end,
     address,
     left(split_part(display, ' ', 1), 64),
     left(btrim(substr(display, char_length(split_part(display, ' ', 1)) + 1)), 64);
@@ -100,8 +107,26 @@ $$;
 revoke all on function public.zoom_join_info(uuid) from public, anon;
 grant execute on function public.zoom_join_info(uuid) to authenticated;
 
--- Stores an attendee's Zoom registrant (service only) and returns their link. Idempotent: when two
--- zoom-join calls race, the first stored registrant wins and both callers get its link.
+-- The attendee must still be registered when the service stores or approves their registrant
+-- (their registration may have been cancelled since zoom_join_info() let them in).
+create function private.require_registration(session_id uuid, user_id uuid) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not exists (select 1 from public.live_session_registrations r
+                 where r.session_id = require_registration.session_id and r.user_id = require_registration.user_id
+                   and r.cancelled_at is null) then
+    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+  end if;
+end;
+$$;
+revoke all on function private.require_registration(uuid, uuid) from public;
+
+-- Stores an attendee's Zoom registrant (service only), as being approved, and returns the stored
+-- registrant id, which is the one to approve. Idempotent: when two zoom-join calls race, the first
+-- stored registrant wins and both callers approve it (the other stays pending at Zoom, unusable).
 create function public.zoom_save_registrant(session_id uuid, user_id uuid, meeting_id bigint, registrant_id text,
                                             join_url text)
 returns text
@@ -111,7 +136,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  url text;
+  stored text;
 begin
   if coalesce(btrim(zoom_save_registrant.registrant_id), '') = '' then
     raise exception 'registrant_id is required' using errcode = '22023';
@@ -123,16 +148,58 @@ begin
                  where z.session_id = zoom_save_registrant.session_id and z.meeting_id = zoom_save_registrant.meeting_id) then
     raise exception 'the session''s meeting changed; try again' using errcode = 'P0001', detail = 'meeting_changed';
   end if;
-  insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
+  perform private.require_registration(zoom_save_registrant.session_id, zoom_save_registrant.user_id);
+  insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url, status, status_at)
   values (zoom_save_registrant.session_id, zoom_save_registrant.user_id, zoom_save_registrant.registrant_id,
-          zoom_save_registrant.join_url)
+          zoom_save_registrant.join_url, 'approving', now())
   on conflict do nothing;
-  select r.join_url into url from private.zoom_registrants r
+  select r.registrant_id into stored from private.zoom_registrants r
   where r.session_id = zoom_save_registrant.session_id and r.user_id = zoom_save_registrant.user_id;
-  if url is null then
+  if stored is null then
     raise exception 'that Zoom registrant belongs to another user' using errcode = '23505';
   end if;
-  return url;
+  return stored;
+end;
+$$;
+
+-- The attendee's stored registrant, before zoom-join asks Zoom to approve it (service only). A
+-- registrant not approved yet (a first approval that failed, or one cancelled before the attendee
+-- registered again) is marked 'approving' from now. No row: the attendee has no registrant yet.
+create function public.zoom_begin_approval(session_id uuid, user_id uuid)
+returns table (registrant_id text, approved boolean)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  perform private.require_registration(zoom_begin_approval.session_id, zoom_begin_approval.user_id);
+  return query
+  with marked as (
+    update private.zoom_registrants r
+    set status = case when r.status = 'approved' then r.status else 'approving' end,
+        status_at = case when r.status = 'approved' then r.status_at else now() end
+    where r.session_id = zoom_begin_approval.session_id and r.user_id = zoom_begin_approval.user_id
+    returning r.registrant_id, r.status = 'approved' as approved
+  )
+  select m.registrant_id, m.approved from marked m;
+end;
+$$;
+
+-- Zoom approved the registrant (service only): its link may be handed out from now.
+create function public.zoom_registrant_approved(session_id uuid, user_id uuid, registrant_id text) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  update private.zoom_registrants r set status = 'approved', status_at = now()
+  where r.session_id = zoom_registrant_approved.session_id and r.user_id = zoom_registrant_approved.user_id
+    and r.registrant_id = zoom_registrant_approved.registrant_id;
+  if not found then
+    raise exception 'the session''s meeting changed; try again' using errcode = 'P0001', detail = 'meeting_changed';
+  end if;
 end;
 $$;
 
@@ -240,12 +307,16 @@ $$;
 revoke all on function public.zoom_save_meeting(uuid, bigint, text) from public, anon, authenticated;
 revoke all on function public.zoom_forget_meeting(uuid) from public, anon, authenticated;
 revoke all on function public.zoom_save_registrant(uuid, uuid, bigint, text, text) from public, anon, authenticated;
+revoke all on function public.zoom_begin_approval(uuid, uuid) from public, anon, authenticated;
+revoke all on function public.zoom_registrant_approved(uuid, uuid, text) from public, anon, authenticated;
 revoke all on function public.zoom_cached_token(text) from public, anon, authenticated;
 revoke all on function public.zoom_cache_token(text, text, integer) from public, anon, authenticated;
 revoke all on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) from public, anon, authenticated;
 grant execute on function public.zoom_save_meeting(uuid, bigint, text) to service_role;
 grant execute on function public.zoom_forget_meeting(uuid) to service_role;
 grant execute on function public.zoom_save_registrant(uuid, uuid, bigint, text, text) to service_role;
+grant execute on function public.zoom_begin_approval(uuid, uuid) to service_role;
+grant execute on function public.zoom_registrant_approved(uuid, uuid, text) to service_role;
 grant execute on function public.zoom_cached_token(text) to service_role;
 grant execute on function public.zoom_cache_token(text, text, integer) to service_role;
 grant execute on function public.zoom_apply_event(text, text, bigint, timestamptz, jsonb, integer) to service_role;

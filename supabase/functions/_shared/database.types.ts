@@ -1543,6 +1543,13 @@ export type Database = {
         };
         Returns: string;
       };
+      "zoom_begin_approval": {
+        Args: { "session_id": string; "user_id": string };
+        Returns: {
+          "approved": boolean;
+          "registrant_id": string;
+        }[];
+      };
       "zoom_cache_token": {
         Args: { "access_token": string; "account_id": string; "expires_in": number };
         Returns: undefined;
@@ -1559,6 +1566,10 @@ export type Database = {
           "meeting_id": number;
           "user_id": string;
         }[];
+      };
+      "zoom_registrant_approved": {
+        Args: { "registrant_id": string; "session_id": string; "user_id": string };
+        Returns: undefined;
       };
       "zoom_save_meeting": {
         Args: { "join_url": string; "meeting_id": number; "session_id": string };

@@ -74,9 +74,10 @@ insert into private.zoom_meetings (session_id, meeting_id, join_url)
 select tests.authenticate_as_service_role();
 select public.grant_session_registration(tests.user_id('seat@t'), pg_temp.sid('Live now'), 'grant');
 select tests.clear_authentication();
--- Every registrant already has their personal Zoom link (zoom-join stored it).
-insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
-  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email
+-- Every registrant already has their personal Zoom link (zoom-join stored it and Zoom approved it).
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url, status)
+  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email,
+         'approved'
   from public.live_session_registrations r join auth.users u on u.id = r.user_id
   join private.zoom_meetings z on z.session_id = r.session_id;
 

@@ -1,7 +1,7 @@
 -- Zoom SQL: who may manage a meeting, the service-only writers, the event ledger, personal join
 -- links (Zoom registrants) and attendance matched by registrant id only.
 begin;
-select plan(44);
+select plan(56);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
@@ -55,6 +55,17 @@ select ok(not has_table_privilege('service_role', 'private.zoom_registrants', 's
 select ok(not has_function_privilege('authenticated', 'public.zoom_save_registrant(uuid, uuid, bigint, text, text)', 'execute')
   and has_function_privilege('service_role', 'public.zoom_save_registrant(uuid, uuid, bigint, text, text)', 'execute'),
   'only the service stores a registrant');
+select ok(not has_function_privilege('authenticated', 'public.zoom_begin_approval(uuid, uuid)', 'execute')
+  and not has_function_privilege('anon', 'public.zoom_begin_approval(uuid, uuid)', 'execute')
+  and has_function_privilege('service_role', 'public.zoom_begin_approval(uuid, uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'public.zoom_registrant_approved(uuid, uuid, text)', 'execute')
+  and not has_function_privilege('anon', 'public.zoom_registrant_approved(uuid, uuid, text)', 'execute')
+  and has_function_privilege('service_role', 'public.zoom_registrant_approved(uuid, uuid, text)', 'execute'),
+  'only the service approves a registrant');
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.zoom_registrant_approved(pg_temp.soon(), tests.user_id('ent@t'), 'reg-ent') $$, '42501',
+  'permission denied for function zoom_registrant_approved', 'a student cannot approve their own registrant');
+select tests.clear_authentication();
 select ok(not has_function_privilege('anon', 'public.zoom_join_info(uuid)', 'execute'), 'anon cannot ask for a join link');
 
 select tests.authenticate_as('ent@t');
@@ -71,11 +82,18 @@ select is((select join_url from public.zoom_join_info(pg_temp.soon())), 'https:/
   'a host gets the meeting''s link and needs no registrant');
 
 select tests.authenticate_as_service_role();
+select is((select row(registrant_id, approved)::text from public.zoom_begin_approval(pg_temp.soon(), tests.user_id('ent@t'))),
+  null, 'a registered student without a registrant has none to approve yet');
 select is(public.zoom_save_registrant(pg_temp.soon(), tests.user_id('ent@t'), 82000000001, 'reg-ent',
-  'https://zoom.us/w/82000000001?tk=ent-token'), 'https://zoom.us/w/82000000001?tk=ent-token', 'the service stores a registrant');
+  'https://zoom.us/w/82000000001?tk=ent-token'), 'reg-ent', 'the service stores a registrant and approves that one');
 select is(public.zoom_save_registrant(pg_temp.soon(), tests.user_id('ent@t'), 82000000001, 'reg-ent-again',
-  'https://zoom.us/w/82000000001?tk=second'), 'https://zoom.us/w/82000000001?tk=ent-token',
-  'a second registrant for the same student (a race) keeps the first link');
+  'https://zoom.us/w/82000000001?tk=second'), 'reg-ent',
+  'a second registrant for the same student (a race) keeps the first, which both callers approve');
+select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('none@t'), 82000000001, 'reg-none',
+  'https://zoom.us/w/82000000001?tk=none') $$, '42501', 'register for this session first',
+  'no registrant is stored for someone not registered');
+select throws_ok($$ select * from public.zoom_begin_approval(pg_temp.soon(), tests.user_id('none@t')) $$, '42501',
+  'register for this session first', 'nor approved');
 select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('drip@t'), 82000000001, 'reg-ent',
   'https://zoom.us/w/82000000001?tk=stolen') $$, '23505', 'that Zoom registrant belongs to another user',
   'a registrant id maps to one user only');
@@ -89,9 +107,26 @@ select throws_ok($$ select public.zoom_save_registrant(pg_temp.soon(), tests.use
 select tests.clear_authentication();
 select is((select count(*) from private.zoom_registrants where user_id = tests.user_id('ent@t')), 1::bigint, 'one registrant per student');
 
+-- Until Zoom approves the registrant, its link lets no one in, and nobody is handed it.
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.session_join_link(pg_temp.soon()) $$, 'P0001',
+  'your personal join link is not ready yet', 'a stored registrant not approved yet gives no link');
+select is((select join_url from public.zoom_join_info(pg_temp.soon())), null, 'nor does zoom_join_info');
+select tests.authenticate_as_service_role();
+select is((select row(registrant_id, approved)::text from public.zoom_begin_approval(pg_temp.soon(), tests.user_id('ent@t'))),
+  row('reg-ent', false)::text, 'a retry approves the stored registrant');
+select throws_ok($$ select public.zoom_registrant_approved(pg_temp.soon(), tests.user_id('ent@t'), 'reg-ent-again') $$, 'P0001',
+  'the session''s meeting changed; try again', 'only the stored registrant is recorded approved');
+select lives_ok($$ select public.zoom_registrant_approved(pg_temp.soon(), tests.user_id('ent@t'), 'reg-ent') $$,
+  'Zoom approved it');
+select is((select row(registrant_id, approved)::text from public.zoom_begin_approval(pg_temp.soon(), tests.user_id('ent@t'))),
+  row('reg-ent', true)::text, 'an approved registrant needs no new approval');
+select tests.clear_authentication();
+select is((select status from private.zoom_registrants where registrant_id = 'reg-ent'), 'approved', 'and stays approved');
+
 select tests.authenticate_as('ent@t');
 select is(public.session_join_link(pg_temp.soon()), 'https://zoom.us/w/82000000001?tk=ent-token',
-  'the registrant''s join link is their personal one');
+  'the registrant''s join link is their personal one, once approved');
 select is((select join_url from public.zoom_join_info(pg_temp.soon())), 'https://zoom.us/w/82000000001?tk=ent-token',
   'and zoom_join_info returns it without a new registrant');
 select tests.authenticate_as('own@t');
