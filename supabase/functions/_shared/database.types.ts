@@ -1345,7 +1345,19 @@ export type Database = {
           "to_user_id": string;
         }[];
       };
+      "claim_zoom_sync": {
+        Args: { "batch_size"?: number; "lease_seconds"?: number; "worker"?: string };
+        Returns: {
+          "action": string;
+          "attempts": number;
+          "id": string;
+          "max_attempts": number;
+          "meeting_id": number;
+          "registrant_id": string;
+        }[];
+      };
       "complete_email": { Args: { "id": string; "provider_message_id": string }; Returns: boolean };
+      "complete_zoom_sync": { Args: { "id": string; "outcome": string }; Returns: boolean };
       "course_outline": {
         Args: { "course_id": string };
         Returns: {
@@ -1404,6 +1416,10 @@ export type Database = {
           "permanent"?: boolean;
           "retry_after_seconds"?: number;
         };
+        Returns: string;
+      };
+      "fail_zoom_sync": {
+        Args: { "error": string; "id": string; "retry_after_seconds"?: number };
         Returns: string;
       };
       "grant_course_access": {

@@ -31,9 +31,11 @@ export interface FakeRegistrant {
 interface ScriptedReply {
   method: string;
   path: RegExp;
-  status: number;
+  /** Without a status, the request is answered as usual once `before` has run. */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  before?: () => Promise<void>;
 }
 
 export function startFakeZoom(
@@ -77,8 +79,9 @@ export function startFakeZoom(
       body: text ? JSON.parse(text) : null,
     });
     const scripted = script.findIndex((r) => r.method === req.method && r.path.test(url.pathname));
-    if (scripted >= 0) {
-      const [reply] = script.splice(scripted, 1);
+    const reply = scripted >= 0 ? script.splice(scripted, 1)[0] : undefined;
+    await reply?.before?.();
+    if (reply?.status !== undefined) {
       return reply.body === undefined
         ? new Response(null, { status: reply.status, headers: reply.headers })
         : Response.json(reply.body, { status: reply.status, headers: reply.headers });
@@ -248,6 +251,10 @@ export function startFakeZoom(
       times = 1,
     ) {
       for (let i = 0; i < times; i++) script.push({ method, path, ...reply });
+    },
+    /** Runs `hook` while Zoom handles the next request to `method` + `path` (which it then answers as usual). */
+    beforeNext(method: string, path: RegExp, hook: () => Promise<void>) {
+      script.push({ method, path, before: hook });
     },
     /** The registrant status updates Zoom received: [meeting id, action, registrant id] each. */
     statusUpdates(): [number, string, string][] {
