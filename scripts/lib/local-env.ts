@@ -14,6 +14,8 @@ export const localFunctionEnv: Record<string, string> = {
   ZOOM_HOST_USER: "me",
   ZOOM_WEBHOOK_TOLERANCE_SECONDS: "300",
   LIVE_ATTENDANCE_MIN_PERCENT: "50",
+  ZOOM_SYNC_BATCH_SIZE: "20",
+  ZOOM_SYNC_LEASE_SECONDS: "120",
   STRIPE_SECRET_KEY: "sk_test_replace_me",
   STRIPE_WEBHOOK_SECRET: "whsec_replace_me",
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: "300",

@@ -68,14 +68,22 @@ create table private.zoom_meetings (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
--- Each attendee's Zoom registrant. Meetings require registration: attendees join with the
--- personal link Zoom made for them, and Zoom reports who joined by registrant id, which is how
--- attendance finds the user (never by the email a participant types). Dropped with the meeting.
+-- Each attendee's Zoom registrant. Meetings require registration with manual approval: attendees
+-- join with the personal link Zoom made for them, which lets them in only once we approve that
+-- registrant, and Zoom reports who joined by registrant id, which is how attendance finds the
+-- user (never by the email a participant types). Dropped with the meeting.
+-- status is what Zoom holds for the registrant, as far as we know: 'approving' (an approval was
+-- sent, or is about to be, at status_at: Zoom may or may not have it yet), 'approved' (Zoom
+-- confirmed it at status_at) or 'cancelled' (Zoom confirmed a cancellation sent after any
+-- approval landed). Only an approved registrant's link is handed out.
 create table private.zoom_registrants (
   session_id uuid not null references private.zoom_meetings (session_id) on delete cascade,
   user_id uuid not null references auth.users (id) on delete cascade,
   registrant_id text not null constraint zoom_registrants_registrant_id_key unique,
   join_url text not null,
+  status text not null default 'approving'
+    constraint zoom_registrants_status_valid check (status in ('approving', 'approved', 'cancelled')),
+  status_at timestamptz not null default now(),
   created_at timestamptz not null default now(),
   primary key (session_id, user_id)
 );

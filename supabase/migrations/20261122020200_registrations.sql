@@ -303,8 +303,10 @@ $$;
 revoke all on function private.join_role(uuid) from public;
 
 -- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
--- link for hosts and admins; for attendees, their personal registrant link. An attendee who has
--- none yet gets P0001 join_link_pending: the zoom-join function creates it (Zoom must be called).
+-- link for hosts and admins; for attendees, their personal registrant link once Zoom has approved
+-- it. An attendee who has none yet, or whose registrant is not approved (yet, or again after a
+-- cancellation), gets P0001 join_link_pending: the zoom-join function creates and approves it
+-- (Zoom must be called).
 create function public.session_join_link(session_id uuid) returns text
 language plpgsql
 stable
@@ -324,7 +326,7 @@ begin
     return url;
   end if;
   select r.join_url into url from private.zoom_registrants r
-  where r.session_id = session_join_link.session_id and r.user_id = auth.uid();
+  where r.session_id = session_join_link.session_id and r.user_id = auth.uid() and r.status = 'approved';
   if url is null then
     raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
       hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';

@@ -1348,7 +1348,19 @@ export type Database = {
           "to_user_id": string;
         }[];
       };
+      "claim_zoom_sync": {
+        Args: { "batch_size"?: number; "lease_seconds"?: number; "worker"?: string };
+        Returns: {
+          "action": string;
+          "attempts": number;
+          "id": string;
+          "max_attempts": number;
+          "meeting_id": number;
+          "registrant_id": string;
+        }[];
+      };
       "complete_email": { Args: { "id": string; "provider_message_id": string }; Returns: boolean };
+      "complete_zoom_sync": { Args: { "id": string; "outcome": string }; Returns: boolean };
       "course_outline": {
         Args: { "course_id": string };
         Returns: {
@@ -1407,6 +1419,10 @@ export type Database = {
           "permanent"?: boolean;
           "retry_after_seconds"?: number;
         };
+        Returns: string;
+      };
+      "fail_zoom_sync": {
+        Args: { "error": string; "id": string; "retry_after_seconds"?: number };
         Returns: string;
       };
       "grant_course_access": {
@@ -1546,6 +1562,13 @@ export type Database = {
         };
         Returns: string;
       };
+      "zoom_begin_approval": {
+        Args: { "session_id": string; "user_id": string };
+        Returns: {
+          "approved": boolean;
+          "registrant_id": string;
+        }[];
+      };
       "zoom_cache_token": {
         Args: { "access_token": string; "account_id": string; "expires_in": number };
         Returns: undefined;
@@ -1562,6 +1585,10 @@ export type Database = {
           "meeting_id": number;
           "user_id": string;
         }[];
+      };
+      "zoom_registrant_approved": {
+        Args: { "registrant_id": string; "session_id": string; "user_id": string };
+        Returns: undefined;
       };
       "zoom_save_meeting": {
         Args: { "join_url": string; "meeting_id": number; "session_id": string };

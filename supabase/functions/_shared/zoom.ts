@@ -29,10 +29,32 @@ export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
 
 const service = { role: "service_role" };
 
-/** fetch, where a network failure (Zoom unreachable, DNS, TLS) is a 502 zoom_unreachable. */
+/**
+ * How long one call to Zoom may take. Bounded so that an approval zoom-join sends lands within
+ * the window the database allows it (zoom_registrants.status 'approving', two minutes).
+ */
+export const ZOOM_TIMEOUT_MS = 20_000;
+
+/** Zoom refused a call: the HTTP error we answer, plus what Zoom said. */
+export class ZoomApiError extends HttpError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: unknown,
+    /** Zoom's own HTTP status. */
+    readonly zoomStatus: number,
+    /** Seconds to wait, from Zoom's Retry-After on a 429. */
+    readonly retryAfter: number | null = null,
+  ) {
+    super(status, code, message, details);
+  }
+}
+
+/** fetch, where a network failure (Zoom unreachable, DNS, TLS, a timeout) is a 502 zoom_unreachable. */
 async function reach(input: string | URL, init: RequestInit): Promise<Response> {
   try {
-    return await fetch(input, init);
+    return await fetch(input, { ...init, signal: AbortSignal.timeout(ZOOM_TIMEOUT_MS) });
   } catch (e) {
     console.error(e);
     throw new HttpError(502, "zoom_unreachable", "Zoom could not be reached. Please try again.");
@@ -96,20 +118,35 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
     const body = await res.json().catch(() => ({}));
     const details = body.message ?? body.code;
     if (res.status === 404) {
-      throw new HttpError(
+      throw new ZoomApiError(
         404,
         "zoom_meeting_not_found",
         "Zoom no longer has this session's meeting; a host must delete it here and create it again.",
         details,
+        res.status,
       );
     }
     if (res.status === 429) {
-      throw new HttpError(503, "zoom_rate_limited", "Zoom is busy; try again shortly.", details);
+      const retryAfter = Math.ceil(Number(res.headers.get("retry-after"))) || null;
+      throw new ZoomApiError(
+        503,
+        "zoom_rate_limited",
+        "Zoom is busy; try again shortly.",
+        details,
+        res.status,
+        retryAfter && retryAfter > 0 ? retryAfter : null,
+      );
     }
     if (res.status === 401) {
-      throw new HttpError(502, "zoom_auth_failed", "Zoom refused our access token.", details);
+      throw new ZoomApiError(
+        502,
+        "zoom_auth_failed",
+        "Zoom refused our access token.",
+        details,
+        res.status,
+      );
     }
-    throw new HttpError(502, "zoom_error", `Zoom answered ${res.status}.`, details);
+    throw new ZoomApiError(502, "zoom_error", `Zoom answered ${res.status}.`, details, res.status);
   }
 
   return {
@@ -138,7 +175,10 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
       if (res.status !== 200) return await fail(res);
       return await res.json();
     },
-    /** Adds a registrant (approved at once: the meeting's approval_type is 0); their personal link. */
+    /**
+     * Adds a registrant; their personal link. Meetings approve manually (approval_type 1), so the
+     * registrant is pending, and the link lets no one in, until updateRegistrantStatus approves it.
+     */
     async addRegistrant(
       meetingId: number | string,
       registrant: { email: string; first_name: string; last_name?: string },
@@ -154,6 +194,24 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
         );
       }
       return answer.data;
+    },
+    /**
+     * "Update registrant's status" (PUT /meetings/{meetingId}/registrants/status) for exactly one
+     * registrant, by id: "approve" lets them in with their link, "cancel" takes that back. Zoom
+     * answers 204; anything else throws a ZoomApiError (404: the meeting, or the registrant, is
+     * gone).
+     */
+    async updateRegistrantStatus(
+      meetingId: number | string,
+      action: "approve" | "cancel",
+      registrantId: string,
+    ): Promise<void> {
+      const res = await call("PUT", `/meetings/${meetingId}/registrants/status`, {
+        action,
+        registrants: [{ id: registrantId }],
+      });
+      if (res.status !== 204) await fail(res);
+      await res.body?.cancel();
     },
   };
 }

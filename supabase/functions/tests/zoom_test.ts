@@ -116,12 +116,12 @@ Deno.test("zoom-meeting: the host creates, updates and deletes the meeting; the 
         join_before_host: false,
         waiting_room: true,
         mute_upon_entry: true,
-        approval_type: 0,
+        approval_type: 1,
         registration_type: 1,
         registrants_email_notification: false,
         registrants_confirmation_email: false,
       },
-      "registration is required and approved automatically; Zoom emails no one",
+      "registration is required and approved manually (by zoom-join); Zoom emails no one",
     );
     const [saved] = await t
       .sql`select meeting_id::text, join_url from private.zoom_meetings where session_id = ${t.session}`;
@@ -131,12 +131,21 @@ Deno.test("zoom-meeting: the host creates, updates and deletes the meeting; the 
     );
     assert.ok(!stored.includes("zak="), "no start link is stored");
 
+    // A meeting made before manual approval: update turns it on.
+    (t.zoom.meetings.get(body.meeting_id)!.settings as Record<string, unknown>).approval_type = 0;
     const updated = await t.post(fn, hostToken, { session_id: t.session, action: "update" });
     assert.equal(updated.status, 200);
-    assert.ok(
-      t.zoom.requests.some((r) =>
-        r.method === "PATCH" && r.path === `/v2/meetings/${body.meeting_id}`
-      ),
+    const patch = t.zoom.requests.find((r) =>
+      r.method === "PATCH" && r.path === `/v2/meetings/${body.meeting_id}`
+    )!;
+    assert.equal(
+      (patch.body!.settings as Record<string, unknown>).approval_type,
+      1,
+      "update re-sends manual approval",
+    );
+    assert.equal(
+      (t.zoom.meetings.get(body.meeting_id)!.settings as Record<string, unknown>).approval_type,
+      1,
     );
     assert.equal(
       t.zoom.requests.filter((r) => r.path === "/oauth/token").length,
@@ -216,6 +225,12 @@ Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided
     assert.equal((await early.json()).error.code, "P0001");
     await t
       .sql`update public.live_sessions set starts_at = now() + interval '5 minutes' where id = ${t.session}`;
+    // Someone who found the meeting id registers on Zoom's own page with the student's email.
+    const intruder = t.zoom.selfRegister(created.meeting_id, {
+      email: await t.email(t.student),
+      first_name: "Mallory",
+    });
+    assert.equal(t.zoom.registrants.get(intruder)!.status, "pending", "manual approval holds them");
 
     const first = await t.post(joinFn, studentToken, { session_id: t.session });
     assert.equal(first.status, 200);
@@ -228,14 +243,36 @@ Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided
     assert.equal(request.path, `/v2/meetings/${created.meeting_id}/registrants`);
     assert.equal(request.body!.email, await t.email(t.student));
     assert.equal(request.body!.first_name, (await t.email(t.student)).split("@")[0]);
-    const [stored] = await t.sql`select registrant_id, join_url from private.zoom_registrants
+    const [stored] = await t
+      .sql`select registrant_id, join_url, status from private.zoom_registrants
       where session_id = ${t.session} and user_id = ${t.student}`;
     assert.equal(stored.join_url, join_url);
+    assert.equal(stored.status, "approved");
     assert.equal(t.zoom.registrants.get(stored.registrant_id)?.email, await t.email(t.student));
+    assert.equal(
+      t.zoom.registrants.get(stored.registrant_id)?.status,
+      "approved",
+      "the link is handed out approved",
+    );
+    assert.deepEqual(
+      t.zoom.statusUpdates(),
+      [[created.meeting_id, "approve", stored.registrant_id]],
+      "exactly our registrant is approved, by id",
+    );
+    const approval = t.zoom.requests.findIndex((r) => r.method === "PUT");
+    assert.ok(
+      approval > t.zoom.requests.indexOf(request),
+      "approved after it was added (and before the link was returned)",
+    );
+    assert.deepEqual(t.zoom.requests[approval].body, {
+      action: "approve",
+      registrants: [{ id: stored.registrant_id }],
+    });
 
     const again = await (await t.post(joinFn, studentToken, { session_id: t.session })).json();
     assert.equal(again.join_url, join_url, "the same link on every call");
     assert.equal(registrantRequests().length, 1, "Zoom is asked once per attendee");
+    assert.equal(t.zoom.statusUpdates().length, 1, "and approves once");
     const [viaRpc] = await asCaller(
       t.sql,
       await claimsFor(t.sql, t.student),
@@ -251,9 +288,32 @@ Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided
     const links = await Promise.all(race.map(async (r) => (await r.json()).join_url));
     assert.deepEqual(race.map((r) => r.status), [200, 200]);
     assert.equal(links[0], links[1], "two concurrent first calls give the same link");
-    const [{ n }] = await t.sql`select count(*)::int as n from private.zoom_registrants
+    const [{ n, registrant_id: quitterRegistrant }] = await t.sql`
+      select count(*) over ()::int as n, registrant_id from private.zoom_registrants
       where session_id = ${t.session} and user_id = ${t.quitter}`;
     assert.equal(n, 1, "and store one registrant");
+    assert.equal(
+      t.zoom.registrants.get(quitterRegistrant)?.status,
+      "approved",
+      "which is approved",
+    );
+    const quitterApprovals = t.zoom.statusUpdates().filter(([, , id]) =>
+      id !== stored.registrant_id
+    );
+    assert.ok(quitterApprovals.length >= 1);
+    assert.ok(
+      quitterApprovals.every(([m, action, id]) =>
+        m === created.meeting_id && action === "approve" && id === quitterRegistrant
+      ),
+      "both racing calls approve the stored registrant, and nothing else",
+    );
+    const quitterEmail = await t.email(t.quitter);
+    assert.ok(
+      [...t.zoom.registrants.entries()]
+        .filter(([id, r]) => r.email === quitterEmail && id !== quitterRegistrant)
+        .every(([, r]) => r.status === "pending"),
+      "a registrant the race added but did not store stays pending, unusable",
+    );
 
     const before = registrantRequests().length;
     const outsider = await t.post(joinFn, await t.tokenFor(t.outsider), { session_id: t.session });
@@ -271,6 +331,81 @@ Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided
       before,
       "refused callers and hosts add no registrant",
     );
+    assert.equal(
+      t.zoom.registrants.get(intruder)!.status,
+      "pending",
+      "the registrant made on Zoom's page is never approved",
+    );
+    assert.ok(!t.zoom.statusUpdates().some(([, , id]) => id === intruder));
+  } finally {
+    await t.teardown(meetingFn, joinFn);
+  }
+});
+
+Deno.test("zoom-join: a failed approval answers 502 and no link; a retry approves the stored registrant", async () => {
+  const t = await setup({ startsIn: "5 minutes" });
+  const meetingFn = createZoomMeeting(t.config);
+  const joinFn = createZoomJoin(t.config);
+  try {
+    const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
+      session_id: t.session,
+      action: "create",
+    })).json();
+    const studentToken = await t.tokenFor(t.student);
+    t.zoom.replyNext("PUT", /\/registrants\/status$/, {
+      status: 400,
+      body: { code: 3000, message: "Cannot access meeting info." },
+    });
+    const failed = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(failed.status, 502);
+    const body = await failed.json();
+    assert.deepEqual(
+      { code: body.error.code, details: body.error.details, join_url: body.join_url },
+      { code: "zoom_error", details: "Cannot access meeting info.", join_url: undefined },
+      "Zoom refused the approval: no link",
+    );
+    const [pending] = await t.sql`select registrant_id, status from private.zoom_registrants
+      where session_id = ${t.session} and user_id = ${t.student}`;
+    assert.equal(pending.status, "approving", "the registrant is stored, not approved");
+    assert.equal(t.zoom.registrants.get(pending.registrant_id)?.status, "pending");
+    const rpc = await asCaller(
+      t.sql,
+      await claimsFor(t.sql, t.student),
+      (tx) => tx`select public.session_join_link(${t.session}) as url`,
+    ).then(() => null, (e) => e);
+    assert.equal(rpc?.code, "P0001");
+    assert.equal(rpc?.message, "your personal join link is not ready yet");
+
+    t.zoom.replyNext("PUT", /\/registrants\/status$/, {
+      status: 429,
+      body: { code: 429, message: "You have reached the maximum per-second rate limit." },
+      headers: { "retry-after": "1" },
+    });
+    const limited = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(limited.status, 503);
+    assert.equal((await limited.json()).error.code, "zoom_rate_limited");
+
+    const retry = await t.post(joinFn, studentToken, { session_id: t.session });
+    assert.equal(retry.status, 200);
+    const { join_url } = await retry.json();
+    const [row] = await t.sql`select registrant_id, join_url, status from private.zoom_registrants
+      where session_id = ${t.session} and user_id = ${t.student}`;
+    assert.deepEqual({ ...row }, {
+      registrant_id: pending.registrant_id,
+      join_url,
+      status: "approved",
+    });
+    assert.equal(
+      t.zoom.requests.filter((r) => r.method === "POST" && r.path.endsWith("/registrants")).length,
+      1,
+      "the retry adds no second registrant",
+    );
+    assert.deepEqual(
+      t.zoom.statusUpdates(),
+      Array(3).fill([created.meeting_id, "approve", pending.registrant_id]),
+      "every attempt approves the stored registrant",
+    );
+    assert.equal(t.zoom.registrants.get(pending.registrant_id)?.status, "approved");
   } finally {
     await t.teardown(meetingFn, joinFn);
   }

@@ -1,9 +1,12 @@
 // POST /functions/v1/zoom-join {session_id}: the caller's personal Zoom join link.
-// Meetings require registration, so each attendee joins with their own link and Zoom reports them
-// by registrant id. zoom_join_info() runs as the caller and decides, with the same rule as
-// session_join_link(), whether they may join now; the first time, this function adds them as a
-// Zoom registrant and stores the link through the service-only zoom_save_registrant(), which
-// keeps the first link if two calls race. Hosts and admins get the meeting's own link.
+// Meetings require registration with manual approval, so each attendee joins with their own link,
+// which Zoom honours only once we approve it, and Zoom reports them by registrant id.
+// zoom_join_info() runs as the caller and decides, with the same rule as session_join_link(),
+// whether they may join now. The first time, this function adds them as a Zoom registrant and
+// stores it through the service-only zoom_save_registrant() (the first stored registrant wins if
+// two calls race); then, or on a retry after a failed approval, it approves exactly that
+// registrant through Zoom's "Update registrant's status", records the approval, and asks
+// zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
 import { lazyHandler, readConfig } from "../_shared/config.ts";
@@ -32,6 +35,24 @@ export function createZoomJoin(
   const service = { role: "service_role" };
   const noStore = { "cache-control": "no-store" };
 
+  /** Adds the caller as a Zoom registrant and stores it; the stored registrant's id (the first wins). */
+  async function register(sessionId: string, info: JoinInfo): Promise<string> {
+    const registrant = await zoom.addRegistrant(info.meeting_id, {
+      email: info.email,
+      first_name: info.first_name,
+      ...(info.last_name ? { last_name: info.last_name } : {}),
+    });
+    const [saved] = await asCaller(
+      sql,
+      service,
+      (tx) =>
+        tx<{ registrant_id: string }[]>`
+          select public.zoom_save_registrant(${sessionId}, ${info.user_id}, ${info.meeting_id},
+            ${registrant.registrant_id}, ${registrant.join_url}) as registrant_id`,
+    );
+    return saved.registrant_id;
+  }
+
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const claims = callerClaims(req);
@@ -43,21 +64,37 @@ export function createZoomJoin(
     );
     if (info.join_url !== null) return json({ session_id, join_url: info.join_url }, 200, noStore);
 
-    const registrant = await zoom.addRegistrant(info.meeting_id, {
-      email: info.email,
-      first_name: info.first_name,
-      ...(info.last_name ? { last_name: info.last_name } : {}),
-    });
-    const [saved] = await asCaller(
+    const [stored] = await asCaller(
       sql,
       service,
       (tx) =>
-        tx<
-          { join_url: string }[]
-        >`select public.zoom_save_registrant(${session_id}, ${info.user_id},
-          ${info.meeting_id}, ${registrant.registrant_id}, ${registrant.join_url}) as join_url`,
+        tx<{ registrant_id: string; approved: boolean }[]>`
+          select * from public.zoom_begin_approval(${session_id}, ${info.user_id})`,
     );
-    return json({ session_id, join_url: saved.join_url }, 200, noStore);
+    if (!stored?.approved) {
+      const registrantId = stored?.registrant_id ?? await register(session_id, info);
+      // Until Zoom approves it, the registrant's link lets no one in: no link before that.
+      await zoom.updateRegistrantStatus(info.meeting_id, "approve", registrantId);
+      await asCaller(
+        sql,
+        service,
+        (tx) =>
+          tx`select public.zoom_registrant_approved(${session_id}, ${info.user_id}, ${registrantId})`,
+      );
+    }
+    const [after] = await asCaller(
+      sql,
+      claims,
+      (tx) => tx<JoinInfo[]>`select * from public.zoom_join_info(${session_id})`,
+    );
+    if (after.join_url === null) {
+      throw new HttpError(
+        409,
+        "join_link_pending",
+        "Your personal join link is being approved by another request; try again.",
+      );
+    }
+    return json({ session_id, join_url: after.join_url }, 200, noStore);
   });
 
   return { fetch, close: () => sql.end({ timeout: 5 }) };

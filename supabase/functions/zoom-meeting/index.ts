@@ -15,16 +15,17 @@ export const zoomMeetingConfig = zoomConfig.extend({
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
 
 /**
- * Every meeting requires registration, approved automatically (approval_type 0) and without any
- * Zoom email to registrants: attendees get their personal link from zoom-join, so Zoom reports
- * each participant with the registrant id we stored for them. "update" sends the same settings,
- * which turns registration on for meetings created before.
+ * Every meeting requires registration, approved manually (approval_type 1) and without any Zoom
+ * email to registrants: whoever finds the meeting and registers on Zoom's own page stays pending
+ * and can't join; attendees get their personal link from zoom-join, which approves exactly the
+ * registrant it stored for them, so Zoom reports each participant with that registrant id.
+ * "update" sends the same settings, which turns manual approval on for meetings created before.
  */
 export const meetingSettings = {
   join_before_host: false,
   waiting_room: true,
   mute_upon_entry: true,
-  approval_type: 0,
+  approval_type: 1,
   registration_type: 1,
   registrants_email_notification: false,
   registrants_confirmation_email: false,

@@ -123,11 +123,11 @@ select tests.authenticate_as('none@t');
 select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), 'P0001',
   'your personal join link is not ready yet', '10 minutes before the start, a registrant without a Zoom registrant is sent to zoom-join');
 select tests.clear_authentication();
-insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
-  values (pg_temp.sid('Free webinar'), tests.user_id('none@t'), 'reg-none', 'https://zoom.us/w/85012345678?tk=none');
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url, status)
+  values (pg_temp.sid('Free webinar'), tests.user_id('none@t'), 'reg-none', 'https://zoom.us/w/85012345678?tk=none', 'approved');
 select tests.authenticate_as('none@t');
 select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/w/85012345678?tk=none',
-  'then gets their personal link');
+  'then gets their personal link, once Zoom approved it');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Free webinar')), '42501', null,
   'someone not registered does not');

@@ -3,7 +3,7 @@
 -- dispute; and the reminder sweep cancels registrations whose access ended, so lapsed students
 -- are neither reminded nor kept registered.
 begin;
-select plan(33);
+select plan(35);
 select tests.catalog_fixture();
 select tests.create_user('refund@t');   -- buys course-a, then is refunded
 select tests.create_user('sub@t');      -- subscribes to course-a; the period ends
@@ -81,9 +81,10 @@ insert into private.zoom_meetings (session_id, meeting_id, join_url)
 select tests.authenticate_as_service_role();
 select public.grant_session_registration(tests.user_id('seat@t'), pg_temp.sid('Live now'), 'grant');
 select tests.clear_authentication();
--- Every registrant already has their personal Zoom link (zoom-join stored it).
-insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url)
-  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email
+-- Every registrant already has their personal Zoom link (zoom-join stored it and Zoom approved it).
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url, status)
+  select r.session_id, r.user_id, 'reg-' || u.email || '-' || z.meeting_id, 'https://zoom.us/w/' || z.meeting_id || '?tk=' || u.email,
+         'approved'
   from public.live_session_registrations r join auth.users u on u.id = r.user_id
   join private.zoom_meetings z on z.session_id = r.session_id;
 
@@ -115,6 +116,14 @@ select is(public.stripe_apply_event('evt_refund', 'charge.refunded', now(),
 select tests.authenticate_as('refund@t');
 select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Live now')), '42501',
   'this session is for students of its course', 'a refunded student gets no join link, registration or not');
+select tests.clear_authentication();
+create function pg_temp.zoom_cancels() returns text[] language sql as $$
+  select coalesce(array_agg(u.email || ' ' || s.title || ' ' || j.registrant_id order by u.email, s.title), '{}')
+  from private.zoom_sync_jobs j join auth.users u on u.id = j.user_id join public.live_sessions s on s.id = j.session_id
+  where j.action = 'cancel' and j.status = 'pending'
+$$;
+select is(pg_temp.zoom_cancels(), array['refund@t Soon reg-refund@t-85000000002'],
+  'the refund queued, with it, the cancellation at Zoom of the registrant of the registration it cancelled');
 
 select tests.clear_authentication();
 select pg_temp.period_ends('sub@t');
@@ -177,6 +186,13 @@ select is((select registered_count from public.live_sessions where id = pg_temp.
 select is(pg_temp.registered('Live now'), array['drip@t', 'ent@t'],
   'the live session keeps only students with access (the refunded, lapsed, revoked and seat-only ones are out)');
 select is(private.cancel_lapsed_registrations(), 0, 'a second sweep finds nothing');
+select is(pg_temp.zoom_cancels(), array[
+    'buyer@t Paid seat class reg-buyer@t-85000000003', 'disputer@t Paid seat class reg-disputer@t-85000000003',
+    'lapse@t Live now reg-lapse@t-85000000001', 'lapse@t Soon reg-lapse@t-85000000002',
+    'refund@t Live now reg-refund@t-85000000001', 'refund@t Soon reg-refund@t-85000000002',
+    'rev@t Live now reg-rev@t-85000000001', 'rev@t Soon reg-rev@t-85000000002',
+    'seat@t Live now reg-seat@t-85000000001', 'sub@t Live now reg-sub@t-85000000001', 'sub@t Soon reg-sub@t-85000000002'],
+  'every cancelled registration (refunds, a dispute, a revocation, the sweep) queued its Zoom registrant''s cancellation, once; students with access keep theirs');
 
 -- The sweep keeps registrations that do not depend on a course, and the course's staff.
 select tests.authenticate_as('own@t');

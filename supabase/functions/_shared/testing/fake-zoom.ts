@@ -1,14 +1,41 @@
 // A local stand-in for Zoom's OAuth and Meetings API: records requests, issues tokens for the
 // right Basic credentials, and answers with Zoom's shapes (201 meeting, 204 on update/delete,
-// 201 registrant with a personal join_url, 404 {code: 3001} for unknown meetings, 401 for unknown
-// tokens). Registrants are only accepted by meetings that require registration
-// (settings.approval_type 0 or 1), as on Zoom.
+// 201 registrant with a personal join_url, 204 on a registrant status update, 404 {code: 3001}
+// for unknown meetings, 401 for unknown tokens). Registrants are only accepted by meetings that
+// require registration (settings.approval_type 0 or 1), as on Zoom, and carry Zoom's statuses:
+// approved at once under approval_type 0, pending under 1 until PUT .../registrants/status
+// approves them. What real Zoom does here and its docs leave open is assumed and marked so:
+// "cancel" leaves a registrant denied (as Zoom's forum reports), a denied registrant can be
+// approved again, and an unknown registrant id answers 404. Replies can be scripted per route
+// (replyNext) to play Zoom failing.
 export interface ZoomRequest {
   method: string;
   path: string;
   search: string;
   headers: Record<string, string>;
   body: Record<string, unknown> | null;
+}
+
+/** Zoom's registrant statuses (GET /meetings/{id}/registrants?status=...). */
+export type RegistrantStatus = "pending" | "approved" | "denied";
+
+export interface FakeRegistrant {
+  meeting_id: number;
+  email: string;
+  first_name: string;
+  last_name?: string;
+  join_url: string;
+  status: RegistrantStatus;
+}
+
+interface ScriptedReply {
+  method: string;
+  path: RegExp;
+  /** Without a status, the request is answered as usual once `before` has run. */
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  before?: () => Promise<void>;
 }
 
 export function startFakeZoom(
@@ -18,12 +45,29 @@ export function startFakeZoom(
   const tokens = new Set<string>();
   const meetings = new Map<number, Record<string, unknown>>();
   /** Registrants by registrant id, as Zoom keeps them per meeting. */
-  const registrants = new Map<
-    string,
-    { meeting_id: number; email: string; first_name: string; last_name?: string; join_url: string }
-  >();
+  const registrants = new Map<string, FakeRegistrant>();
+  const script: ScriptedReply[] = [];
   let nextId = 85012345670;
   let tokenCount = 0;
+  /** A registrant as Zoom makes one: approved at once only when the meeting approves automatically. */
+  const addRegistrant = (
+    meeting: Record<string, unknown>,
+    fields: { email: string; first_name: string; last_name?: string },
+  ) => {
+    const id = meeting.id as number;
+    const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+    const registrantId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
+    const registrant: FakeRegistrant = {
+      meeting_id: id,
+      email: fields.email,
+      first_name: fields.first_name,
+      last_name: fields.last_name,
+      join_url: `https://zoom.us/w/${id}?tk=${crypto.randomUUID().replaceAll("-", "")}.DQ`,
+      status: approval === 0 ? "approved" : "pending",
+    };
+    registrants.set(registrantId, registrant);
+    return { registrantId, registrant };
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
     const text = await req.text();
@@ -34,6 +78,14 @@ export function startFakeZoom(
       headers: Object.fromEntries(req.headers),
       body: text ? JSON.parse(text) : null,
     });
+    const scripted = script.findIndex((r) => r.method === req.method && r.path.test(url.pathname));
+    const reply = scripted >= 0 ? script.splice(scripted, 1)[0] : undefined;
+    await reply?.before?.();
+    if (reply?.status !== undefined) {
+      return reply.body === undefined
+        ? new Response(null, { status: reply.status, headers: reply.headers })
+        : Response.json(reply.body, { status: reply.status, headers: reply.headers });
+    }
     if (url.pathname === "/oauth/token") {
       const basic = `Basic ${btoa(`${credentials.clientId}:${credentials.clientSecret}`)}`;
       if (
@@ -103,15 +155,8 @@ export function startFakeZoom(
       if (typeof body.email !== "string" || typeof body.first_name !== "string") {
         return Response.json({ code: 300, message: "Validation Failed." }, { status: 400 });
       }
-      const registrantId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
-      const joinUrl = `https://zoom.us/w/${id}?tk=${crypto.randomUUID().replaceAll("-", "")}.DQ`;
-      registrants.set(registrantId, {
-        meeting_id: id,
-        email: body.email,
-        first_name: body.first_name,
-        last_name: body.last_name,
-        join_url: joinUrl,
-      });
+      const { registrantId, registrant } = addRegistrant(meeting, body);
+      const joinUrl = registrant.join_url;
       return Response.json({
         id,
         join_url: joinUrl,
@@ -121,6 +166,39 @@ export function startFakeZoom(
         occurrences: [],
         participant_pin_code: 380303,
       }, { status: 201 });
+    }
+    const status = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants\/status$/);
+    if (status && req.method === "PUT") {
+      const id = Number(status[1]);
+      const meeting = meetings.get(id);
+      if (!meeting) {
+        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
+          status: 404,
+        });
+      }
+      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+      if (approval !== 0 && approval !== 1) {
+        return Response.json({
+          code: 3000,
+          message: `Registration has not been enabled for this meeting: ${id}.`,
+        }, { status: 400 });
+      }
+      const body = JSON.parse(text || "null");
+      const ids = Array.isArray(body?.registrants)
+        ? (body.registrants as { id?: unknown }[]).map((r) => r?.id)
+        : [];
+      if (
+        !["approve", "cancel", "deny"].includes(body?.action) || ids.length === 0 ||
+        ids.some((r) => typeof r !== "string")
+      ) {
+        return Response.json({ code: 300, message: "Validation Failed." }, { status: 400 });
+      }
+      const found = ids.map((r) => registrants.get(r as string));
+      if (found.some((r) => !r || r.meeting_id !== id)) {
+        return Response.json({ code: 404, message: "Registrant not found." }, { status: 404 });
+      }
+      for (const r of found) r!.status = body.action === "approve" ? "approved" : "denied";
+      return new Response(null, { status: 204 });
     }
     const one = url.pathname.match(/^\/v2\/meetings\/(\d+)$/);
     if (one) {
@@ -159,6 +237,39 @@ export function startFakeZoom(
     requests,
     meetings,
     registrants,
+    /** Someone registers on Zoom's own registration page, not through us. Returns the registrant id. */
+    selfRegister(meetingId: number, fields: { email: string; first_name: string }): string {
+      const meeting = meetings.get(meetingId);
+      if (!meeting) throw new Error(`no meeting ${meetingId}`);
+      return addRegistrant(meeting, fields).registrantId;
+    },
+    /** The next `times` requests to `method` + `path` get this reply instead of Zoom's normal one. */
+    replyNext(
+      method: string,
+      path: RegExp,
+      reply: { status: number; body?: unknown; headers?: Record<string, string> },
+      times = 1,
+    ) {
+      for (let i = 0; i < times; i++) script.push({ method, path, ...reply });
+    },
+    /** Runs `hook` while Zoom handles the next request to `method` + `path` (which it then answers as usual). */
+    beforeNext(method: string, path: RegExp, hook: () => Promise<void>) {
+      script.push({ method, path, before: hook });
+    },
+    /** The registrant status updates Zoom received: [meeting id, action, registrant id] each. */
+    statusUpdates(): [number, string, string][] {
+      return requests
+        .filter((r) => r.method === "PUT" && /\/registrants\/status$/.test(r.path))
+        .flatMap((r) =>
+          ((r.body?.registrants ?? []) as { id: string }[]).map((reg) =>
+            [Number(r.path.split("/")[3]), String(r.body?.action), reg.id] as [
+              number,
+              string,
+              string,
+            ]
+          )
+        );
+    },
     close: () => server.shutdown(),
   };
 }

@@ -1,0 +1,20 @@
+// `npm run zoom:sync`: the local stand-in for the pg_cron + pg_net job that calls the zoom-sync
+// function every minute on Supabase (private.kick_zoom_sync()), cancelling at Zoom the
+// registrants whose registration was cancelled. Calls it once, or every minute with --watch.
+import { apiKeys } from "./lib/keys.ts";
+
+const functionsUrl = Deno.env.get("FUNCTIONS_URL") ??
+  `http://127.0.0.1:${Deno.env.get("SUPABASE_FUNCTIONS_PORT") ?? "54321"}/functions/v1`;
+const { serviceRole } = await apiKeys();
+
+async function once() {
+  const res = await fetch(`${functionsUrl}/zoom-sync`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${serviceRole}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  console.log(new Date().toISOString(), res.status, await res.text());
+}
+
+await once();
+if (Deno.args.includes("--watch")) setInterval(once, 60_000);
