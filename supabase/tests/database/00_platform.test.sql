@@ -178,7 +178,8 @@ select is((select e.xmin from pg_extension e where e.extname = 'pg_cron'),
 select results_eq($$ select jobname::text collate "default", schedule::text, command::text, username::text, active from cron.job order by jobname $$,
   $$ values ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
             ('send-emails', '* * * * *', 'select private.kick_send_emails()', 'postgres', true),
-            ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true) $$,
+            ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true),
+            ('zoom-sync', '* * * * *', 'select private.kick_zoom_sync()', 'postgres', true) $$,
   'cron.job holds every job, owned by postgres');
 select ok(has_table_privilege('postgres', 'cron.job', 'select') and not has_table_privilege('postgres', 'cron.job', 'insert')
   and not has_table_privilege('postgres', 'cron.job', 'update') and has_schema_privilege('postgres', 'cron', 'usage'),

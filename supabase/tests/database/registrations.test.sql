@@ -122,6 +122,7 @@ create function pg_temp.zoom_cancels() returns text[] language sql as $$
   from private.zoom_sync_jobs j join auth.users u on u.id = j.user_id join public.live_sessions s on s.id = j.session_id
   where j.action = 'cancel' and j.status = 'pending'
 $$;
+grant execute on function pg_temp.zoom_cancels() to authenticated, service_role;
 select is(pg_temp.zoom_cancels(), array['refund@t Soon reg-refund@t-85000000002'],
   'the refund queued, with it, the cancellation at Zoom of the registrant of the registration it cancelled');
 

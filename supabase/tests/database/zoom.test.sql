@@ -206,6 +206,7 @@ values (tests.course_id('course-a'), 'Zoom sync', now() + interval '10 minutes',
 select tests.clear_authentication();
 insert into sid select title, id from public.live_sessions where title = 'Zoom sync';
 create function pg_temp.sync() returns uuid language sql as $$ select id from sid where title = 'Zoom sync' $$;
+grant execute on function pg_temp.sync() to authenticated, service_role;
 select tests.authenticate_as_service_role();
 select public.zoom_save_meeting(pg_temp.sync(), 83000000001, 'https://zoom.us/j/83000000001');
 select tests.clear_authentication();
@@ -216,6 +217,7 @@ create function pg_temp.jobs() returns text[] language sql as $$
   select coalesce(array_agg(j.registrant_id || ' ' || j.status order by j.registrant_id, j.created_at, j.status), '{}')
   from private.zoom_sync_jobs j where j.session_id = pg_temp.sync()
 $$;
+grant execute on function pg_temp.jobs() to authenticated, service_role;
 
 -- Nobody but the service reaches the queue.
 select ok(not has_table_privilege('service_role', 'private.zoom_sync_jobs', 'select')
