@@ -1,5 +1,5 @@
 // `npm run zoom:sync`: the local stand-in for the pg_cron + pg_net job that calls the zoom-sync
-// function every minute on Supabase (private.kick_zoom_sync()), cancelling at Zoom the
+// function every minute on Supabase (private.call_edge_function('zoom-sync')), cancelling at Zoom the
 // registrants whose registration was cancelled. Calls it once, or every minute with --watch.
 import { apiKeys } from "./lib/keys.ts";
 

@@ -400,33 +400,41 @@ end;
 $$;
 revoke all on function private.enqueue_session_reminders() from public;
 
--- The send-emails kick: where pg_net and Vault exist (hosted Supabase), POST to the send-emails
--- function with the project URL and service key read from Vault at each run; anywhere else (our
--- local stack) do nothing, and `npm run emails:send` does that job. The call is dynamic SQL held
--- in a variable, so the function compiles and lints without the net schema or Vault. Returns
--- pg_net's request id, or null when it did nothing.
-create function private.kick_send_emails() returns bigint
+-- How pg_cron starts an edge function (send-emails here, zoom-sync later): where pg_net and Vault
+-- exist (hosted Supabase), a POST to <project_url>/functions/v1/<name> with the service key, both
+-- read from Vault at each run (the secrets 'project_url' and 'service_role_key'). Anywhere else (our
+-- local stack, where `npm run emails:send` and `npm run zoom:sync` do the job), or without the
+-- secrets, it does nothing. Its SQL is dynamic and built with format(), so it compiles and lints
+-- without pg_net or Vault. Returns pg_net's request id, or null when it did nothing.
+create function private.call_edge_function(name text) returns bigint
 language plpgsql
 set search_path = ''
 as $$
 declare
-  kick constant text := $sql$
-    select net.http_post(
-      url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/send-emails',
-      headers := jsonb_build_object('content-type', 'application/json', 'authorization',
-                   'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')),
-      body := '{}'::jsonb)
-  $sql$;
+  project_url text;
+  service_key text;
   request_id bigint;
 begin
-  if to_regnamespace('net') is null or to_regclass('vault.decrypted_secrets') is null then
+  if call_edge_function.name !~ '^[a-z0-9][a-z0-9-]{0,62}$' then
+    raise exception 'not a function name: %', left(call_edge_function.name, 64) using errcode = '22023';
+  end if;
+  if pg_catalog.to_regnamespace('net') is null or pg_catalog.to_regclass('vault.decrypted_secrets') is null then
     return null;
   end if;
-  execute kick into request_id;
+  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
+    into project_url using 'project_url';
+  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
+    into service_key using 'service_role_key';
+  if project_url is null or service_key is null then
+    return null;
+  end if;
+  execute format('select %I.http_post(url := $1, body := $2, headers := $3)', 'net') into request_id
+    using rtrim(project_url, '/') || '/functions/v1/' || call_edge_function.name, '{}'::jsonb,
+          jsonb_build_object('content-type', 'application/json', 'authorization', 'Bearer ' || service_key);
   return request_id;
 end;
 $$;
-revoke execute on function private.kick_send_emails() from public;
+revoke all on function private.call_edge_function(text) from public;
 
 -- pg_net where the platform offers it (hosted Supabase); our local stack has none.
 do $$
@@ -437,11 +445,11 @@ begin
 end
 $$;
 
--- pg_cron (created by the foundation migration): reminders every five minutes, the send-emails
--- kick every minute. Both jobs exist everywhere; the kick is a no-op where pg_net or Vault is absent.
+-- pg_cron (created by the foundation migration): reminders every five minutes, send-emails every
+-- minute. Both jobs exist everywhere; the call is a no-op where pg_net or Vault is absent.
 do $$
 begin
   perform cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');
-  perform cron.schedule('send-emails', '* * * * *', 'select private.kick_send_emails()');
+  perform cron.schedule('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')');
 end
 $$;

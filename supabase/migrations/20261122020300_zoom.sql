@@ -565,37 +565,5 @@ grant execute on function public.claim_zoom_sync(integer, integer, text) to serv
 grant execute on function public.complete_zoom_sync(uuid, text) to service_role;
 grant execute on function public.fail_zoom_sync(uuid, text, integer) to service_role;
 
--- pg_cron calls this every minute. Where pg_net and Vault exist (hosted Supabase), it posts to
--- the zoom-sync function with the project URL and service key kept in Vault (the secrets
--- 'project_url' and 'service_role_key', as the send-emails job uses); its SQL is dynamic (and
--- built with format(), so that plpgsql_check does not resolve it either), so it compiles and lints
--- without pg_net or Vault. Elsewhere (our local stack: `npm run zoom:sync`), or without the
--- secrets, it does nothing. Returns pg_net's request id, or null.
-create function private.kick_zoom_sync() returns bigint
-language plpgsql
-set search_path = ''
-as $$
-declare
-  project_url text;
-  service_key text;
-  request_id bigint;
-begin
-  if pg_catalog.to_regnamespace('net') is null or pg_catalog.to_regclass('vault.decrypted_secrets') is null then
-    return null;
-  end if;
-  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
-    into project_url using 'project_url';
-  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
-    into service_key using 'service_role_key';
-  if project_url is null or service_key is null then
-    return null;
-  end if;
-  execute format('select %I.http_post(url := $1, body := $2, headers := $3)', 'net') into request_id
-    using rtrim(project_url, '/') || '/functions/v1/zoom-sync', '{}'::jsonb,
-          jsonb_build_object('content-type', 'application/json', 'authorization', 'Bearer ' || service_key);
-  return request_id;
-end;
-$$;
-revoke all on function private.kick_zoom_sync() from public;
-
-select cron.schedule('zoom-sync', '* * * * *', 'select private.kick_zoom_sync()');
+-- pg_cron starts the zoom-sync drain every minute (on hosted Supabase; `npm run zoom:sync` locally).
+select cron.schedule('zoom-sync', '* * * * *', 'select private.call_edge_function(''zoom-sync'')');

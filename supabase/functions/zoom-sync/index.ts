@@ -3,7 +3,7 @@
 // cancel_registration()) can no longer join with the personal link they saved.
 // claim -> Zoom "Update registrant's status" (cancel, by registrant id) -> record, all SQL run as
 // the caller, so only the service role may drain the queue (claim_zoom_sync() is granted to it
-// alone). pg_cron calls it every minute through pg_net on Supabase (private.kick_zoom_sync());
+// alone). pg_cron calls it every minute through pg_net on Supabase (private.call_edge_function('zoom-sync'));
 // `npm run zoom:sync` does it on the local stack. Not a frontend action.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";

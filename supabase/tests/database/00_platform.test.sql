@@ -4,7 +4,7 @@
 -- Passes as `postgres` (as `supabase test db` runs it) and as supabase_admin: the checks that need
 -- `postgres` switch to it, and those only a non-superuser session can show are skipped otherwise.
 begin;
-select plan(73);
+select plan(74);
 
 -- ---------------------------------------------------------------- roles
 select results_eq($$
@@ -177,14 +177,16 @@ select is((select e.xmin from pg_extension e where e.extname = 'pg_cron'),
   'pg_cron was created by the foundation migration, not by the platform');
 select results_eq($$ select jobname::text collate "default", schedule::text, command::text, username::text, active from cron.job order by jobname $$,
   $$ values ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
-            ('send-emails', '* * * * *', 'select private.kick_send_emails()', 'postgres', true),
+            ('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')', 'postgres', true),
             ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true),
-            ('zoom-sync', '* * * * *', 'select private.kick_zoom_sync()', 'postgres', true) $$,
+            ('zoom-sync', '* * * * *', 'select private.call_edge_function(''zoom-sync'')', 'postgres', true) $$,
   'cron.job holds every job, owned by postgres');
 select ok(has_table_privilege('postgres', 'cron.job', 'select') and not has_table_privilege('postgres', 'cron.job', 'insert')
   and not has_table_privilege('postgres', 'cron.job', 'update') and has_schema_privilege('postgres', 'cron', 'usage'),
   'postgres reads cron.job but changes jobs only through cron.schedule and cron.unschedule');
-select is(private.kick_send_emails(), null::bigint, 'without pg_net and Vault the send-emails kick does nothing');
+select is(private.call_edge_function('send-emails'), null::bigint, 'without pg_net and Vault, starting a function does nothing');
+select throws_ok($$ select private.call_edge_function('../admin') $$, '22023', 'not a function name: ../admin',
+  'only a function name goes into the URL');
 
 -- ---------------------------------------------------------------- what postgres may do (supautils)
 set local role postgres;

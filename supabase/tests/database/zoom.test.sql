@@ -233,8 +233,8 @@ select ok(has_function_privilege('service_role', 'public.claim_zoom_sync(integer
   and not has_function_privilege('anon', 'public.complete_zoom_sync(uuid, text)', 'execute')
   and not has_function_privilege('anon', 'public.fail_zoom_sync(uuid, text, integer)', 'execute'),
   'claiming and recording are granted to service_role alone');
-select ok(not has_function_privilege('service_role', 'private.kick_zoom_sync()', 'execute')
-  and not has_function_privilege('authenticated', 'private.kick_zoom_sync()', 'execute'), 'only pg_cron''s owner kicks the drain');
+select ok(not has_function_privilege('service_role', 'private.call_edge_function(text)', 'execute')
+  and not has_function_privilege('authenticated', 'private.call_edge_function(text)', 'execute'), 'only pg_cron''s owner starts the drain');
 select tests.authenticate_as('s1@t');
 select throws_ok($$ select * from public.claim_zoom_sync() $$, '42501', 'permission denied for function claim_zoom_sync',
   'a student cannot claim jobs');
@@ -380,10 +380,10 @@ select is((select array_agg(registrant_id || ' ' || meeting_id order by registra
   array['reg-ent-sync 83000000001', 'reg-s3@t 83000000001'],
   'a new meeting queues the cancellation of the old meeting''s registrants Zoom may still hold (s2''s is cancelled)');
 
--- pg_cron kicks the drain every minute; without pg_net (our local stack) the kick does nothing.
+-- pg_cron starts the drain every minute; without pg_net (our local stack) the call does nothing.
 select is((select row(schedule, command)::text from cron.job where jobname = 'zoom-sync'),
-  row('* * * * *', 'select private.kick_zoom_sync()')::text, 'pg_cron runs the kick every minute');
-select is(private.kick_zoom_sync(), null::bigint, 'without pg_net the kick does nothing');
+  row('* * * * *', 'select private.call_edge_function(''zoom-sync'')')::text, 'pg_cron starts the drain every minute');
+select is(private.call_edge_function('zoom-sync'), null::bigint, 'without pg_net the call does nothing');
 -- With pg_net and Vault (stand-ins here, as on hosted Supabase) it posts to zoom-sync with the service key.
 create schema net;
 create table net.requests (id bigserial primary key, url text, body jsonb, headers jsonb);
@@ -394,9 +394,9 @@ returns bigint language sql as $$
 $$;
 create schema if not exists vault;
 create table vault.decrypted_secrets (name text, decrypted_secret text);
-select is(private.kick_zoom_sync(), null::bigint, 'without the secrets it does nothing');
+select is(private.call_edge_function('zoom-sync'), null::bigint, 'without the secrets it does nothing');
 insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co'), ('service_role_key', 'service-key');
-select isnt(private.kick_zoom_sync(), null::bigint, 'with them it posts');
+select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with them it posts');
 select is((select row(url, body, headers)::text from net.requests),
   row('https://abc.supabase.co/functions/v1/zoom-sync', '{}'::jsonb,
       '{"content-type": "application/json", "authorization": "Bearer service-key"}'::jsonb)::text,
