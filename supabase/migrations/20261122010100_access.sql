@@ -126,10 +126,14 @@ create policy "anyone reads published courses"
   on public.courses for select to anon
   using (status = 'published' and deleted_at is null);
 
+-- The owner reads their course from the moment it exists, trashed or not (as instructed_course_ids()
+-- says): supabase-js's insert(...).select() is INSERT ... RETURNING, which checks the new row
+-- against this policy before the AFTER trigger has made the owner its first instructor.
 create policy "users read published courses, courses they have, and what they teach; admins all"
   on public.courses for select to authenticated
   using (
-    (deleted_at is null and (status = 'published' or id in (select private.entitled_course_ids())))
+    owner_id = (select auth.uid())
+    or (deleted_at is null and (status = 'published' or id in (select private.entitled_course_ids())))
     or id in (select private.instructed_course_ids())
     or (select private.is_admin())
   );

@@ -220,9 +220,14 @@ grant select, insert, update, delete on public.live_sessions to service_role;
 
 create policy "anyone lists published sessions" on public.live_sessions for select to anon
   using (is_published);
+-- The creator of a standalone session reads it from the moment it exists: they are its host, but
+-- the host row comes from an AFTER trigger, and INSERT ... RETURNING (supabase-js's
+-- insert(...).select()) checks the new row against this policy before that. (A course's sessions
+-- are read through the course's instructors, whose removal takes their hosting away too.)
 create policy "users list published sessions, theirs, and what they host" on public.live_sessions
   for select to authenticated
   using (is_published or id in (select private.hosted_session_ids())
+         or (course_id is null and created_by = (select auth.uid()))
          or id in (select private.registered_session_ids())
          or course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
 create policy "instructors create sessions" on public.live_sessions for insert to authenticated

@@ -164,6 +164,34 @@ as $$
   select private.sellable_offer_ids((select auth.uid()))
 $$;
 
+-- The same rule for an offer the caller owns, read from the offer's own values: what the read
+-- policy needs when the offer is not in the table yet. supabase-js's insert(...).select() is
+-- INSERT ... RETURNING, which checks the new row against the read policy before it is stored, so
+-- managed_offer_ids(), which reads the table, can't find it. For a stored offer it says no more
+-- than sellable_offer_ids(): a bundle counts here only while it holds no course (the set checks
+-- the courses it holds).
+create function private.owner_sells_offer(offer_id uuid, kind public.offer_kind, course_id uuid, session_id uuid,
+                                          plan_scope public.plan_scope)
+returns boolean
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select case owner_sells_offer.kind
+    when 'course' then exists (
+      select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
+      where ci.course_id = owner_sells_offer.course_id and ci.user_id = (select auth.uid())
+        and (c.deleted_at is null or c.owner_id = ci.user_id))
+    when 'session' then exists (
+      select 1 from public.live_session_hosts h
+      where h.session_id = owner_sells_offer.session_id and h.user_id = (select auth.uid()))
+    when 'plan' then owner_sells_offer.plan_scope = 'instructor' and exists (
+      select 1 from public.user_roles ur where ur.user_id = (select auth.uid()) and ur.role = 'instructor')
+    when 'bundle' then not exists (select 1 from public.offer_courses oc where oc.offer_id = owner_sells_offer.offer_id)
+    else false
+  end
+$$;
+
 -- Whether anyone may see the offer (offers.listed): active, and everything it sells is public: a
 -- course, or every course of a bundle or chosen set (at least one), published and not deleted; a
 -- session published and not cancelled or ended. Drafts never show through an offer. (Buying also
@@ -198,7 +226,10 @@ revoke all on function private.can_sell_offer(uuid, uuid) from public;
 revoke all on function private.managed_offer_ids() from public;
 revoke all on function private.offer_is_listed(public.offers) from public;
 revoke all on function private.refresh_offers_listed(uuid[]) from public;
+revoke all on function private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope) from public;
 grant execute on function private.managed_offer_ids() to authenticated, service_role;
+grant execute on function private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)
+  to authenticated, service_role;
 
 -- What an API caller may write. Server-side writers (service_role, postgres) and admins pass; a
 -- caller without a user id never does.
@@ -385,8 +416,10 @@ grant select, insert, update, delete on public.offers, public.offer_courses, pub
 
 create policy "anyone reads offers on sale" on public.offers for select to anon
   using (listed);
+-- Those they manage: every offer for admins; for its owner, a new offer too (see owner_sells_offer()).
 create policy "users read offers on sale and the ones they manage" on public.offers for select to authenticated
-  using (listed or id in (select private.managed_offer_ids()));
+  using (listed or (select private.is_admin()) or id in (select private.managed_offer_ids())
+         or (owner_id = (select auth.uid()) and private.owner_sells_offer(id, kind, course_id, session_id, plan_scope)));
 create policy "instructors and admins create offers" on public.offers for insert to authenticated
   with check ((select private.is_instructor()));
 create policy "the course's staff and admins edit offers" on public.offers for update to authenticated

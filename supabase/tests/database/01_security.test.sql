@@ -103,6 +103,7 @@ insert into definer_allow_list values
   ('public.zoom_join_info', 'authenticated', 'the caller''s own join data, only when private.join_role() lets them join now; raises otherwise'),
   ('public.quote_offer', 'authenticated', 'read-only price computation; reads coupons shoppers may not list, reveals no code'),
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
+  ('private.owner_sells_offer', 'authenticated', 'policy helper: a boolean about the caller only, from the offer''s own values'),
   ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),
   ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0');
 

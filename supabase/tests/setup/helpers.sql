@@ -122,6 +122,22 @@ begin
   return n;
 end $$;
 
+-- Runs a write the way PostgREST runs supabase-js's .insert(...).select(), .update(...).select()
+-- and .upsert(...).select(): the statement (with its RETURNING clause) inside a WITH, as the current
+-- role, and the rows it returned as a JSON array. RETURNING makes Postgres check each new row
+-- against the table's SELECT policies at that moment, before any AFTER trigger has run; a row the
+-- caller can't read yet fails with 42501, as the API call would.
+create or replace function tests.returned(statement text) returns jsonb
+language plpgsql set search_path = '' as $$
+declare
+  result jsonb;
+begin
+  execute format('with pgrst_source as (%s) select coalesce(jsonb_agg(to_jsonb(pgrst_source)), ''[]'') from pgrst_source',
+                 returned.statement)
+    into result;
+  return result;
+end $$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
 
 -- ---------------------------------------------------------------------------------------------
