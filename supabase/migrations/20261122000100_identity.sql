@@ -283,7 +283,7 @@ begin
       using errcode = '22023';
   end if;
   if not exists (select 1 from auth.users u where u.id = target_user_id) then
-    raise exception 'user % not found', target_user_id using errcode = 'P0002';
+    raise exception 'user % not found', target_user_id using errcode = 'PT404';
   end if;
 
   insert into public.user_roles (user_id, role, granted_by)

@@ -200,11 +200,11 @@ begin
     raise exception 'ends_at must be in the future' using errcode = '22023';
   end if;
   if not exists (select 1 from auth.users u where u.id = grant_access.user_id) then
-    raise exception 'user not found' using errcode = 'P0002';
+    raise exception 'user not found' using errcode = 'PT404';
   end if;
   select * into c from public.courses where id = grant_access.course_id;
   if not found then
-    raise exception 'course not found' using errcode = 'P0002';
+    raise exception 'course not found' using errcode = 'PT404';
   end if;
 
   select e.id into existing from public.entitlements e
@@ -214,7 +214,7 @@ begin
   for update;
   if existing is null and grant_access.source <> 'purchase' then
     if c.deleted_at is not null then
-      raise exception 'course not found' using errcode = 'P0002';
+      raise exception 'course not found' using errcode = 'PT404';
     elsif c.status = 'archived' then
       raise exception 'this course is archived and takes no new enrolments'
         using errcode = 'P0001', detail = 'course_archived';
@@ -294,7 +294,7 @@ begin
   end if;
   select * into c from public.courses where id = enrol_free.course_id;
   if not found or c.deleted_at is not null or c.status = 'draft' then
-    raise exception 'course not found' using errcode = 'P0002';
+    raise exception 'course not found' using errcode = 'PT404';
   end if;
   if not c.is_free then
     raise exception 'this course is not free' using errcode = 'P0001', detail = 'course_not_free',
@@ -413,7 +413,7 @@ declare
   caller uuid := auth.uid();
 begin
   if not exists (select 1 from public.courses c where c.id = require_course_owner.course_id and c.deleted_at is null) then
-    raise exception 'course not found' using errcode = 'P0002';
+    raise exception 'course not found' using errcode = 'PT404';
   end if;
   if caller is null or not (
     exists (select 1 from public.courses c where c.id = require_course_owner.course_id and c.owner_id = caller)

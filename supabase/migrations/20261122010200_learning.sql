@@ -486,7 +486,7 @@ begin
   end if;
   select * into l from public.lessons where id = record_progress.lesson_id;
   if not found then
-    raise exception 'lesson not found' using errcode = 'P0002';
+    raise exception 'lesson not found' using errcode = 'PT404';
   end if;
   if not private.has_course_access(l.course_id) then
     raise exception 'you do not have access to this course' using errcode = '42501', detail = 'no_access';
@@ -546,7 +546,7 @@ begin
                                   and (c.deleted_at is null or c.owner_id = uid));
   if not found or not (staff or (c.deleted_at is null and (c.status = 'published'
        or exists (select 1 from private.entitled_course_ids() e where e = c.id)))) then
-    raise exception 'course not found' using errcode = 'P0002';
+    raise exception 'course not found' using errcode = 'PT404';
   end if;
   if not staff then
     select min(e.starts_at) into enrolled_at from public.entitlements e

@@ -69,7 +69,7 @@ declare
 begin
   select * into s from public.live_sessions where id = register_user.session_id for update;
   if not found then
-    raise exception 'session not found' using errcode = 'P0002';
+    raise exception 'session not found' using errcode = 'PT404';
   end if;
   if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
     raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
@@ -114,7 +114,7 @@ begin
   end if;
   select * into s from public.live_sessions where id = register_for_session.session_id;
   if not found or not s.is_published then
-    raise exception 'session not found' using errcode = 'P0002';
+    raise exception 'session not found' using errcode = 'PT404';
   end if;
   if s.course_id is not null then
     if not private.has_course_access(s.course_id) then
@@ -276,7 +276,7 @@ declare
 begin
   select * into s from public.live_sessions where id = join_role.session_id;
   if not found or uid is null then
-    raise exception 'session not found' using errcode = 'P0002';
+    raise exception 'session not found' using errcode = 'PT404';
   end if;
   if private.is_admin() or exists (select 1 from public.live_session_hosts h
                                    where h.session_id = s.id and h.user_id = uid) then
@@ -320,7 +320,7 @@ declare
 begin
   select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
   if url is null then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
   end if;
   if role = 'host' then
     return url;

@@ -35,7 +35,7 @@ declare
 begin
   select * into s from public.live_sessions where id = zoom_session.session_id;
   if not found then
-    raise exception 'session not found' using errcode = 'P0002';
+    raise exception 'session not found' using errcode = 'PT404';
   end if;
   if not private.can_manage_session(s.course_id, s.id) then
     raise exception 'only the session''s hosts, its course''s instructors and admins manage its meeting'
@@ -88,7 +88,7 @@ declare
 begin
   select * into z from private.zoom_meetings m where m.session_id = zoom_join_info.session_id;
   if not found then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'P0002', detail = 'no_meeting';
+    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
   end if;
   select u.email, btrim(coalesce(p.display_name, '')) into address, display
   from auth.users u left join public.profiles p on p.id = u.id where u.id = uid;

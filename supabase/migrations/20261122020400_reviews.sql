@@ -111,7 +111,7 @@ begin
       hidden_by = case when set_review_hidden.hidden then caller end
   where r.id = set_review_hidden.review_id;
   if not found then
-    raise exception 'review not found' using errcode = 'P0002';
+    raise exception 'review not found' using errcode = 'PT404';
   end if;
   perform private.audit(case when set_review_hidden.hidden then 'review.hidden' else 'review.shown' end,
     'review', set_review_hidden.review_id::text);

@@ -170,7 +170,7 @@ declare
 begin
   select * into o from public.offers x where x.id = require_on_sale.offer_id and x.is_active;
   if not found then
-    raise exception 'offer not found' using errcode = 'P0002';
+    raise exception 'offer not found' using errcode = 'PT404';
   end if;
   if o.owner_id is not null and not private.can_sell_offer(o.id, o.owner_id) then
     raise exception 'this offer is no longer on sale' using errcode = 'P0001', detail = 'offer_not_available';
@@ -406,7 +406,7 @@ declare
 begin
   select * into ord from public.orders where id = fulfil_order.order_id for update;
   if not found then
-    raise exception 'order not found' using errcode = 'P0002';
+    raise exception 'order not found' using errcode = 'PT404';
   end if;
   if ord.paid_at is not null then
     return ord;
@@ -498,7 +498,7 @@ begin
   end if;
   select * into o from public.offers x where x.id = create_order.offer_id and x.is_active;
   if not found then
-    raise exception 'offer not found' using errcode = 'P0002';
+    raise exception 'offer not found' using errcode = 'PT404';
   end if;
   -- Scarce things are locked before they are counted: the session, then the coupon (fulfilment
   -- takes them in the same order), so parallel orders serialize here.

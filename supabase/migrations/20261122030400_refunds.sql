@@ -19,7 +19,7 @@ begin
   perform private.require_admin('refund orders');
   select * into ord from public.orders o where o.id = request_refund.order_id for update;
   if not found then
-    raise exception 'order not found' using errcode = 'P0002';
+    raise exception 'order not found' using errcode = 'PT404';
   end if;
   if ord.status not in ('paid', 'partially_refunded', 'refund_pending', 'needs_review')
      or ord.stripe_payment_intent_id is null then

@@ -33,7 +33,7 @@ export function errorResponse(status: number, code: string, message: string, det
 /** SQLSTATEs our SQL raises, and the HTTP status each one means. */
 const sqlStateStatus: Record<string, number> = {
   "42501": 403, // insufficient_privilege: the caller may not do this
-  "P0002": 404, // no_data_found: the thing does not exist (or is not visible to the caller)
+  "P0002": 404, // no_data_found, Postgres' own; our "not found" is PT404 (below), as PostgREST needs
   "22023": 400, // invalid_parameter_value
   "22P02": 400, // invalid_text_representation (a malformed uuid, say)
   "22001": 400, // string_data_right_truncation
@@ -122,6 +122,8 @@ export function toResponse(e: unknown): Response {
   if (isPgError(e) && e.code in sqlStateStatus) {
     return errorResponse(sqlStateStatus[e.code], e.code, e.message, e.hint ?? e.detail);
   }
+  // PTxxx carries its HTTP status, as in PostgREST: PT404 is our "not found" (the thing does not
+  // exist, or is not visible to the caller).
   if (isPgError(e) && /^PT[45]\d\d$/.test(e.code)) {
     return errorResponse(Number(e.code.slice(2)), e.code, e.message, e.hint ?? e.detail);
   }

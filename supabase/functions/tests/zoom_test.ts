@@ -214,7 +214,14 @@ Deno.test("zoom-join: one personal Zoom link per attendee, created once, decided
     const studentToken = await t.tokenFor(t.student);
     const noMeeting = await t.post(joinFn, await t.tokenFor(t.host), { session_id: t.session });
     assert.equal(noMeeting.status, 404);
-    assert.equal((await noMeeting.json()).error.details, "no_meeting");
+    assert.deepEqual(
+      (await noMeeting.json()).error,
+      {
+        code: "PT404",
+        message: "no meeting has been set up for this session yet",
+        details: "no_meeting",
+      },
+    );
 
     const created = await (await t.post(meetingFn, await t.tokenFor(t.host), {
       session_id: t.session,
@@ -814,7 +821,7 @@ Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; 
         await errorOf(
           await t.post(fn, token, { session_id: crypto.randomUUID(), action: "create" }),
         ),
-        { status: 404, code: "P0002" },
+        { status: 404, code: "PT404" },
         `${name}: an unknown session`,
       );
     }

@@ -1,7 +1,7 @@
 -- Security meta-tests: rules every table and function must follow, checked over the whole schema
 -- so later migrations can't forget them.
 begin;
-select plan(9);
+select plan(10);
 
 -- The schemas the Data API can reach are the ones config.toml's [api].schemas lists (the project's
 -- API settings when hosted), which no database setting records. What the API can use of ours is
@@ -126,6 +126,13 @@ select is_empty($$
     and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
     and has_function_privilege('public', p.oid, 'execute')
 $$, 'PUBLIC may execute none of our functions: each one is granted on purpose');
+
+-- PostgREST answers 500 to every P0xxx but P0001, so "not found" is raised as PT404 (HTTP 404).
+select is_empty($$
+  select p.oid::regprocedure::text
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname in (select name from our_schemas) and p.prosrc ~ 'P0002'
+$$, 'no function of ours raises P0002, which PostgREST turns into a 500: not found is PT404');
 
 select * from finish();
 rollback;

@@ -1,6 +1,6 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(79);
+select plan(82);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
@@ -74,9 +74,10 @@ select tests.authenticate_as('none@t');
 select ok(public.enrol_free(tests.course_id('course-b')) is not null, 'a student enrols in a free course');
 select is(public.enrol_free(tests.course_id('course-b')), (select id from public.entitlements where user_id = auth.uid()),
   'enrolling again returns the same entitlement');
-select throws_ok(format($$ select public.enrol_free(%L) $$, tests.course_id('course-draft')), 'P0002', 'course not found',
+select throws_ok(format($$ select public.enrol_free(%L) $$, tests.course_id('course-draft')), 'PT404', 'course not found',
   'a draft course is not found');
-select throws_ok($$ select public.enrol_free('00000000-0000-4000-8000-000000000000') $$, 'P0002', null, 'an unknown course is not found');
+select throws_ok($$ select public.enrol_free('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'course not found',
+  'an unknown course is not found');
 select tests.clear_authentication();
 update public.courses set status = 'archived' where slug = 'course-b';
 select tests.authenticate_as('drip@t');
@@ -92,7 +93,9 @@ select ok(public.grant_course_access(tests.user_id('none@t'), tests.course_id('c
 select throws_ok(format($$ select public.grant_course_access(%L, %L, now() - interval '1 day') $$,
   tests.user_id('none@t'), tests.course_id('course-a')), '22023', 'ends_at must be in the future', 'an end date in the past is refused');
 select throws_ok(format($$ select public.grant_course_access('00000000-0000-4000-8000-000000000000', %L) $$,
-  tests.course_id('course-a')), 'P0002', 'user not found', 'an unknown user is not found');
+  tests.course_id('course-a')), 'PT404', 'user not found', 'an unknown user is not found');
+select throws_ok(format($$ select public.grant_course_access(%L, '00000000-0000-4000-8000-000000000000') $$,
+  tests.user_id('none@t')), 'PT404', 'course not found', 'an unknown course is not found');
 select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'grant', 'refunded'), 1,
   'service_role revokes it');
 select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'grant', 'refunded'), 0,
@@ -115,6 +118,10 @@ select throws_ok(format($$ select private.grant_access(%L, %L, 'purchase') $$, t
 select tests.authenticate_as('admin@t');
 select ok(public.admin_grant_course_access(tests.user_id('drip@t'), tests.course_id('course-b'), now() + interval '30 days') is not null,
   'an admin grants access manually');
+select throws_ok(format($$ select public.admin_grant_course_access(%L, '00000000-0000-4000-8000-000000000000') $$, tests.user_id('drip@t')),
+  'PT404', 'course not found', 'an admin''s grant of an unknown course: not found (404 through the API)');
+select throws_ok(format($$ select public.admin_grant_course_access('00000000-0000-4000-8000-000000000000', %L) $$, tests.course_id('course-b')),
+  'PT404', 'user not found', 'an admin''s grant to an unknown user: not found');
 select is((select count(*) from public.audit_log where action = 'access.granted' and actor_id = auth.uid()), 1::bigint,
   'the grant is audited');
 select is(public.admin_revoke_course_access(tests.user_id('drip@t'), tests.course_id('course-b'), 'mistake'), 1,
@@ -151,7 +158,7 @@ select tests.clear_authentication();
 select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
 select ok(not private.has_course_access(tests.course_id('course-a')), 'its student: no access');
 select tests.authenticate_as('ent@t');
-select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-a')), 'P0002', 'course not found',
+select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-a')), 'PT404', 'course not found',
   'its student: the outline is not found');
 select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501',
   'you do not have access to this course', 'its student: no progress recorded');

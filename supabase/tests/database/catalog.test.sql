@@ -1,6 +1,6 @@
 -- Catalog: categories, courses, course_instructors, for every persona.
 begin;
-select plan(56);
+select plan(57);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -121,6 +121,8 @@ select tests.authenticate_as('other@t');
 select throws_ok(format($$ select public.add_course_instructor(%L, %L) $$, tests.course_id('course-a'), tests.user_id('other@t')),
   '42501', null, 'another instructor cannot add themselves to a course');
 select tests.authenticate_as('own@t');
+select throws_ok(format($$ select public.add_course_instructor('00000000-0000-4000-8000-000000000000', %L) $$, tests.user_id('other@t')),
+  'PT404', 'course not found', 'co-instructors of an unknown course: not found');
 select throws_ok(format($$ select public.add_course_instructor(%L, %L) $$, tests.course_id('course-a'), tests.user_id('none@t')),
   'P0001', 'that user is not an instructor', 'only instructors can be co-instructors');
 select is(public.add_course_instructor(tests.course_id('course-a'), tests.user_id('other@t')), true, 'the owner adds a co-instructor');

@@ -171,7 +171,8 @@ select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), true,
 select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), false, 'granting a held role is a no-op');
 select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'student') $$, '22023', null,
   'student cannot be granted (it is the default)');
-select throws_ok($$ select public.grant_role('00000000-0000-4000-8000-00000000abcd', 'instructor') $$, 'P0002', null,
+select throws_ok($$ select public.grant_role('00000000-0000-4000-8000-00000000abcd', 'instructor') $$, 'PT404',
+  'user 00000000-0000-4000-8000-00000000abcd not found',
   'granting to an unknown user is not found');
 select throws_ok($$ select public.grant_role(null, 'instructor') $$, '22023', null, 'a null user is refused');
 select is((select count(*) from public.audit_log where action = 'role.granted' and target_id = tests.user_id('s1@test.local')::text

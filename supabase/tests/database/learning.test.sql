@@ -135,7 +135,7 @@ select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.les
 select tests.authenticate_as('none@t');
 select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501', null,
   'a student without access records no progress, not even on a preview');
-select throws_ok($$ select public.record_progress('00000000-0000-4000-8000-000000000000', true) $$, 'P0002', null,
+select throws_ok($$ select public.record_progress('00000000-0000-4000-8000-000000000000', true) $$, 'PT404', 'lesson not found',
   'an unknown lesson is not found');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ select public.record_progress(%L, null, -5) $$, tests.lesson_id('course-a', 'l1')), '22023', null,
@@ -182,7 +182,7 @@ select ok((select opens_at > now() + interval '6 days' from public.course_outlin
 select tests.authenticate_as_anon();
 select is((select array_agg(state order by section_position, lesson_position) from public.course_outline(tests.course_id('course-a'))),
   array['preview', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'anon sees the outline with preview flags');
-select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-draft')), 'P0002', null,
+select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-draft')), 'PT404', 'course not found',
   'anon gets no outline for a draft');
 select tests.authenticate_as('ent@t');
 select is((select row(slug, percent, next_lesson_id is null)::text from public.my_dashboard()), row('course-a', 100.00, true)::text,

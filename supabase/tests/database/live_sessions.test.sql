@@ -1,7 +1,7 @@
 -- Live sessions: listing, registration (capacity, course access, paid), join links, hosts,
 -- automatic registration, notices and reminders.
 begin;
-select plan(59);
+select plan(61);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -80,7 +80,7 @@ select is(public.register_for_session(pg_temp.sid('Free webinar')), true, 'a stu
 select is(public.register_for_session(pg_temp.sid('Free webinar')), false, 'registering twice is a no-op');
 select throws_ok(format($$ select public.register_for_session(%L) $$, pg_temp.sid('Paid masterclass')), 'P0001',
   'this session is not free', 'a paid session cannot be joined for free');
-select throws_ok(format($$ select public.register_for_session(%L) $$, pg_temp.sid('Draft session')), 'P0002', null,
+select throws_ok(format($$ select public.register_for_session(%L) $$, pg_temp.sid('Draft session')), 'PT404', 'session not found',
   'a draft session is not found');
 select tests.authenticate_as('other@t');
 select throws_ok(format($$ select public.register_for_session(%L) $$, pg_temp.sid('Course live Q&A')), '42501', null,
@@ -99,6 +99,8 @@ select is((select registered_count from public.live_sessions where id = pg_temp.
 select tests.authenticate_as_service_role();
 select throws_ok(format($$ select public.grant_session_registration(%L, %L) $$, tests.user_id('admin@t'), pg_temp.sid('Free webinar')),
   'P0001', 'this session is full', 'paid seats respect capacity too');
+select throws_ok(format($$ select public.grant_session_registration(%L, '00000000-0000-4000-8000-000000000000') $$, tests.user_id('admin@t')),
+  'PT404', 'session not found', 'a seat in an unknown session: not found');
 select is(public.grant_session_registration(tests.user_id('admin@t'), pg_temp.sid('Paid masterclass')), true,
   'the service grants a paid seat');
 
@@ -133,8 +135,10 @@ select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('
   'someone not registered does not');
 select tests.authenticate_as('own@t');
 select is(public.session_join_link(pg_temp.sid('Free webinar')), 'https://zoom.us/j/85012345678?pwd=abc', 'the host does');
-select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Course live Q&A')), 'P0002', null,
-  'no meeting yet: not found');
+select throws_ok(format($$ select public.session_join_link(%L) $$, pg_temp.sid('Course live Q&A')), 'PT404',
+  'no meeting has been set up for this session yet', 'no meeting yet: not found');
+select throws_ok($$ select public.session_join_link('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'session not found',
+  'an unknown session: not found');
 
 -- ---------------------------------------------------------------- rescheduling and cancelling tell registrants
 select tests.clear_authentication();

@@ -183,7 +183,7 @@ select tests.authenticate_as('none@t');
 select throws_ok($$ select public.quote_offer(tests.offer_id('Course A'), 'USD', 'TENOFF') $$, 'P0001', 'you have already used this coupon',
   'the per-user cap');
 select is((select count(*) from public.coupon_redemptions), 1::bigint, 'a user reads their own coupon uses');
-select throws_ok($$ select public.quote_offer('00000000-0000-4000-8000-000000000000', 'USD') $$, 'P0002', 'offer not found', 'unknown offer');
+select throws_ok($$ select public.quote_offer('00000000-0000-4000-8000-000000000000', 'USD') $$, 'PT404', 'offer not found', 'unknown offer');
 select throws_ok($$ select public.quote_offer(tests.offer_id('Draft offer'), 'USD') $$, 'P0001',
   'this offer includes a course that is not available', 'a draft''s offer cannot be quoted');
 

@@ -3,7 +3,7 @@
 -- a paid order or a grant. The races themselves run on separate connections in
 -- supabase/functions/tests/order_races_test.ts.
 begin;
-select plan(57);
+select plan(58);
 select tests.catalog_fixture();
 select tests.create_user('buyer1@t');
 select tests.create_user('buyer2@t');
@@ -47,6 +47,8 @@ select throws_ok($$ insert into public.subscriptions (user_id, offer_id, stripe_
   values (auth.uid(), tests.offer_id('Course A'), 'sub_fake', 'active', now()) $$, '42501', 'permission denied for table subscriptions',
   'nor a subscription');
 select throws_ok($$ update public.orders set status = 'paid' $$, '42501', 'permission denied for table orders', 'nor can an order be marked paid');
+select throws_ok($$ select public.create_order('00000000-0000-4000-8000-000000000000', 'USD') $$, 'PT404', 'offer not found',
+  'an unknown offer: not found');
 select is((public.create_order(tests.offer_id('Course A'), 'USD')).total, 4900::bigint, 'the order carries the database price');
 select is((select row(status, title, hold_expires_at > now() + interval '30 minutes')::text from public.orders where user_id = auth.uid()),
   row('pending', 'Course A', true)::text, 'and waits for payment, holding for more than Stripe''s 30-minute minimum');

@@ -1,6 +1,6 @@
 -- request_refund(): admins only, paid Stripe orders only, amounts within what is left.
 begin;
-select plan(7);
+select plan(8);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Course B', tests.course_id('course-b'), tests.user_id('other@t'));
 insert into public.orders (user_id, offer_id, title, currency, subtotal, total, status, stripe_payment_intent_id)
@@ -21,6 +21,8 @@ select throws_ok($$ select public.request_refund((select id from o where user_id
   'not more than was paid');
 select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('ent@t'))) $$, 'P0001', null,
   'an unpaid order cannot be refunded');
+select throws_ok($$ select public.request_refund('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'order not found',
+  'an unknown order: not found');
 select is((select row(payment_intent, refund_amount)::text from public.request_refund((select id from o where user_id = tests.user_id('drip@t')), 400)),
   row('pi_r1', 400::bigint)::text, 'an admin refunds part of a paid order');
 select is((select count(*) from public.audit_log where action = 'order.refund_requested'), 1::bigint, 'audited');

@@ -44,7 +44,7 @@ select tests.authenticate_as('admin@t');
 select is(public.set_review_hidden((select id from public.reviews where body = 'Clear and practical.'), true), true, 'an admin hides a review');
 select is((select row(rating_avg, rating_count)::text from public.courses where slug = 'course-a'), row(4.00, 1)::text,
   'hidden reviews do not count');
-select throws_ok($$ select public.set_review_hidden('00000000-0000-4000-8000-000000000000', true) $$, 'P0002', null,
+select throws_ok($$ select public.set_review_hidden('00000000-0000-4000-8000-000000000000', true) $$, 'PT404', 'review not found',
   'hiding an unknown review is not found');
 select tests.authenticate_as_anon();
 select is((select count(*) from public.reviews where course_id = tests.course_id('course-a')), 1::bigint, 'anon does not see hidden reviews');

@@ -24,7 +24,8 @@ select tests.authenticate_as('other@t');
 select throws_ok($$ select * from public.zoom_session((select id from z)) $$, '42501', null, 'another instructor may not');
 select tests.authenticate_as('admin@t');
 select lives_ok($$ select * from public.zoom_session((select id from z)) $$, 'an admin may');
-select throws_ok($$ select * from public.zoom_session('00000000-0000-4000-8000-000000000000') $$, 'P0002', null, 'unknown session');
+select throws_ok($$ select * from public.zoom_session('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'session not found',
+  'unknown session');
 
 select tests.authenticate_as_service_role();
 select lives_ok($$ select public.zoom_save_meeting((select id from z), 81234567890, 'https://zoom.us/j/81234567890') $$, 'the service stores the meeting');
@@ -162,7 +163,7 @@ values (tests.course_id('course-a'), 'Zoom later', now() + interval '2 hours', t
 select tests.clear_authentication();
 insert into sid select title, id from public.live_sessions where title = 'Zoom later';
 select tests.authenticate_as('own@t');
-select throws_ok($$ select * from public.zoom_join_info(pg_temp.later()) $$, 'P0002',
+select throws_ok($$ select * from public.zoom_join_info(pg_temp.later()) $$, 'PT404',
   'no meeting has been set up for this session yet', 'zoom_join_info before the meeting exists');
 select tests.authenticate_as_service_role();
 select public.zoom_save_meeting(pg_temp.later(), 82000000002, 'https://zoom.us/j/82000000002');
