@@ -6,6 +6,10 @@
 -- the most similar one (trigram index). The search itself is then plain full text, so it stays
 -- indexed however common the words are.
 --
+-- Prices are compared within one currency only: a price range or a price sort needs `currency`.
+-- The search text is bounded (200 characters, 20 words) and every argument is checked before any
+-- work, so an over-long query is refused at once instead of exhausting the stack or a connection.
+--
 -- Each row returns `cursor`; pass the last row's cursor as `after` to get the next page. It runs
 -- as its owner (it needs the private word list) and returns published, non-deleted courses only:
 -- the rows anyone may read anyway.
@@ -92,15 +96,43 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  term text := nullif(btrim(search_courses.q), '');
-  tsq tsquery := case when term is null then null
-                      else websearch_to_tsquery('simple', private.correct_query(term)) end;
+  term text;
+  tsq tsquery;
+  cur text;
   after_key numeric;
   after_id uuid;
   filters text;
   rank_expr text;
   key_expr text;
 begin
+  -- Every argument is checked before any work, and no message repeats what the caller sent: the
+  -- text of a search is bounded (a long one would make a tsquery deep enough to exhaust the stack,
+  -- or keep the connection busy correcting thousands of words until the statement timeout).
+  if char_length(search_courses.q) > 200 then
+    raise exception 'the search is too long: use at most 200 characters and 20 words'
+      using errcode = '22023', detail = 'query_too_long';
+  end if;
+  if cardinality(regexp_split_to_array(btrim(search_courses.q), '\s+')) > 20 then
+    raise exception 'the search is too long: use at most 200 characters and 20 words'
+      using errcode = '22023', detail = 'query_too_long';
+  end if;
+  if search_courses.currency is not null then
+    cur := upper(btrim(left(search_courses.currency, 10)));
+    if cur !~ '^[A-Z]{3}$' then
+      raise exception 'currency must be a three-letter code such as USD' using errcode = '22023';
+    end if;
+  end if;
+  -- Amounts are compared within one currency: a price range or a price sort needs it (courses
+  -- priced in other currencies are left out; free courses count as 0 in every currency).
+  if cur is null and (search_courses.min_price is not null or search_courses.max_price is not null
+                      or search_courses.sort in ('price_low', 'price_high')) then
+    raise exception 'prices are compared in one currency: pass a currency to sort or filter by price'
+      using errcode = '22023', detail = 'currency_required';
+  end if;
+  if search_courses.lang is not null and (char_length(search_courses.lang) > 6
+                                          or search_courses.lang !~ '^[a-z]{2,3}(-[A-Z]{2})?$') then
+    raise exception 'lang must be a language code such as en or en-GB' using errcode = '22023';
+  end if;
   if search_courses.page_size is null or search_courses.page_size not between 1 and 100 then
     raise exception 'page_size must be between 1 and 100' using errcode = '22023';
   end if;
@@ -113,11 +145,18 @@ begin
   end if;
   if search_courses.after is not null then
     begin
+      if char_length(search_courses.after) > 80 then
+        raise exception 'cursor too long';
+      end if;
       after_key := split_part(search_courses.after, '|', 1)::numeric;
       after_id := split_part(search_courses.after, '|', 2)::uuid;
     exception when others then
       raise exception 'invalid cursor' using errcode = '22023', hint = 'Pass the cursor of the last row you received.';
     end;
+  end if;
+  term := nullif(btrim(search_courses.q), '');
+  if term is not null then
+    tsq := websearch_to_tsquery('simple', private.correct_query(term));
   end if;
 
   -- Built per call with only the filters given, so each search gets a plan that can use the
@@ -149,7 +188,7 @@ begin
   if search_courses.max_price is not null then
     filters := filters || ' and coalesce(c.list_price_amount, 0) <= $7';
   end if;
-  if search_courses.currency is not null then
+  if cur is not null then
     filters := filters || ' and (c.is_free or c.list_price_currency = $8)';
   end if;
   if search_courses.min_rating is not null then
@@ -182,7 +221,7 @@ begin
     order by k.sort_key, k.id
     limit $13 $q$, rank_expr, key_expr, filters)
   using tsq, term, search_courses.category, search_courses.levels, search_courses.lang,
-        search_courses.min_price, search_courses.max_price, search_courses.currency, search_courses.min_rating,
+        search_courses.min_price, search_courses.max_price, cur, search_courses.min_rating,
         search_courses.instructor, after_key, after_id, search_courses.page_size;
 end;
 $$;
