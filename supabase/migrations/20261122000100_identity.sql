@@ -186,7 +186,9 @@ as $$
 begin
   if new.timezone is distinct from old.timezone
      and not exists (select 1 from pg_catalog.pg_timezone_names tz where tz.name = new.timezone) then
-    raise exception 'unknown time zone "%"', new.timezone
+    -- The name is cut short in the message: an error never echoes unbounded input.
+    raise exception 'unknown time zone "%"',
+      case when char_length(new.timezone) > 64 then left(new.timezone, 64) || '…' else new.timezone end
       using errcode = '22023', hint = 'Use an IANA time zone name such as Europe/Paris.';
   end if;
   new.updated_at := now();

@@ -137,7 +137,10 @@ as $$
 begin
   if (tg_op = 'INSERT' or new.timezone is distinct from old.timezone)
      and not exists (select 1 from pg_catalog.pg_timezone_names tz where tz.name = new.timezone) then
-    raise exception 'unknown time zone "%"', new.timezone using errcode = '22023';
+    -- The name is cut short in the message: an error never echoes unbounded input.
+    raise exception 'unknown time zone "%"',
+      case when char_length(new.timezone) > 64 then left(new.timezone, 64) || '…' else new.timezone end
+      using errcode = '22023';
   end if;
   if new.lesson_id is not null and not exists (
     select 1 from public.lessons l where l.id = new.lesson_id and l.course_id = new.course_id) then

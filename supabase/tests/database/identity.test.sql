@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(85);
+select plan(86);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -126,6 +126,8 @@ select throws_ok($$ insert into public.profiles (id, display_name) values (gen_r
 select throws_ok($$ delete from public.profiles where id = auth.uid() $$, '42501', null, 'a student cannot delete profiles');
 select throws_ok($$ update public.profiles set timezone = 'Mars/Olympus' where id = auth.uid() $$, '22023',
   'unknown time zone "Mars/Olympus"', 'an unknown time zone is refused with 22023');
+select throws_ok($$ update public.profiles set timezone = repeat('z', 1000000) where id = auth.uid() $$, '22023',
+  format('unknown time zone "%s…"', repeat('z', 64)), 'a 1 MB time zone is refused without echoing it whole');
 select throws_ok($$ update public.profiles set display_name = repeat('x', 81) where id = auth.uid() $$, '23514', null,
   'a display name over 80 characters is refused');
 select throws_ok($$ update public.profiles set avatar_url = 'javascript:alert(1)' where id = auth.uid() $$, '23514', null,

@@ -1,7 +1,7 @@
 -- Live sessions: listing, registration (capacity, course access, paid), join links, hosts,
 -- automatic registration, notices and reminders.
 begin;
-select plan(61);
+select plan(62);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -54,7 +54,9 @@ select is(tests.affected_rows($q$ update public.live_sessions set title = 'Hijac
   'another instructor cannot edit the session');
 select tests.authenticate_as('own@t');
 select throws_ok($$ insert into public.live_sessions (title, starts_at, timezone) values ('Bad tz', now(), 'Mars/Base') $$,
-  '22023', null, 'an unknown time zone is refused');
+  '22023', 'unknown time zone "Mars/Base"', 'an unknown time zone is refused');
+select throws_ok($$ insert into public.live_sessions (title, starts_at, timezone) values ('Bad tz', now(), repeat('z', 1000000)) $$,
+  '22023', format('unknown time zone "%s…"', repeat('z', 64)), 'a 1 MB time zone is refused without echoing it whole');
 select throws_ok($$ update public.live_sessions set registered_count = 0 where title = 'Free webinar' $$, '42501', null,
   'the host cannot reset the registration count');
 
