@@ -7,7 +7,7 @@ import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/lo
 import { type PostgrestProcess, reloadSchema, startPostgrest } from "./lib/postgrest.ts";
 import { bin, root, supabaseDir, typesFile } from "./lib/paths.ts";
 import { adminUrl, PASSWORD, psql, query, url } from "./lib/postgres.ts";
-import { CommandError, run } from "./lib/proc.ts";
+import { CommandError, paint, run } from "./lib/proc.ts";
 import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
 import { generateTypes } from "./lib/types.ts";
 import { extractRecipes } from "./lib/recipes.ts";
@@ -17,8 +17,8 @@ interface Count {
   failed: number;
 }
 const total: Count = { passed: 0, failed: 0 };
-const green = (s: string) => `\u001b[32m${s}\u001b[0m`;
-const red = (s: string) => `\u001b[31m${s}\u001b[0m`;
+const green = (s: string) => paint(32, s);
+const red = (s: string) => paint(31, s);
 
 /** Runs one step. A step returns its own counts (test suites) or counts as one test. */
 async function step(name: string, fn: () => Promise<Count | void>): Promise<boolean> {

@@ -13,7 +13,7 @@ import {
   startCluster,
   url,
 } from "./postgres.ts";
-import { freePort, log, must, portOpen } from "./proc.ts";
+import { colorEnabled, freePort, log, must, portOpen } from "./proc.ts";
 
 const bootstrapDir = join(root, "scripts", "bootstrap");
 
@@ -27,7 +27,13 @@ export async function bootstrap(c: Cluster): Promise<void> {
   for (const f of files) await psql(adminUrl(c), { file: join(bootstrapDir, f) });
 }
 
-export const cliEnv = () => ({ ...Deno.env.toObject(), PGSSLMODE: "disable", DO_NOT_TRACK: "1" });
+/** The environment of the tools we run; they print no colour when we print none. */
+export const cliEnv = (): Record<string, string> => ({
+  ...Deno.env.toObject(),
+  PGSSLMODE: "disable",
+  DO_NOT_TRACK: "1",
+  ...(colorEnabled() ? {} : { NO_COLOR: "1" }),
+});
 
 /** The Supabase CLI, from node_modules, run in the project root. */
 export async function supabase(args: string[], opts: { inherit?: boolean } = {}) {
