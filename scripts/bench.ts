@@ -7,6 +7,7 @@
 // BENCH_TARGET_P95_MS and BENCH_TARGET_OVERHEAD override the report path and the targets.
 import { join } from "node:path";
 import { connect, type Sql } from "../supabase/functions/_shared/db.ts";
+import { accessTokenClaims } from "./lib/access-token.ts";
 import { bin, root } from "./lib/paths.ts";
 import { adminUrl } from "./lib/postgres.ts";
 import { log, must } from "./lib/proc.ts";
@@ -127,8 +128,10 @@ async function generate(sql: Sql) {
     create index on bench_courses (k);
     create temporary table bench_students as
       select row_number() over (order by id) - 1 as k, id from auth.users where email like 'student%@bench.local';
+    -- free and grant rows: purchase and subscription rows must name their order or subscription
+    -- (entitlements_source_link), and access does not depend on the source.
     insert into public.entitlements (user_id, course_id, source, starts_at)
-    select s.id, c.id, (array['purchase','free','subscription','purchase'])[1 + (s.k + j) % 4]::public.entitlement_source,
+    select s.id, c.id, (array['free','grant'])[1 + (s.k + j) % 2]::public.entitlement_source,
            now() - make_interval(days => ((s.k * 7 + j * 13) % 120)::int)
     from bench_students s cross join generate_series(1, ${n.coursesPerStudent}) j
     join bench_courses c on c.k = (s.k * 7919 + j * 4729) % ${n.courses}`,
@@ -226,11 +229,9 @@ const queries: Query[] = [
   },
 ];
 
+/** A user's access-token claims as Supabase Auth builds them (hook included), as JSON text. */
 async function claimsFor(sql: Sql, user: string): Promise<string> {
-  const [{ claims }] = await sql<{ claims: string }[]>`
-    select (private.custom_access_token_hook(jsonb_build_object('user_id', ${user}::uuid, 'claims',
-      jsonb_build_object('sub', ${user}::uuid, 'role', 'authenticated', 'aud', 'authenticated'))) -> 'claims')::text as claims`;
-  return claims;
+  return JSON.stringify(await accessTokenClaims(sql, user));
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -1,5 +1,6 @@
-// Serves the edge functions at http://127.0.0.1:<port>/functions/v1/<name>, the way
-// `supabase functions serve` does behind Kong. Started by the stack scripts, which pass the
+// The local API gateway: serves the edge functions at http://127.0.0.1:<port>/functions/v1/<name>,
+// the way `supabase functions serve` does behind Kong, and proxies /rest/v1 to PostgREST (at
+// SUPABASE_INTERNAL_REST_URL) with Kong's key-auth. Started by the stack scripts, which pass the
 // platform variables in the environment.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,9 @@ import { functionsDir } from "./lib/paths.ts";
 const port = Number(Deno.env.get("FUNCTIONS_PORT") ?? "54321");
 const jwtSecret = Deno.env.get("SUPABASE_INTERNAL_JWT_SECRET");
 if (!jwtSecret) throw new Error("SUPABASE_INTERNAL_JWT_SECRET is not set");
+const restUrl = Deno.env.get("SUPABASE_INTERNAL_REST_URL");
+const apiKeys = [Deno.env.get("SUPABASE_ANON_KEY"), Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")]
+  .filter((k): k is string => !!k);
 
 // Secrets: supabase/functions/.env when it exists (or FUNCTIONS_ENV_FILE), else the documented
 // local defaults. Names starting with SUPABASE_ belong to the platform and are skipped, as the CLI does.
@@ -37,12 +41,14 @@ Deno.serve(
   {
     hostname: "127.0.0.1",
     port,
-    onListen: () =>
+    onListen: () => {
       console.log(
         `Serving ${
           functions.map((f) => f.name).join(", ")
         } on http://127.0.0.1:${port}/functions/v1/<name>`,
-      ),
+      );
+      if (restUrl) console.log(`Proxying http://127.0.0.1:${port}/rest/v1 to ${restUrl}`);
+    },
   },
-  gateway({ functions, jwtSecret }),
+  gateway({ functions, jwtSecret, rest: restUrl ? { url: restUrl, apiKeys } : undefined }),
 );

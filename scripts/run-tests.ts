@@ -4,9 +4,10 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { apiKeys, JWT_SECRET } from "./lib/keys.ts";
 import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
+import { type PostgrestProcess, reloadSchema, startPostgrest } from "./lib/postgrest.ts";
 import { bin, root, supabaseDir, typesFile } from "./lib/paths.ts";
 import { adminUrl, PASSWORD, psql, query, url } from "./lib/postgres.ts";
-import { CommandError, run } from "./lib/proc.ts";
+import { CommandError, paint, run } from "./lib/proc.ts";
 import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
 import { generateTypes } from "./lib/types.ts";
 import { extractRecipes } from "./lib/recipes.ts";
@@ -16,8 +17,8 @@ interface Count {
   failed: number;
 }
 const total: Count = { passed: 0, failed: 0 };
-const green = (s: string) => `\u001b[32m${s}\u001b[0m`;
-const red = (s: string) => `\u001b[31m${s}\u001b[0m`;
+const green = (s: string) => paint(32, s);
+const red = (s: string) => paint(31, s);
 
 /** Runs one step. A step returns its own counts (test suites) or counts as one test. */
 async function step(name: string, fn: () => Promise<Count | void>): Promise<boolean> {
@@ -53,10 +54,13 @@ const checked = async (cmd: string[], opts: { env?: Record<string, string> } = {
 
 let db: Throwaway | undefined;
 let gw: GatewayProcess | undefined;
+let rest: PostgrestProcess | undefined;
 let recipesDir: string | undefined;
 const teardown = async () => {
   if (gw) stopProcess(gw.pid);
   gw = undefined;
+  if (rest) stopProcess(rest.pid);
+  rest = undefined;
   if (recipesDir) await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
   await db?.dispose();
 };
@@ -71,13 +75,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 try {
   // ---------------------------------------------------------------- the throwaway stack
   const up = await step(
-    "throwaway stack: PostgreSQL 15, bootstrap, migrations and seed",
+    "throwaway stack: PostgreSQL 15, bootstrap, migrations and seed; PostgREST; API gateway",
     async () => {
       db = await throwawayDatabase();
-      gw = await startGateway(db.cluster, { logFile: join(db.tmp, "functions.log") });
+      rest = await startPostgrest(db.cluster, { logFile: join(db.tmp, "postgrest.log") });
+      gw = await startGateway(db.cluster, {
+        logFile: join(db.tmp, "functions.log"),
+        restUrl: `http://127.0.0.1:${rest.port}`,
+      });
+      await reloadSchema(db.cluster);
     },
   );
-  if (!up || !db || !gw) finish();
+  if (!up || !db || !gw || !rest) {
+    await teardown(); // finish() exits, so the `finally` below would not run
+    finish();
+  }
   const cluster = db.cluster;
   const admin = adminUrl(cluster);
 
@@ -143,6 +155,8 @@ try {
           ...cliEnv(),
           SUPABASE_DB_URL: url(cluster),
           SUPABASE_URL: `http://127.0.0.1:${gw!.port}`,
+          REST_URL: `http://127.0.0.1:${gw!.port}/rest/v1`,
+          POSTGREST_URL: `http://127.0.0.1:${rest!.port}`,
           FUNCTIONS_URL: `http://127.0.0.1:${gw!.port}/functions/v1`,
           SUPABASE_ANON_KEY: keys.anon,
           SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,

@@ -1,36 +1,49 @@
 // The local stack: `npm start`, `npm stop`, `npm run status`, `npm run db:reset`.
 // With a working Docker engine it drives `supabase start`; without one it runs Debian's
-// PostgreSQL 15 with our platform bootstrap, and serves the functions with Deno.
+// PostgreSQL 15 with our platform bootstrap, PostgREST, and the API gateway (functions on Deno,
+// /rest/v1 proxied to PostgREST).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   createDatabase,
   ensureRunning,
+  envLines,
+  parseEnvLines,
   pushMigrations,
   startGateway,
   statusEnv,
   stopProcess,
   supabase,
+  supabaseAliases,
+  waitPortFree,
 } from "./lib/local-stack.ts";
 import { localDir } from "./lib/paths.ts";
 import { type Cluster, ensurePackages, isRunning, stopCluster } from "./lib/postgres.ts";
+import {
+  type PostgrestProcess,
+  postgrestReady,
+  reloadSchema,
+  startPostgrest,
+} from "./lib/postgrest.ts";
 import { log, portOpen, run } from "./lib/proc.ts";
 
 interface State {
   mode: "local";
   functionsPid?: number;
+  postgrest?: PostgrestProcess;
 }
 
 const cluster: Cluster = {
   dir: join(localDir, "db"),
   port: Number(Deno.env.get("SUPABASE_DB_PORT") ?? 54322),
 };
-const functionsPort = Number(Deno.env.get("SUPABASE_FUNCTIONS_PORT") ?? 54321);
+const apiPort = Number(Deno.env.get("SUPABASE_FUNCTIONS_PORT") ?? 54321);
 const stateFile = join(localDir, "stack.json");
 const gatewayLog = join(localDir, "functions.log");
+const postgrestLog = join(localDir, "postgrest.log");
 
-const readState = (): State | null =>
-  existsSync(stateFile) ? JSON.parse(Deno.readTextFileSync(stateFile)) : null;
+const readState = (): State =>
+  existsSync(stateFile) ? JSON.parse(Deno.readTextFileSync(stateFile)) : { mode: "local" };
 const writeState = (s: State) => Deno.writeTextFileSync(stateFile, JSON.stringify(s, null, 2));
 
 async function dockerAvailable(): Promise<boolean> {
@@ -49,20 +62,48 @@ async function printStatus(): Promise<boolean> {
     console.error("The local stack is not running. Start it with `npm start`.");
     return false;
   }
-  const env = await statusEnv(cluster, functionsPort, "local");
-  for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`);
+  const { postgrest } = readState();
+  const restUp = !!postgrest && (await postgrestReady(postgrest.adminPort));
+  if (!restUp) console.error("PostgREST is not running: `npm start` starts it.");
+  if (!(await portOpen(apiPort))) console.error("The API gateway is not running: `npm start`.");
+  console.log(envLines(await statusEnv(cluster, apiPort, restUp ? postgrest : undefined)));
   return true;
 }
 
-async function gatewayUp(): Promise<boolean> {
-  return await portOpen(functionsPort);
+const restUp = async (s: State) => !!s.postgrest && (await postgrestReady(s.postgrest.adminPort));
+
+/**
+ * Starts whatever of PostgREST and the gateway is not running. A new PostgREST gets new ports,
+ * so the gateway is restarted with it.
+ */
+async function serveApi(opts: { restart?: boolean } = {}) {
+  const state = readState();
+  let restartGateway = opts.restart || !(await portOpen(apiPort));
+  if (opts.restart || !(await restUp(state))) {
+    if (state.postgrest) stopProcess(state.postgrest.pid);
+    state.postgrest = await startPostgrest(cluster, { logFile: postgrestLog });
+    writeState(state);
+    restartGateway = true;
+  }
+  if (restartGateway) {
+    if (state.functionsPid) stopProcess(state.functionsPid);
+    await waitPortFree(apiPort);
+    const gw = await startGateway(cluster, {
+      port: apiPort,
+      logFile: gatewayLog,
+      restUrl: `http://127.0.0.1:${state.postgrest!.port}`,
+    });
+    state.functionsPid = gw.pid;
+    writeState(state);
+  }
+  await reloadSchema(cluster);
 }
 
-async function serveFunctions() {
+function stopApi() {
   const state = readState();
-  if (state?.functionsPid) stopProcess(state.functionsPid);
-  const gw = await startGateway(cluster, { port: functionsPort, logFile: gatewayLog });
-  writeState({ mode: "local", functionsPid: gw.pid });
+  if (state.functionsPid) stopProcess(state.functionsPid);
+  if (state.postgrest) stopProcess(state.postgrest.pid);
+  if (existsSync(stateFile)) Deno.removeSync(stateFile);
 }
 
 async function start() {
@@ -72,7 +113,7 @@ async function start() {
     await dockerStatus();
     return;
   }
-  if ((await isRunning(cluster)) && (await gatewayUp())) {
+  if ((await isRunning(cluster)) && (await portOpen(apiPort)) && (await restUp(readState()))) {
     await printStatus();
     return;
   }
@@ -85,8 +126,9 @@ async function start() {
     log("applying pending migrations (supabase db push)");
     await pushMigrations(cluster);
   }
-  if (!(await gatewayUp())) await serveFunctions();
-  log(`functions: http://127.0.0.1:${functionsPort}/functions/v1/<name> (log: ${gatewayLog})`);
+  await serveApi();
+  log(`REST: http://127.0.0.1:${apiPort}/rest/v1 (PostgREST log: ${postgrestLog})`);
+  log(`functions: http://127.0.0.1:${apiPort}/functions/v1/<name> (log: ${gatewayLog})`);
   await printStatus();
 }
 
@@ -95,31 +137,26 @@ async function stop() {
     await supabase(["stop"], { inherit: true });
     return;
   }
-  const state = readState();
-  if (state?.functionsPid) stopProcess(state.functionsPid);
-  if (existsSync(stateFile)) Deno.removeSync(stateFile);
+  stopApi();
   await stopCluster(cluster);
   log("stopped (data kept in .local/db; `npm run db:reset` rebuilds it)");
 }
 
-/** `supabase status -o env`, renamed to the keys local mode prints. */
+/**
+ * Docker mode: `supabase status -o env` as the CLI prints it (API_URL, REST_URL, DB_URL, keys...;
+ * PostgREST's port stays inside Docker's network), plus the SUPABASE_* names and MODE. Not
+ * exercised here (no Docker engine on our machines); kept to a pass-through.
+ */
 async function dockerStatus() {
-  const r = await supabase(["status", "-o", "env"]);
-  const cli: Record<string, string> = {};
-  for (const line of r.stdout.split("\n")) {
-    const m = line.match(/^([A-Z_]+)=(?:"(.*)"|(.*))$/);
-    if (m) cli[m[1]] = m[2] ?? m[3];
-  }
-  const env = {
-    SUPABASE_URL: cli.API_URL,
-    SUPABASE_DB_URL: cli.DB_URL,
-    SUPABASE_ANON_KEY: cli.ANON_KEY,
-    SUPABASE_SERVICE_ROLE_KEY: cli.SERVICE_ROLE_KEY,
-    SUPABASE_JWT_SECRET: cli.JWT_SECRET,
-    FUNCTIONS_URL: cli.FUNCTIONS_URL ?? (cli.API_URL && `${cli.API_URL}/functions/v1`),
-    MODE: "docker",
-  };
-  for (const [k, v] of Object.entries(env)) console.log(`${k}=${v ?? ""}`);
+  const cli = parseEnvLines((await supabase(["status", "-o", "env"])).stdout);
+  const aliases = supabaseAliases({
+    api: cli.API_URL,
+    db: cli.DB_URL,
+    anon: cli.ANON_KEY,
+    service: cli.SERVICE_ROLE_KEY,
+    secret: cli.JWT_SECRET,
+  });
+  console.log(envLines({ ...cli, ...aliases, MODE: "docker" }));
 }
 
 async function reset() {
@@ -128,13 +165,12 @@ async function reset() {
     return;
   }
   await ensurePackages();
-  const state = readState();
-  if (state?.functionsPid) stopProcess(state.functionsPid);
+  stopApi();
   await stopCluster(cluster);
   await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(localDir, { recursive: true });
   await createDatabase(cluster);
-  await serveFunctions();
+  await serveApi({ restart: true });
   await printStatus();
 }
 

@@ -134,3 +134,133 @@ Deno.test("gateway: a function that fails to load is 503 BOOT_ERROR; a crash is 
   assert.equal(crash.status, 500);
   assert.equal((await crash.json()).code, "WORKER_ERROR");
 });
+
+// ------------------------------------------------------------------ /rest/v1 (Kong in front of PostgREST)
+
+const upstream: Request[] = [];
+const restKeys = { anon: "anon-key", service: "service-key" };
+const restGateway = (fake: (req: Request) => Promise<Response>) =>
+  gateway({
+    jwtSecret: secret,
+    functions: [],
+    rest: {
+      url: "http://127.0.0.1:3000",
+      apiKeys: [restKeys.anon, restKeys.service],
+      fetch: (req) => {
+        upstream.push(req);
+        return fake(req);
+      },
+    },
+  });
+const postgrest = restGateway(async (req) => {
+  const body = req.body ? await req.text() : "";
+  return new Response(JSON.stringify([{ url: req.url, method: req.method, body }]), {
+    status: 200,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "content-range": "0-0/*",
+      "access-control-allow-origin": "http://localhost:3000",
+    },
+  });
+});
+const rest = (path: string, init: RequestInit = {}) =>
+  postgrest(new Request(`http://127.0.0.1:54321${path}`, init));
+
+Deno.test("gateway /rest/v1: no apikey is 401 with hosted Supabase's body; an unknown key too", async () => {
+  const res = await rest("/rest/v1/courses?select=slug", {
+    headers: { authorization: "Bearer some.user.token" },
+  });
+  assert.equal(res.status, 401);
+  assert.deepEqual(await res.json(), {
+    message: "No API key found in request",
+    hint: "No `apikey` request header or url param was found.",
+  });
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  const bad = await rest("/rest/v1/courses", { headers: { apikey: "nope" } });
+  assert.equal(bad.status, 401);
+  assert.deepEqual(await bad.json(), {
+    message: "Invalid API key",
+    hint: "Double check your Supabase `anon` or `service_role` API key.",
+  });
+});
+
+Deno.test("gateway /rest/v1: the prefix is stripped; the apikey becomes the bearer when none is sent", async () => {
+  const res = await rest("/rest/v1/courses?select=slug,title&or=(a.eq.1,b.eq.2)", {
+    headers: { apikey: restKeys.anon },
+  });
+  assert.equal(res.status, 200);
+  const sent = upstream.at(-1)!;
+  assert.equal(sent.url, "http://127.0.0.1:3000/courses?select=slug,title&or=(a.eq.1,b.eq.2)");
+  assert.equal(sent.headers.get("authorization"), `Bearer ${restKeys.anon}`);
+  assert.equal(sent.headers.get("apikey"), restKeys.anon);
+  // Kong's cors plugin sets the origin header on every answer.
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("content-range"), "0-0/*");
+});
+
+Deno.test("gateway /rest/v1: a sent Authorization is kept; bodies and methods pass through", async () => {
+  const res = await rest("/rest/v1/rpc/enroll", {
+    method: "POST",
+    headers: {
+      apikey: restKeys.anon,
+      authorization: "Bearer user.jwt.here",
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ course_id: "c1" }),
+  });
+  assert.deepEqual(await res.json(), [{
+    url: "http://127.0.0.1:3000/rpc/enroll",
+    method: "POST",
+    body: '{"course_id":"c1"}',
+  }]);
+  assert.equal(upstream.at(-1)!.headers.get("authorization"), "Bearer user.jwt.here");
+});
+
+Deno.test("gateway /rest/v1: ?apikey= is accepted as Kong does, and removed before PostgREST", async () => {
+  const res = await rest(`/rest/v1/courses?select=slug&apikey=${restKeys.service}&limit=1`);
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  const sent = upstream.at(-1)!;
+  assert.equal(sent.url, "http://127.0.0.1:3000/courses?select=slug&limit=1");
+  assert.equal(sent.headers.get("authorization"), `Bearer ${restKeys.service}`);
+  const root = await rest(`/rest/v1/?apikey=${restKeys.anon}`);
+  await root.body?.cancel();
+  assert.equal(upstream.at(-1)!.url, "http://127.0.0.1:3000/");
+});
+
+Deno.test("gateway /rest/v1: preflights are answered before key-auth, like Kong's cors plugin", async () => {
+  const before = upstream.length;
+  const res = await rest("/rest/v1/courses", {
+    method: "OPTIONS",
+    headers: {
+      origin: "http://localhost:3000",
+      "access-control-request-method": "PATCH",
+      "access-control-request-headers":
+        "apikey, authorization, content-type, prefer, x-client-info",
+    },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(
+    res.headers.get("access-control-allow-methods"),
+    "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT",
+  );
+  assert.equal(
+    res.headers.get("access-control-allow-headers"),
+    "apikey, authorization, content-type, prefer, x-client-info",
+  );
+  assert.equal(res.headers.get("access-control-allow-credentials"), null);
+  assert.equal(res.headers.get("access-control-max-age"), null);
+  assert.equal(upstream.length, before, "PostgREST never sees a preflight");
+});
+
+Deno.test("gateway /rest/v1: PostgREST down is 502 with Kong's message", async () => {
+  const down = restGateway(() => Promise.reject(new TypeError("connection refused")));
+  const res = await down(
+    new Request("http://127.0.0.1:54321/rest/v1/courses", { headers: { apikey: restKeys.anon } }),
+  );
+  assert.equal(res.status, 502);
+  assert.deepEqual(await res.json(), {
+    message: "An invalid response was received from the upstream server",
+  });
+});

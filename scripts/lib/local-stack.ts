@@ -13,7 +13,7 @@ import {
   startCluster,
   url,
 } from "./postgres.ts";
-import { freePort, log, must, portOpen } from "./proc.ts";
+import { colorEnabled, freePort, log, must, portOpen } from "./proc.ts";
 
 const bootstrapDir = join(root, "scripts", "bootstrap");
 
@@ -27,7 +27,13 @@ export async function bootstrap(c: Cluster): Promise<void> {
   for (const f of files) await psql(adminUrl(c), { file: join(bootstrapDir, f) });
 }
 
-export const cliEnv = () => ({ ...Deno.env.toObject(), PGSSLMODE: "disable", DO_NOT_TRACK: "1" });
+/** The environment of the tools we run; they print no colour when we print none. */
+export const cliEnv = (): Record<string, string> => ({
+  ...Deno.env.toObject(),
+  PGSSLMODE: "disable",
+  DO_NOT_TRACK: "1",
+  ...(colorEnabled() ? {} : { NO_COLOR: "1" }),
+});
 
 /** The Supabase CLI, from node_modules, run in the project root. */
 export async function supabase(args: string[], opts: { inherit?: boolean } = {}) {
@@ -59,10 +65,13 @@ export interface GatewayProcess {
   pid: number;
 }
 
-/** Starts the functions gateway in its own session, logging to `logFile`, and waits for it. */
+/**
+ * Starts the API gateway (functions, and /rest/v1 when `restUrl` names PostgREST) in its own
+ * session, logging to `logFile`, and waits for it.
+ */
 export async function startGateway(
   c: Cluster,
-  opts: { port?: number; logFile: string; envFile?: string },
+  opts: { port?: number; logFile: string; envFile?: string; restUrl?: string },
 ): Promise<GatewayProcess> {
   const port = opts.port ?? freePort();
   const keys = await apiKeys();
@@ -76,6 +85,7 @@ export async function startGateway(
     SUPABASE_INTERNAL_JWT_SECRET: JWT_SECRET,
   };
   if (opts.envFile) env.FUNCTIONS_ENV_FILE = opts.envFile;
+  if (opts.restUrl) env.SUPABASE_INTERNAL_REST_URL = opts.restUrl;
   const script = join(root, "scripts", "functions-serve.ts");
   const child = new Deno.Command("setsid", {
     args: ["sh", "-c", `exec "$0" run -A "$1" >>"$2" 2>&1`, bin("deno"), script, opts.logFile],
@@ -102,16 +112,66 @@ export function stopProcess(pid: number): void {
   }
 }
 
-export async function statusEnv(c: Cluster, functionsPort: number, mode: "local" | "docker") {
+/** Waits (up to `ms`) until nothing listens on the port any more, e.g. after stopProcess. */
+export async function waitPortFree(port: number, ms = 5000): Promise<void> {
+  for (let waited = 0; waited < ms && (await portOpen(port)); waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * What `npm run status` prints in local mode: the names `supabase status -o env` uses (API_URL,
+ * REST_URL, FUNCTIONS_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY, JWT_SECRET), the ports, and the
+ * SUPABASE_* names the functions, the tests and our scripts read.
+ */
+export async function statusEnv(
+  c: Cluster,
+  apiPort: number,
+  postgrest?: { port: number; adminPort: number },
+): Promise<Record<string, string>> {
   const keys = await apiKeys();
-  const functionsUrl = `http://127.0.0.1:${functionsPort}/functions/v1`;
+  const api = `http://127.0.0.1:${apiPort}`;
   return {
-    SUPABASE_URL: `http://127.0.0.1:${functionsPort}`,
-    SUPABASE_DB_URL: url(c),
-    SUPABASE_ANON_KEY: keys.anon,
-    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
-    SUPABASE_JWT_SECRET: JWT_SECRET,
-    FUNCTIONS_URL: functionsUrl,
-    MODE: mode,
+    API_URL: api,
+    REST_URL: `${api}/rest/v1`,
+    FUNCTIONS_URL: `${api}/functions/v1`,
+    DB_URL: url(c),
+    ANON_KEY: keys.anon,
+    SERVICE_ROLE_KEY: keys.serviceRole,
+    JWT_SECRET,
+    API_PORT: String(apiPort),
+    DB_PORT: String(c.port),
+    POSTGREST_URL: postgrest ? `http://127.0.0.1:${postgrest.port}` : "",
+    POSTGREST_PORT: postgrest ? String(postgrest.port) : "",
+    POSTGREST_ADMIN_PORT: postgrest ? String(postgrest.adminPort) : "",
+    ...supabaseAliases({ api, db: url(c), anon: keys.anon, service: keys.serviceRole }),
+    MODE: "local",
   };
+}
+
+/** The SUPABASE_* names the platform gives functions, and that our tests and scripts read. */
+export function supabaseAliases(
+  v: { api?: string; db?: string; anon?: string; service?: string; secret?: string },
+): Record<string, string> {
+  return {
+    SUPABASE_URL: v.api ?? "",
+    SUPABASE_DB_URL: v.db ?? "",
+    SUPABASE_ANON_KEY: v.anon ?? "",
+    SUPABASE_SERVICE_ROLE_KEY: v.service ?? "",
+    SUPABASE_JWT_SECRET: v.secret ?? JWT_SECRET,
+  };
+}
+
+/** KEY="value" lines, as `supabase status -o env` prints them. */
+export const envLines = (env: Record<string, string>) =>
+  Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n");
+
+/** Parses KEY=value / KEY="value" lines (ours and the CLI's). */
+export function parseEnvLines(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = line.match(/^([A-Z_][A-Z0-9_]*)=(?:"(.*)"|(.*))$/);
+    if (m) env[m[1]] = m[2] !== undefined ? JSON.parse(`"${m[2]}"`) : m[3];
+  }
+  return env;
 }

@@ -74,6 +74,16 @@ export async function portOpen(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * Colour only for a person at a terminal: never when stdout is a pipe or a file, nor when NO_COLOR
+ * is set to anything but the empty string (https://no-color.org).
+ */
+export const colorEnabled = (): boolean => !Deno.env.get("NO_COLOR") && Deno.stdout.isTerminal();
+
+/** `text` in an ANSI SGR colour (32 green, 31 red, 36 cyan) when colour is enabled. */
+export const paint = (code: number, text: string): string =>
+  colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text;
+
 export function log(message: string) {
-  console.log(`\u001b[36m›\u001b[0m ${message}`);
+  console.log(`${paint(36, "›")} ${message}`);
 }

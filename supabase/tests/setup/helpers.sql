@@ -44,7 +44,8 @@ language sql stable security definer set search_path = '' as $$
   select u.id from auth.users u where u.email = user_id.email
 $$;
 
--- The claims of an access token for the user, after the custom access token hook.
+-- The claims of an access token for the user, after the custom access token hook: the SQL twin
+-- of scripts/lib/access-token.ts (npm run token, the Deno tests), which builds the same claim set.
 create or replace function tests.claims_for(user_id uuid) returns jsonb
 language plpgsql stable security definer set search_path = '' as $$
 declare

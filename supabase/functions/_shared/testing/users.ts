@@ -1,5 +1,6 @@
 // Test personas from TypeScript: real auth.users rows (the sign-up trigger makes their profiles)
 // and access-token claims built the way Supabase Auth builds them, through our token hook.
+import { accessTokenClaims } from "../../../../scripts/lib/access-token.ts";
 import type { Claims, Sql } from "../db.ts";
 
 /**
@@ -44,29 +45,13 @@ export async function deleteUsers(sql: Sql, ids: string[]): Promise<void> {
   await sql`delete from auth.users where id = any(${ids}::uuid[])`;
 }
 
-/** The claims of an access token for the user, after private.custom_access_token_hook. */
+/**
+ * The claims of an access token for the user, built as Supabase Auth builds them and passed
+ * through private.custom_access_token_hook (scripts/lib/access-token.ts, shared with
+ * `npm run token`).
+ */
 export async function claimsFor(sql: Sql, userId: string): Promise<Claims> {
-  const now = Math.floor(Date.now() / 1000);
-  const [u] = await sql<{ email: string }[]>`select email from auth.users where id = ${userId}`;
-  const event = {
-    user_id: userId,
-    authentication_method: "password",
-    claims: {
-      aud: "authenticated",
-      sub: userId,
-      role: "authenticated",
-      email: u.email,
-      phone: "",
-      iat: now,
-      exp: now + 3600,
-      aal: "aal1",
-      session_id: crypto.randomUUID(),
-      is_anonymous: false,
-    },
-  };
-  const [{ claims }] = await sql<{ claims: Claims }[]>`
-    select private.custom_access_token_hook(${sql.json(event)}) -> 'claims' as claims`;
-  return claims;
+  return await accessTokenClaims(sql, userId);
 }
 
 export function testDbUrl(): string {
