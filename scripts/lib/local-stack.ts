@@ -48,7 +48,7 @@ export async function pushMigrations(c: Cluster): Promise<void> {
 /** A fresh cluster with the platform bootstrap, our migrations and the seed. */
 export async function createDatabase(c: Cluster, opts: { ephemeral?: boolean } = {}) {
   log(`creating a PostgreSQL cluster in ${c.dir}`);
-  await initCluster(c);
+  await initCluster(c, { runCronJobs: !opts.ephemeral });
   await startCluster(c, opts);
   log("applying the Supabase platform bootstrap");
   await bootstrap(c);

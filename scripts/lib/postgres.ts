@@ -94,7 +94,12 @@ export function url(c: Cluster, user = "postgres", db = "postgres"): string {
 }
 export const adminUrl = (c: Cluster) => url(c, SUPERUSER);
 
-export async function initCluster(c: Cluster): Promise<void> {
+/**
+ * A new cluster. `runCronJobs`: pg_cron connects to run each job; pointing it at the socket (trust
+ * auth) lets the dev stack run the migrations' jobs as Supabase does. Throwaway test clusters
+ * leave it unset, so no job runs in the middle of a test.
+ */
+export async function initCluster(c: Cluster, opts: { runCronJobs?: boolean } = {}): Promise<void> {
   await Deno.mkdir(c.dir, { recursive: true });
   const pwfile = join(c.dir, "pwfile");
   await Deno.writeTextFile(pwfile, PASSWORD);
@@ -122,6 +127,7 @@ export async function initCluster(c: Cluster): Promise<void> {
     `unix_socket_directories = '${socketDir(c)}'`,
     "shared_preload_libraries = 'pg_stat_statements, plpgsql, plpgsql_check, pg_cron, auto_explain'",
     "cron.database_name = 'postgres'",
+    ...(opts.runCronJobs ? [`cron.host = '${socketDir(c)}'`] : []),
     "wal_level = logical",
     "max_connections = 200",
     "timezone = 'UTC'",
