@@ -9,6 +9,8 @@ import { z } from "zod";
 import { ConfigError, corsHeaders, toResponse } from "./http.ts";
 
 export { ConfigError };
+/** The functions' pinned zod, for scripts/ (which have no import map entry of their own). */
+export { z };
 
 /** Environment variables by name. */
 export type Env = Record<string, string | undefined>;
