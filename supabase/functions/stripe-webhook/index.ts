@@ -5,6 +5,8 @@
 // retrying). A paid order whose seat was lost ('refund_required'): refunded here, in full, with an
 // idempotency key per order. A database or Stripe failure: 500, so Stripe retries; the transaction
 // leaves nothing behind, and a retried lost-seat event asks for the (idempotent) refund again.
+// Stripe not set up on this server (a STRIPE_ secret missing or the .env.example placeholder):
+// 503 stripe_not_configured before anything is read or written, so Stripe retries until it is.
 import type Stripe from "stripe";
 import { z } from "zod";
 import { databaseUrl, type Env, lazyHandler, readConfig, secret } from "../_shared/config.ts";

@@ -4,7 +4,8 @@
 // through zoom_apply_event(), which keeps a ledger so replays change nothing. Unknown events get
 // 200 (Zoom would retry anything else). A signed body we can't use (not JSON, or a handled event
 // whose fields are malformed) gets 400 {error: {code, message}}; only an outage answers 5xx (503
-// when the database is unreachable), so Zoom retries what can succeed later.
+// when the database is unreachable, 503 zoom_not_configured while ZOOM_WEBHOOK_SECRET_TOKEN is
+// missing or the .env.example placeholder), so Zoom retries what can succeed later.
 import { z } from "zod";
 import { databaseUrl, type Env, lazyHandler, readConfig, secret } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
