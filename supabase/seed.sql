@@ -207,6 +207,86 @@ where o.id in (select ('0f000000-0000-4000-8000-0000000000' || lpad(sc.n::text, 
 on conflict do nothing;
 
 -- ---------------------------------------------------------------------------------------------
+-- The shop a newcomer clicks through and buys from. Fixed ids, listed in the README's seed
+-- section (docs and tests name them): a bundle, two subscription plans, coupons (one capped), and
+-- upcoming live sessions (free, paid, one paid with only two seats, one for a course's students).
+-- Times are relative to when the seed runs; sessions start at least two days later.
+-- ---------------------------------------------------------------------------------------------
+
+-- Priya's two paid courses as a bundle, cheaper than both (USD 49 + 69), in USD and EUR.
+insert into public.offers (id, kind, title, owner_id) values
+  ('0f000000-0000-4000-8000-000000000101', 'bundle', 'Supabase Backend Bundle', 'b0000000-0000-4000-8000-000000000001')
+on conflict (id) do nothing;
+insert into public.offer_courses (offer_id, course_id) values
+  ('0f000000-0000-4000-8000-000000000101', 'e0000000-0000-4000-8000-000000000001'),
+  ('0f000000-0000-4000-8000-000000000101', 'e0000000-0000-4000-8000-000000000003')
+on conflict do nothing;
+
+-- Subscription plans: Priya's monthly plan (the published courses she owns) and the platform's
+-- yearly all-access plan (every published course; admins sell platform plans).
+insert into public.offers (id, kind, title, plan_interval, plan_scope, owner_id) values
+  ('0f000000-0000-4000-8000-000000000201', 'plan', 'Priya Raman: all my courses, monthly', 'month', 'instructor',
+   'b0000000-0000-4000-8000-000000000001'),
+  ('0f000000-0000-4000-8000-000000000202', 'plan', 'All-access pass, yearly', 'year', 'all_courses', null)
+on conflict (id) do nothing;
+
+-- Upcoming live sessions. Standalone ones are free or sold by an offer; a course's session is
+-- free and open to the course's students (they are registered automatically). The creator hosts.
+insert into public.live_sessions (id, course_id, title, description, starts_at, duration_minutes, timezone, capacity,
+                                  is_published, is_free, created_by) values
+  ('5e000000-0000-4000-8000-000000000001', null, 'Ask me anything: Postgres and Supabase',
+   'Bring your schema and your questions. Free for everyone, registration required.',
+   date_trunc('day', now()) + interval '3 days 13 hours', 60, 'Asia/Kolkata', 100, true, true,
+   'b0000000-0000-4000-8000-000000000001'),
+  ('5e000000-0000-4000-8000-000000000002', null, 'Live masterclass: review my RLS policies',
+   'Priya reviews two attendees'' policies live. Only two seats.',
+   date_trunc('day', now()) + interval '10 days 13 hours', 90, 'Asia/Kolkata', 2, true, false,
+   'b0000000-0000-4000-8000-000000000001'),
+  ('5e000000-0000-4000-8000-000000000003', null, 'Figma live critique',
+   'Marco critiques portfolio pieces live.',
+   date_trunc('day', now()) + interval '7 days 16 hours', 60, 'Europe/Rome', 25, true, false,
+   'b0000000-0000-4000-8000-000000000002'),
+  ('5e000000-0000-4000-8000-000000000004', 'e0000000-0000-4000-8000-000000000010', 'D3 office hours',
+   'Questions on this week''s charts, for students of Data Visualisation with D3.',
+   date_trunc('day', now()) + interval '5 days 17 hours', 45, 'Europe/Berlin', null, true, true,
+   'b0000000-0000-4000-8000-000000000003')
+on conflict (id) do nothing;
+
+insert into public.offers (id, kind, title, session_id, owner_id) values
+  ('0f000000-0000-4000-8000-000000000301', 'session', 'Live masterclass: review my RLS policies',
+   '5e000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-000000000001'),
+  ('0f000000-0000-4000-8000-000000000302', 'session', 'Figma live critique',
+   '5e000000-0000-4000-8000-000000000003', 'b0000000-0000-4000-8000-000000000002')
+on conflict (id) do nothing;
+
+insert into public.offer_prices (offer_id, currency, amount) values
+  ('0f000000-0000-4000-8000-000000000101', 'USD', 9900),
+  ('0f000000-0000-4000-8000-000000000101', 'EUR', 8900),
+  ('0f000000-0000-4000-8000-000000000201', 'USD', 1900),
+  ('0f000000-0000-4000-8000-000000000201', 'EUR', 1700),
+  ('0f000000-0000-4000-8000-000000000202', 'USD', 19900),
+  ('0f000000-0000-4000-8000-000000000202', 'EUR', 17900),
+  ('0f000000-0000-4000-8000-000000000301', 'USD', 2900),
+  ('0f000000-0000-4000-8000-000000000301', 'EUR', 2700),
+  ('0f000000-0000-4000-8000-000000000302', 'EUR', 1500)
+on conflict do nothing;
+
+-- Coupons. WELCOME10: 10% off anything Priya sells, once per buyer. EARLYBIRD: 25% off the
+-- bundle only, for the first three buyers. MARCO5: EUR 5 off anything Marco sells.
+insert into public.coupons (id, code, kind, percent_off, amount_off, currency, valid_from, valid_until,
+                            max_redemptions, max_per_user, owner_id) values
+  ('cc000000-0000-4000-8000-000000000001', 'WELCOME10', 'percent', 10, null, null, now() - interval '1 day', null,
+   null, 1, 'b0000000-0000-4000-8000-000000000001'),
+  ('cc000000-0000-4000-8000-000000000002', 'EARLYBIRD', 'percent', 25, null, null, now() - interval '1 day',
+   now() + interval '60 days', 3, 1, 'b0000000-0000-4000-8000-000000000001'),
+  ('cc000000-0000-4000-8000-000000000003', 'MARCO5', 'amount', null, 500, 'EUR', now() - interval '1 day', null,
+   null, null, 'b0000000-0000-4000-8000-000000000002')
+on conflict (id) do nothing;
+insert into public.coupon_offers (coupon_id, offer_id) values
+  ('cc000000-0000-4000-8000-000000000002', '0f000000-0000-4000-8000-000000000101')
+on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------
 -- Students: enrolments, purchases (paid orders), progress, reviews
 -- ---------------------------------------------------------------------------------------------
 create temporary table seed_enrolments on commit drop as
@@ -245,6 +325,19 @@ select o.user_id, l.course_id, 'purchase', o.id, o.paid_at
 from public.orders o join public.order_lines l on l.order_id = o.id
 where o.id in (select md5('seed-order:' || se.user_id || ':' || se.course_id)::uuid from seed_enrolments se)
 on conflict do nothing;
+
+-- Noor bought a seat in the two-seat masterclass: one seat is left.
+insert into public.orders (id, user_id, offer_id, title, currency, subtotal, total, status, paid_at, created_at,
+                           updated_at)
+values ('0d000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000002',
+        '0f000000-0000-4000-8000-000000000301', 'Live masterclass: review my RLS policies', 'USD', 2900, 2900, 'paid',
+        now() - interval '2 days', now() - interval '2 days', now() - interval '2 days')
+on conflict (id) do nothing;
+insert into public.order_lines (order_id, session_id)
+values ('0d000000-0000-4000-8000-000000000001', '5e000000-0000-4000-8000-000000000002')
+on conflict do nothing;
+select private.register_user('5e000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000002',
+                             'purchase', true);
 
 -- Progress: each student completed a share of the open lessons of each course.
 insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at, time_spent_seconds, last_position_seconds)

@@ -1,6 +1,5 @@
 // One place that turns errors into HTTP responses: {error: {code, message, details}}.
 import { z } from "zod";
-import { ConfigError } from "./config.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -8,6 +7,22 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The function's environment is missing or has an invalid setting (config.ts's readConfig).
+ * The message names every variable at fault, for the logs only. When a third party the function
+ * can't work without is not set up (`service`), clients get 503 with that service's code;
+ * otherwise a 500 `misconfigured`.
+ */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    message: string,
+    readonly service?: { code: string; message: string },
   ) {
     super(message);
   }
@@ -147,6 +162,7 @@ export function toResponse(e: unknown): Response {
   }
   if (e instanceof ConfigError) {
     console.error(e.message);
+    if (e.service) return errorResponse(503, e.service.code, e.service.message);
     return errorResponse(500, "misconfigured", "The function is not configured.");
   }
   console.error(e);

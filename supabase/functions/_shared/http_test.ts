@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConfigError, lazyHandler, readConfig } from "./config.ts";
+import { ConfigError, lazyHandler, readConfig, secret } from "./config.ts";
 import { handle, HttpError, readJson, toResponse } from "./http.ts";
 
 const pgError = (code: string, message: string) =>
@@ -155,4 +155,89 @@ Deno.test("lazyHandler: builds the handler on the first request, once", async ()
   assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "hi");
   await exported.fetch(new Request("http://x/"));
   assert.equal(builds, 1);
+});
+
+Deno.test("readConfig: a third party's missing, invalid or placeholder setting is its 503", async () => {
+  const stripe = { prefix: "STRIPE_", code: "stripe_not_configured", message: "Payments are off." };
+  const schema = z.object({
+    DB: z.string().min(1),
+    STRIPE_SECRET_KEY: secret(z.string().startsWith("sk_")),
+  });
+  const failure = (env: Record<string, string>) => {
+    try {
+      readConfig(schema, env, [stripe]);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e;
+    }
+    assert.fail("expected a ConfigError");
+  };
+  const placeholder = failure({ DB: "x", STRIPE_SECRET_KEY: "sk_test_replace_me" });
+  assert.match(placeholder.message, /STRIPE_SECRET_KEY is still the \.env\.example placeholder/);
+  assert.deepEqual(placeholder.service, {
+    code: "stripe_not_configured",
+    message: "Payments are off.",
+  });
+  assert.match(failure({ DB: "x" }).message, /STRIPE_SECRET_KEY is not set/);
+  assert.equal(
+    failure({ DB: "x", STRIPE_SECRET_KEY: "pk_live" }).service?.code,
+    "stripe_not_configured",
+  );
+  const both = failure({ STRIPE_SECRET_KEY: "" });
+  assert.match(
+    both.message,
+    /DB is not set; STRIPE_SECRET_KEY is not set/,
+    "every problem is logged",
+  );
+  assert.equal(both.service?.code, "stripe_not_configured", "clients learn Stripe is not set up");
+  assert.equal(
+    failure({ STRIPE_SECRET_KEY: "sk_test_x" }).service,
+    undefined,
+    "anything else: 500",
+  );
+  assert.equal(readConfig(schema, { DB: "x", STRIPE_SECRET_KEY: "sk_test_x" }).DB, "x");
+
+  const original = console.error;
+  const logged: string[] = [];
+  console.error = (m: string) => logged.push(m);
+  try {
+    const res = toResponse(placeholder);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), {
+      error: { code: "stripe_not_configured", message: "Payments are off." },
+    });
+    assert.match(logged[0], /STRIPE_SECRET_KEY is still the \.env\.example placeholder/);
+  } finally {
+    console.error = original;
+  }
+});
+
+Deno.test("lazyHandler: while the config is wrong it answers the error, builds nothing, and reads it again", async () => {
+  let attempts = 0;
+  let configured = false;
+  const exported = lazyHandler(() => {
+    attempts++;
+    if (!configured) {
+      throw new ConfigError("configuration error: STRIPE_SECRET_KEY is not set", {
+        code: "stripe_not_configured",
+        message: "Payments are off.",
+      });
+    }
+    return { fetch: () => Promise.resolve(new Response("paid")) };
+  });
+  const original = console.error;
+  console.error = () => {};
+  try {
+    const res = await exported.fetch(new Request("http://x/", { method: "POST" }));
+    assert.equal(res.status, 503);
+    assert.equal((await res.json()).error.code, "stripe_not_configured");
+    const preflight = await exported.fetch(new Request("http://x/", { method: "OPTIONS" }));
+    assert.equal(preflight.status, 200, "CORS preflights still pass");
+    await preflight.body?.cancel();
+    configured = true;
+    assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "paid");
+    assert.equal(attempts, 3);
+  } finally {
+    console.error = original;
+  }
 });

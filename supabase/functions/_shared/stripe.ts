@@ -2,13 +2,23 @@
 // port and protocol are configurable so tests point it at a local fake Stripe.
 import Stripe from "stripe";
 import { z } from "zod";
-import { databaseUrl } from "./config.ts";
+import { databaseUrl, secret, type Service } from "./config.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
 
+/**
+ * Stripe is not set up when a STRIPE_ setting is missing, invalid or still the .env.example
+ * placeholder: the Stripe functions answer 503 stripe_not_configured before doing anything.
+ */
+export const stripeService: Service = {
+  prefix: "STRIPE_",
+  code: "stripe_not_configured",
+  message: "Payments are not set up on this server yet; the function logs say which setting.",
+};
+
 /** The Stripe settings every function that calls Stripe reads from env. */
 export const stripeEnv = z.object({
-  STRIPE_SECRET_KEY: z.string().startsWith("sk_"),
+  STRIPE_SECRET_KEY: secret(z.string().startsWith("sk_")),
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().optional(),
   STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),

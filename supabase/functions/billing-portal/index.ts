@@ -3,10 +3,10 @@
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { lazyHandler, readConfig } from "../_shared/config.ts";
+import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, requireSignedInAccount, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
+import { paymentsConfig, stripeClient, stripeService } from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
 
@@ -36,4 +36,8 @@ export function createBillingPortal(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createBillingPortal(readConfig(paymentsConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createBillingPortal(readConfig(paymentsConfig, env, [stripeService])));
+
+export default fromEnv();

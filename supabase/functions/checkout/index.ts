@@ -4,10 +4,15 @@
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { lazyHandler, readConfig } from "../_shared/config.ts";
+import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { type PaymentsConfig, paymentsConfig, stripeClient } from "../_shared/stripe.ts";
+import {
+  type PaymentsConfig,
+  paymentsConfig,
+  stripeClient,
+  stripeService,
+} from "../_shared/stripe.ts";
 
 export { STRIPE_API_VERSION } from "../_shared/stripe.ts";
 export const checkoutConfig = paymentsConfig;
@@ -130,4 +135,8 @@ export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {})
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createCheckout(readConfig(checkoutConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createCheckout(readConfig(checkoutConfig, env, [stripeService])));
+
+export default fromEnv();

@@ -4,10 +4,10 @@
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { lazyHandler, readConfig } from "../_shared/config.ts";
+import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { paymentsConfig, stripeClient } from "../_shared/stripe.ts";
+import { paymentsConfig, stripeClient, stripeService } from "../_shared/stripe.ts";
 
 const input = z.object({
   order_id: z.uuid(),
@@ -48,4 +48,8 @@ export function createRefund(config: z.infer<typeof paymentsConfig>, deps: { sql
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createRefund(readConfig(paymentsConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createRefund(readConfig(paymentsConfig, env, [stripeService])));
+
+export default fromEnv();

@@ -8,7 +8,7 @@ import {
   validationError,
 } from "../_shared/testing/fake-resend.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { createSendEmails, sendEmailsConfig } from "./index.ts";
+import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
 
 const serviceKey = () => {
   const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
@@ -68,6 +68,9 @@ async function setup(rate = 1000) {
   return { sql, fake, config, user, enqueue, drain, outbox, teardown };
 }
 
+/** A run's counts, without the per-email list. */
+const counts = ({ emails: _, ...rest }: Record<string, unknown>) => rest;
+
 const session = {
   session_id: "5f0c2c52-7c1a-4b8e-9a51-4a3c1f8d2e10",
   title: "Postgres office hours",
@@ -83,9 +86,10 @@ Deno.test("send-emails: delivers each due email once, keyed by its outbox id, wi
     const registration = await t.enqueue("webinar_registration", session);
     const res = await t.drain(handler);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), {
+    assert.deepEqual(counts(await res.json()), {
       claimed: 2,
       sent: 2,
+      skipped: 0,
       retrying: 0,
       dead: 0,
       rate_limited: false,
@@ -153,9 +157,10 @@ Deno.test("send-emails: 500 retries with backoff, 422 is dead at once, the last 
     await t.sql`update private.email_outbox set status = 'sent' where to_user_id = ${t.user}`; // the welcome email
     const flaky = await t.enqueue("system_alert", { subject: "Flaky", message: "m" });
     t.fake.reply(serverError);
-    assert.deepEqual(await (await t.drain(handler)).json(), {
+    assert.deepEqual(counts(await (await t.drain(handler)).json()), {
       claimed: 1,
       sent: 0,
+      skipped: 0,
       retrying: 1,
       dead: 0,
       rate_limited: false,
@@ -354,5 +359,145 @@ Deno.test("templates: every template the migrations enqueue by name renders", as
       "https://learn.example.com",
     );
     assert.ok(r.subject.length > 0 && r.text.length > 0, template);
+  }
+});
+
+Deno.test("send-emails: says, per email, whether it was sent, skipped, retried or dead and why, without addresses", async () => {
+  const t = await setup();
+  const logged: string[] = [];
+  const handler = createSendEmails(t.config, { log: (line) => logged.push(line) });
+  try {
+    await t.sql`update private.email_outbox set status = 'sent' where to_user_id = ${t.user}`; // the welcome email
+    const [{ email }] = await t.sql<
+      { email: string }[]
+    >`select email from auth.users where id = ${t.user}`;
+    const sent = await t.enqueue("system_alert", { subject: "A", message: "m" });
+    const flaky = await t.enqueue("system_alert", { subject: "B", message: "m" });
+    const rejected = await t.enqueue("system_alert", { subject: "C", message: "m" });
+    const unknown = await t.enqueue("no_such_template", {});
+    const limited = await t.enqueue("system_alert", { subject: "E", message: "m" });
+    const skipped = await t.enqueue("system_alert", { subject: "F", message: "m" });
+    t.fake.reply(
+      { status: 200, body: { id: "4ef9a417-02e9-4d39-ad75-00000000beef" } },
+      serverError,
+      {
+        status: 422,
+        body: {
+          statusCode: 422,
+          name: "validation_error",
+          message: `Invalid \`to\` field: ${email} is not accepted.`,
+        },
+      },
+      rateLimited(7),
+    );
+    const res = await t.drain(handler);
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(counts(body), {
+      claimed: 6,
+      sent: 1,
+      skipped: 1,
+      retrying: 2,
+      dead: 2,
+      rate_limited: true,
+    });
+    type Outcome = {
+      id: string;
+      template: string;
+      to: string;
+      attempt: number;
+      outcome: string;
+      reason: string;
+    };
+    const by = new Map<string, Outcome>(body.emails.map((e: Outcome) => [e.id, e]));
+    const masked = `m***@test.local`;
+    for (const e of body.emails as Outcome[]) {
+      assert.equal(e.to, masked, "the recipient, masked");
+      assert.equal(e.attempt, 1);
+    }
+    assert.deepEqual(
+      body.emails.map((e: Outcome) => e.id),
+      [sent, flaky, rejected, unknown, limited, skipped],
+      "oldest first",
+    );
+    assert.equal(by.get(sent)!.outcome, "sent");
+    assert.match(
+      by.get(sent)!.reason,
+      /accepted by Resend as 4ef9a417-02e9-4d39-ad75-00000000beef/,
+    );
+    assert.equal(by.get(flaky)!.outcome, "retrying");
+    assert.match(
+      by.get(flaky)!.reason,
+      /^Resend answered internal_server_error: .*; attempt 1 of 6, retry with backoff$/,
+    );
+    assert.equal(by.get(rejected)!.outcome, "dead");
+    assert.match(
+      by.get(rejected)!.reason,
+      /^Resend rejected the message validation_error: .*; not retried$/,
+    );
+    assert.equal(by.get(unknown)!.outcome, "dead");
+    assert.match(
+      by.get(unknown)!.reason,
+      /could not be rendered: .*unknown email template "no_such_template"/,
+    );
+    assert.equal(by.get(limited)!.outcome, "retrying");
+    assert.match(by.get(limited)!.reason, /rate_limit_exceeded.*retry after 7 s/);
+    assert.equal(by.get(skipped)!.outcome, "skipped");
+    assert.match(
+      by.get(skipped)!.reason,
+      /^not attempted: Resend is rate-limiting this run; attempt 1 of 6, retry after 7 s$/,
+    );
+    assert.equal(
+      t.fake.requests.length,
+      4,
+      "the unknown template and the skipped email were not sent",
+    );
+
+    assert.equal(logged.length, 6, "one log line per email");
+    for (const [id, e] of by) {
+      assert.ok(
+        logged.some((l) => l.includes(id) && l.includes(e.outcome) && l.includes(e.reason)),
+        `the log has ${id}`,
+      );
+    }
+    const everything = JSON.stringify(body) + logged.join("\n");
+    assert.ok(!everything.includes(email), "no full address in the response or the logs");
+    assert.match(
+      String((await t.outbox(rejected)).last_error),
+      new RegExp(email.replace(/[.]/g, "\\.")),
+      "the outbox row (private) keeps Resend's full message for the operator",
+    );
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: without a Resend key (missing or the .env.example placeholder) it answers 503 and claims nothing", async () => {
+  const t = await setup();
+  const original = console.error;
+  const logged: string[] = [];
+  console.error = (m: string) => logged.push(m);
+  try {
+    for (const key of ["re_replace_me", undefined]) {
+      const handler = fromEnv({
+        SUPABASE_DB_URL: testDbUrl(),
+        RESEND_API_KEY: key,
+        EMAIL_FROM: "Coursebase <hello@example.com>",
+        SITE_URL: "http://127.0.0.1:3000",
+      });
+      const res = await t.drain(handler);
+      assert.equal(res.status, 503);
+      assert.equal((await res.json()).error.code, "email_not_configured");
+      await handler.close();
+    }
+    assert.match(logged[0], /RESEND_API_KEY is still the \.env\.example placeholder/);
+    assert.match(logged[1], /RESEND_API_KEY is not set/);
+    const [{ n }] = await t.sql`select count(*)::int as n from private.email_outbox
+      where to_user_id = ${t.user} and status = 'pending' and attempts = 0`;
+    assert.equal(n, 1, "the welcome email is untouched: not claimed, no attempt spent");
+    assert.equal(t.fake.requests.length, 0);
+  } finally {
+    console.error = original;
+    await t.teardown();
   }
 });

@@ -5,16 +5,23 @@
 // retrying). A paid order whose seat was lost ('refund_required'): refunded here, in full, with an
 // idempotency key per order. A database or Stripe failure: 500, so Stripe retries; the transaction
 // leaves nothing behind, and a retried lost-seat event asks for the (idempotent) refund again.
+// Stripe not set up on this server (a STRIPE_ secret missing or the .env.example placeholder):
+// 503 stripe_not_configured before anything is read or written, so Stripe retries until it is.
 import type Stripe from "stripe";
 import { z } from "zod";
-import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
+import { databaseUrl, type Env, lazyHandler, readConfig, secret } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { errorResponse, json } from "../_shared/http.ts";
-import { stripeClient, stripeEnv, webhookCryptoProvider } from "../_shared/stripe.ts";
+import {
+  stripeClient,
+  stripeEnv,
+  stripeService,
+  webhookCryptoProvider,
+} from "../_shared/stripe.ts";
 
 export const stripeWebhookConfig = stripeEnv.extend({
   SUPABASE_DB_URL: databaseUrl,
-  STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_"),
+  STRIPE_WEBHOOK_SECRET: secret(z.string().startsWith("whsec_")),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
 });
 
@@ -96,4 +103,8 @@ export function createStripeWebhook(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createStripeWebhook(readConfig(stripeWebhookConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createStripeWebhook(readConfig(stripeWebhookConfig, env, [stripeService])));
+
+export default fromEnv();

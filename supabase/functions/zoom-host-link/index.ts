@@ -2,10 +2,10 @@
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { lazyHandler, readConfig } from "../_shared/config.ts";
+import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient } from "../_shared/zoom.ts";
+import { zoomClient, zoomService } from "../_shared/zoom.ts";
 import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
 
 const input = z.object({ session_id: z.uuid() });
@@ -37,4 +37,8 @@ export function createZoomHostLink(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createZoomHostLink(readConfig(zoomMeetingConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createZoomHostLink(readConfig(zoomMeetingConfig, env, [zoomService])));
+
+export default fromEnv();

@@ -9,10 +9,10 @@
 // zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { lazyHandler, readConfig } from "../_shared/config.ts";
+import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient } from "../_shared/zoom.ts";
+import { zoomClient, zoomService } from "../_shared/zoom.ts";
 import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
 
 const input = z.object({ session_id: z.uuid() });
@@ -100,4 +100,8 @@ export function createZoomJoin(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createZoomJoin(readConfig(zoomMeetingConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createZoomJoin(readConfig(zoomMeetingConfig, env, [zoomService])));
+
+export default fromEnv();

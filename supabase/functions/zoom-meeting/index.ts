@@ -4,10 +4,10 @@
 // start link (see zoom-host-link).
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
+import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient, zoomConfig } from "../_shared/zoom.ts";
+import { zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
 export const zoomMeetingConfig = zoomConfig.extend({
   SUPABASE_DB_URL: databaseUrl,
@@ -94,4 +94,8 @@ export function createZoomMeeting(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createZoomMeeting(readConfig(zoomMeetingConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createZoomMeeting(readConfig(zoomMeetingConfig, env, [zoomService])));
+
+export default fromEnv();

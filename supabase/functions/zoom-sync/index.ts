@@ -7,10 +7,10 @@
 // `npm run zoom:sync` does it on the local stack. Not a frontend action.
 import { z } from "zod";
 import { callerClaims } from "../_shared/auth.ts";
-import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
+import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { ZoomApiError, zoomClient, zoomConfig } from "../_shared/zoom.ts";
+import { ZoomApiError, zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
 export const zoomSyncConfig = zoomConfig.extend({
   SUPABASE_DB_URL: databaseUrl,
@@ -110,4 +110,8 @@ export function createZoomSync(config: ZoomSyncConfig, deps: { sql?: Sql } = {})
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createZoomSync(readConfig(zoomSyncConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createZoomSync(readConfig(zoomSyncConfig, env, [zoomService])));
+
+export default fromEnv();

@@ -4,15 +4,17 @@
 // through zoom_apply_event(), which keeps a ledger so replays change nothing. Unknown events get
 // 200 (Zoom would retry anything else). A signed body we can't use (not JSON, or a handled event
 // whose fields are malformed) gets 400 {error: {code, message}}; only an outage answers 5xx (503
-// when the database is unreachable), so Zoom retries what can succeed later.
+// when the database is unreachable, 503 zoom_not_configured while ZOOM_WEBHOOK_SECRET_TOKEN is
+// missing or the .env.example placeholder), so Zoom retries what can succeed later.
 import { z } from "zod";
-import { databaseUrl, lazyHandler, readConfig } from "../_shared/config.ts";
+import { databaseUrl, type Env, lazyHandler, readConfig, secret } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { errorResponse, handle, HttpError, json } from "../_shared/http.ts";
+import { zoomService } from "../_shared/zoom.ts";
 
 export const zoomWebhookConfig = z.object({
   SUPABASE_DB_URL: databaseUrl,
-  ZOOM_WEBHOOK_SECRET_TOKEN: z.string().min(1),
+  ZOOM_WEBHOOK_SECRET_TOKEN: secret(),
   ZOOM_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   LIVE_ATTENDANCE_MIN_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
 });
@@ -159,4 +161,8 @@ export function createZoomWebhook(
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
-export default lazyHandler(() => createZoomWebhook(readConfig(zoomWebhookConfig)));
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) =>
+  lazyHandler(() => createZoomWebhook(readConfig(zoomWebhookConfig, env, [zoomService])));
+
+export default fromEnv();

@@ -1,8 +1,9 @@
 -- The seeded users (and the test helpers' users) are rows a real Supabase Auth server can sign in:
 -- GoTrue scans the token and change columns into plain strings (NULL makes every sign-in fail),
 -- checks a bcrypt hash, and finds email users through their `email` identity.
+-- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(7);
+select plan(23);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -62,6 +63,73 @@ select ok(exists (select from auth.users u where u.email = 'sam@example.com'
   and not exists (select from auth.users u where u.email = 'sam@example.com'
                   and u.encrypted_password = extensions.crypt('password123!', u.encrypted_password)),
   'the seeded password is Password123!, and only that');
+
+-- ---------------------------------------------------------------- the shop, under its fixed ids
+-- What the README's seed table lists, as anyone browsing sees it.
+select tests.authenticate_as_anon();
+select set_eq($$ select id::text, kind::text, coalesce(plan_interval::text, '-') from public.offers where listed
+                 and id in ('0f000000-0000-4000-8000-000000000101', '0f000000-0000-4000-8000-000000000201',
+                            '0f000000-0000-4000-8000-000000000202', '0f000000-0000-4000-8000-000000000301',
+                            '0f000000-0000-4000-8000-000000000302') $$,
+  $$ values ('0f000000-0000-4000-8000-000000000101', 'bundle', '-'),
+            ('0f000000-0000-4000-8000-000000000201', 'plan', 'month'),
+            ('0f000000-0000-4000-8000-000000000202', 'plan', 'year'),
+            ('0f000000-0000-4000-8000-000000000301', 'session', '-'),
+            ('0f000000-0000-4000-8000-000000000302', 'session', '-') $$,
+  'anon sees the bundle, a monthly instructor plan, a yearly platform plan and two paid sessions on sale');
+select set_eq($$ select course_id from public.offer_courses where offer_id = '0f000000-0000-4000-8000-000000000101' $$,
+  $$ values ('e0000000-0000-4000-8000-000000000001'::uuid), ('e0000000-0000-4000-8000-000000000003') $$,
+  'the bundle holds Priya''s two paid courses');
+select set_eq($$ select offer_id::text, currency, amount from public.offer_prices
+                 where offer_id in ('0f000000-0000-4000-8000-000000000101', '0f000000-0000-4000-8000-000000000201',
+                                    '0f000000-0000-4000-8000-000000000202', '0f000000-0000-4000-8000-000000000301') $$,
+  $$ values ('0f000000-0000-4000-8000-000000000101', 'USD', 9900::bigint), ('0f000000-0000-4000-8000-000000000101', 'EUR', 8900),
+            ('0f000000-0000-4000-8000-000000000201', 'USD', 1900), ('0f000000-0000-4000-8000-000000000201', 'EUR', 1700),
+            ('0f000000-0000-4000-8000-000000000202', 'USD', 19900), ('0f000000-0000-4000-8000-000000000202', 'EUR', 17900),
+            ('0f000000-0000-4000-8000-000000000301', 'USD', 2900), ('0f000000-0000-4000-8000-000000000301', 'EUR', 2700) $$,
+  'with prices in USD and EUR');
+select ok((select count(distinct p.currency) from public.offer_prices p join public.offers o on o.id = p.offer_id
+           where o.kind = 'course' and o.id = '0f000000-0000-4000-8000-000000000001') = 2,
+  'the USD courses are on sale in EUR too');
+select set_eq($$ select id::text, is_free, capacity, course_id::text from public.live_sessions
+                 where starts_at > now() + interval '1 day' and id::text like '5e000000-%' $$,
+  $$ values ('5e000000-0000-4000-8000-000000000001', true, 100, null),
+            ('5e000000-0000-4000-8000-000000000002', false, 2, null),
+            ('5e000000-0000-4000-8000-000000000003', false, 25, null),
+            ('5e000000-0000-4000-8000-000000000004', true, null, 'e0000000-0000-4000-8000-000000000010') $$,
+  'anon lists the upcoming sessions: free, paid, the two-seat masterclass, and a course''s session');
+select is((select registered_count from public.live_sessions where id = '5e000000-0000-4000-8000-000000000002'), 1,
+  'the masterclass shows one of its two seats taken');
+select is((select count(*) from public.live_session_hosts h where h.session_id::text like '5e000000-%'), 4::bigint,
+  'each session shows its host');
+
+-- A student shops: coupons quote a discount, a capped one is limited to the bundle.
+select tests.authenticate_as('sam@example.com');
+select results_eq($$ select subtotal, discount, total from public.quote_offer('0f000000-0000-4000-8000-000000000101', 'usd', 'welcome10') $$,
+  $$ values (9900::bigint, 990::bigint, 8910::bigint) $$, 'WELCOME10 takes 10% off the bundle for a student');
+select results_eq($$ select subtotal, discount, total from public.quote_offer('0f000000-0000-4000-8000-000000000101', 'EUR', 'EARLYBIRD') $$,
+  $$ values (8900::bigint, 2225::bigint, 6675::bigint) $$, 'EARLYBIRD takes 25% off the bundle in EUR');
+select throws_ok($$ select public.quote_offer('0f000000-0000-4000-8000-000000000001', 'USD', 'EARLYBIRD') $$,
+  'P0001', 'this coupon does not apply to this offer', 'EARLYBIRD is for the bundle only');
+select results_eq($$ select discount, total from public.quote_offer('0f000000-0000-4000-8000-000000000302', 'EUR', 'MARCO5') $$,
+  $$ values (500::bigint, 1000::bigint) $$, 'MARCO5 takes EUR 5 off Marco''s session');
+select results_eq($$ select total from public.quote_offer('0f000000-0000-4000-8000-000000000201', 'USD') $$,
+  $$ values (1900::bigint) $$, 'the monthly plan is quoted');
+
+-- The masterclass has two seats and Noor holds one: Sam's order holds the last, Kenji finds it full.
+select is((select status::text from public.create_order('0f000000-0000-4000-8000-000000000301', 'USD')), 'pending',
+  'a student orders the last seat of the masterclass');
+select tests.authenticate_as('kenji@example.com');
+select throws_ok($$ select public.create_order('0f000000-0000-4000-8000-000000000301', 'USD') $$,
+  'P0001', 'this session is full', 'the next buyer finds it full while the seat is held');
+select tests.clear_authentication();
+select ok((select max_redemptions = 3 and max_per_user = 1 from public.coupons where id = 'cc000000-0000-4000-8000-000000000002')
+  and (select count(*) from public.reviews) > 0
+  and (select count(*) from public.lesson_progress where user_id = 'c0000000-0000-4000-8000-000000000001') > 0,
+  'EARLYBIRD is capped at three uses; students left reviews and Sam has progress');
+select ok(exists (select from public.live_session_registrations r where r.session_id = '5e000000-0000-4000-8000-000000000004'
+                  and r.user_id = 'c0000000-0000-4000-8000-000000000001' and r.source = 'course' and r.cancelled_at is null),
+  'Sam, a student of the D3 course, is registered for its office hours');
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');
