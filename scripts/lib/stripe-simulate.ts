@@ -21,7 +21,7 @@ import {
   webhookCryptoProvider,
 } from "../../supabase/functions/_shared/stripe.ts";
 import { fakeStripeInstructions, type StripeTarget } from "./local-stripe.ts";
-import { accessTokenFor } from "./user-token.ts";
+import { accessToken } from "./access-token.ts";
 
 export interface Purchase {
   email: string;
@@ -86,10 +86,14 @@ export async function simulatePurchase(
 ): Promise<Simulation> {
   const log = deps.log ?? (() => {});
   const { sql } = deps;
-  const buyer = await accessTokenFor(sql, purchase.email, {
-    jwtSecret: deps.jwtSecret,
-    supabaseUrl: deps.supabaseUrl,
+  const signedIn = await accessToken(sql, purchase.email, deps.jwtSecret, {
+    issuer: `${deps.supabaseUrl.replace(/\/$/, "")}/auth/v1`,
   });
+  const buyer = {
+    userId: String(signedIn.claims.sub),
+    email: String(signedIn.claims.email),
+    token: signedIn.token,
+  };
   log(`signed in as ${buyer.email} (${buyer.userId}), the way Auth would`);
 
   // ---------------------------------------------------------------- checkout, as a frontend
