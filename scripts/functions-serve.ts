@@ -22,7 +22,9 @@ const envFile = Deno.env.get("FUNCTIONS_ENV_FILE") ?? join(functionsDir, ".env")
 const secrets = existsSync(envFile)
   ? parseDotenv(Deno.readTextFileSync(envFile))
   : localFunctionEnv;
-for (const [key, value] of Object.entries(secrets)) {
+// The stack may override some (Stripe pointed at its fake Stripe API when Stripe is not configured).
+const overrides = JSON.parse(Deno.env.get("SUPABASE_INTERNAL_SECRET_OVERRIDES") ?? "{}");
+for (const [key, value] of Object.entries({ ...secrets, ...overrides } as Record<string, string>)) {
   if (key.startsWith("SUPABASE_")) {
     console.warn(`skipping ${key} from ${envFile}: SUPABASE_ names are reserved`);
     continue;

@@ -10,6 +10,7 @@ import {
   envLines,
   parseEnvLines,
   pushMigrations,
+  startFakeStripeServer,
   startGateway,
   statusEnv,
   stopProcess,
@@ -17,6 +18,7 @@ import {
   supabaseAliases,
   waitPortFree,
 } from "./lib/local-stack.ts";
+import { FAKE_STRIPE_PORT, fakeStripeEnv, stackFunctionSecrets } from "./lib/local-stripe.ts";
 import { localDir } from "./lib/paths.ts";
 import { type Cluster, ensurePackages, isRunning, stopCluster } from "./lib/postgres.ts";
 import {
@@ -31,6 +33,8 @@ interface State {
   mode: "local";
   functionsPid?: number;
   postgrest?: PostgrestProcess;
+  /** The fake Stripe API, when Stripe is not configured for the functions. */
+  fakeStripePid?: number;
 }
 
 const cluster: Cluster = {
@@ -41,6 +45,7 @@ const apiPort = Number(Deno.env.get("SUPABASE_FUNCTIONS_PORT") ?? 54321);
 const stateFile = join(localDir, "stack.json");
 const gatewayLog = join(localDir, "functions.log");
 const postgrestLog = join(localDir, "postgrest.log");
+const fakeStripeLog = join(localDir, "fake-stripe.log");
 
 const readState = (): State =>
   existsSync(stateFile) ? JSON.parse(Deno.readTextFileSync(stateFile)) : { mode: "local" };
@@ -66,7 +71,12 @@ async function printStatus(): Promise<boolean> {
   const restUp = !!postgrest && (await postgrestReady(postgrest.adminPort));
   if (!restUp) console.error("PostgREST is not running: `npm start` starts it.");
   if (!(await portOpen(apiPort))) console.error("The API gateway is not running: `npm start`.");
-  console.log(envLines(await statusEnv(cluster, apiPort, restUp ? postgrest : undefined)));
+  const stripe: Record<string, string> = stackFunctionSecrets().fakeStripe
+    ? { FAKE_STRIPE_URL: `http://127.0.0.1:${FAKE_STRIPE_PORT}` }
+    : {};
+  console.log(
+    envLines({ ...(await statusEnv(cluster, apiPort, restUp ? postgrest : undefined)), ...stripe }),
+  );
   return true;
 }
 
@@ -85,6 +95,15 @@ async function serveApi(opts: { restart?: boolean } = {}) {
     writeState(state);
     restartGateway = true;
   }
+  // Stripe not configured for the functions: they pay through the stack's fake Stripe API.
+  const secrets = stackFunctionSecrets();
+  if (secrets.fakeStripe && !(await portOpen(FAKE_STRIPE_PORT))) {
+    state.fakeStripePid = await startFakeStripeServer(FAKE_STRIPE_PORT, fakeStripeLog);
+    writeState(state);
+    log(
+      `Stripe is not configured: the functions use the fake Stripe API on port ${FAKE_STRIPE_PORT}`,
+    );
+  }
   if (restartGateway) {
     if (state.functionsPid) stopProcess(state.functionsPid);
     await waitPortFree(apiPort);
@@ -92,6 +111,7 @@ async function serveApi(opts: { restart?: boolean } = {}) {
       port: apiPort,
       logFile: gatewayLog,
       restUrl: `http://127.0.0.1:${state.postgrest!.port}`,
+      secretOverrides: secrets.fakeStripe ? fakeStripeEnv() : undefined,
     });
     state.functionsPid = gw.pid;
     writeState(state);
@@ -103,6 +123,7 @@ function stopApi() {
   const state = readState();
   if (state.functionsPid) stopProcess(state.functionsPid);
   if (state.postgrest) stopProcess(state.postgrest.pid);
+  if (state.fakeStripePid) stopProcess(state.fakeStripePid);
   if (existsSync(stateFile)) Deno.removeSync(stateFile);
 }
 

@@ -10,8 +10,8 @@ import { connect } from "../supabase/functions/_shared/db.ts";
 import {
   ensureFakeStripe,
   fakeStripeInstructions,
-  functionSecrets,
   localStripeTarget,
+  stackFunctionSecrets,
 } from "./lib/local-stripe.ts";
 import { stackEnv } from "./lib/stack-env.ts";
 import { money, simulatePurchase, SimulationError } from "./lib/stripe-simulate.ts";
@@ -64,7 +64,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
 
-  const secrets = functionSecrets();
+  const secrets = stackFunctionSecrets();
   const target = localStripeTarget(secrets.env);
   if ("problem" in target) {
     console.error(

@@ -13,7 +13,7 @@ import {
   startCluster,
   url,
 } from "./postgres.ts";
-import { colorEnabled, freePort, log, must, portOpen } from "./proc.ts";
+import { colorEnabled, freePort, log, must, portOpen, startService } from "./proc.ts";
 
 const bootstrapDir = join(root, "scripts", "bootstrap");
 
@@ -71,7 +71,14 @@ export interface GatewayProcess {
  */
 export async function startGateway(
   c: Cluster,
-  opts: { port?: number; logFile: string; envFile?: string; restUrl?: string },
+  opts: {
+    port?: number;
+    logFile: string;
+    envFile?: string;
+    restUrl?: string;
+    /** Function secrets that win over the env file's. */
+    secretOverrides?: Record<string, string>;
+  },
 ): Promise<GatewayProcess> {
   const port = opts.port ?? freePort();
   const keys = await apiKeys();
@@ -86,20 +93,26 @@ export async function startGateway(
   };
   if (opts.envFile) env.FUNCTIONS_ENV_FILE = opts.envFile;
   if (opts.restUrl) env.SUPABASE_INTERNAL_REST_URL = opts.restUrl;
-  const script = join(root, "scripts", "functions-serve.ts");
-  const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", `exec "$0" run -A "$1" >>"$2" 2>&1`, bin("deno"), script, opts.logFile],
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.unref();
-  for (let i = 0; i < 300; i++) {
-    if (await portOpen(port)) return { port, pid: child.pid };
-    await new Promise((r) => setTimeout(r, 100));
+  if (opts.secretOverrides) {
+    env.SUPABASE_INTERNAL_SECRET_OVERRIDES = JSON.stringify(opts.secretOverrides);
   }
-  throw new Error(`the functions gateway did not start; see ${opts.logFile}`);
+  const script = join(root, "scripts", "functions-serve.ts");
+  const pid = await startService("the API gateway", [bin("deno"), "run", "-A", script], {
+    env,
+    logFile: opts.logFile,
+    ready: () => portOpen(port),
+  });
+  return { port, pid };
+}
+
+/** The fake Stripe API (scripts/fake-stripe-server.ts) as a service of the local stack. */
+export async function startFakeStripeServer(port: number, logFile: string): Promise<number> {
+  const script = join(root, "scripts", "fake-stripe-server.ts");
+  return await startService(
+    "the fake Stripe API",
+    [bin("deno"), "run", "-A", script, "--port", String(port)],
+    { env: { ...Deno.env.toObject(), NO_COLOR: "1" }, logFile, ready: () => portOpen(port) },
+  );
 }
 
 export function stopProcess(pid: number): void {

@@ -47,6 +47,28 @@ export function functionSecrets(
   return { file: null, env: { ...localFunctionEnv } };
 }
 
+/** Whether the functions' Stripe secrets are set (not missing, not the .env.example placeholders). */
+export function stripeConfigured(env: Record<string, string>): boolean {
+  const key = env.STRIPE_SECRET_KEY ?? "";
+  const secret = env.STRIPE_WEBHOOK_SECRET ?? "";
+  return key.startsWith("sk_") && !/replace_me/.test(key) && secret.startsWith("whsec_") &&
+    !/replace_me/.test(secret);
+}
+
+/**
+ * The function secrets on the local stack (`npm start`): the env file's (or the defaults), where
+ * Stripe, when it is not configured, is the fake Stripe API the stack runs on FAKE_STRIPE_PORT.
+ */
+export function stackFunctionSecrets(): {
+  file: string | null;
+  env: Record<string, string>;
+  fakeStripe: boolean;
+} {
+  const { file, env } = functionSecrets();
+  if (stripeConfigured(env)) return { file, env, fakeStripe: false };
+  return { file, env: { ...env, ...fakeStripeEnv() }, fakeStripe: true };
+}
+
 /** Hosts that mean "this machine" to the functions (a container reaches the host by name). */
 const localHosts = new Set(["127.0.0.1", "localhost", "::1", "host.docker.internal"]);
 

