@@ -7,7 +7,7 @@ import { generateTypes } from "./lib/types.ts";
 
 const db = await throwawayDatabase();
 try {
-  await Deno.writeTextFile(typesFile, await generateTypes(db.cluster));
+  await Deno.writeTextFile(typesFile, await generateTypes(db.cluster, db.signingKeysPath));
   log(`wrote ${typesFile}`);
 } finally {
   await db.dispose();

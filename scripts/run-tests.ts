@@ -10,6 +10,7 @@ import { adminUrl, PASSWORD, psql, query, url } from "./lib/postgres.ts";
 import { CommandError, paint, run } from "./lib/proc.ts";
 import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
 import { generateTypes } from "./lib/types.ts";
+import { SIGNING_KEYS_PATH_ENV } from "./lib/signing-keys.ts";
 import { extractRecipes } from "./lib/recipes.ts";
 
 interface Count {
@@ -46,8 +47,10 @@ function finish(): never {
   Deno.exit(total.failed === 0 ? 0 : 1);
 }
 
+/** A command that must succeed; the Supabase CLI reads the test stack's own signing key. */
 const checked = async (cmd: string[], opts: { env?: Record<string, string> } = {}) => {
-  const r = await run(cmd, { cwd: root, env: { ...cliEnv(), ...opts.env } });
+  const env = { ...cliEnv({ signingKeysPath: db?.signingKeysPath }), ...opts.env };
+  const r = await run(cmd, { cwd: root, env });
   if (r.code !== 0) throw new CommandError(cmd, r);
   return r;
 };
@@ -161,6 +164,7 @@ try {
           SUPABASE_ANON_KEY: keys.anon,
           SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
           SUPABASE_JWT_SECRET: JWT_SECRET,
+          [SIGNING_KEYS_PATH_ENV]: db!.signingKeysPath,
           NO_COLOR: "1",
         },
       });
@@ -221,7 +225,7 @@ try {
 
   // ---------------------------------------------------------------- f. generated types
   await step("f. committed database types match the schema", async () => {
-    const fresh = await generateTypes(cluster);
+    const fresh = await generateTypes(cluster, db!.signingKeysPath);
     const committed = existsSync(typesFile) ? await Deno.readTextFile(typesFile) : "";
     if (fresh !== committed) {
       const tmp = join(db!.tmp, "database.types.ts");
@@ -247,7 +251,10 @@ try {
     // No Docker daemon at that address, so `supabase start` stops right after reading the config.
     const r = await run([bin("supabase"), "start"], {
       cwd: root,
-      env: { ...cliEnv(), DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+      env: {
+        ...cliEnv({ signingKeysPath: db!.signingKeysPath }),
+        DOCKER_HOST: "unix:///nonexistent/docker.sock",
+      },
     });
     const out = r.stdout + r.stderr;
     if (/warn|unknown|no longer supported|deprecated|invalid/i.test(out)) throw new Error(out);

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   createDatabase,
+  ensureProjectSigningKeys,
   ensureRunning,
   envLines,
   parseEnvLines,
@@ -128,6 +129,9 @@ function stopApi() {
 }
 
 async function start() {
+  // The CLI (supabase start, db push) needs the signing key config.toml names; the stack signs
+  // with it too.
+  await ensureProjectSigningKeys();
   if (await dockerAvailable()) {
     log("Docker is available: running `supabase start`");
     await supabase(["start"], { inherit: true });
@@ -155,6 +159,7 @@ async function start() {
 
 async function stop() {
   if (await dockerAvailable()) {
+    await ensureProjectSigningKeys(); // the CLI reads it before doing anything
     await supabase(["stop"], { inherit: true });
     return;
   }
@@ -169,6 +174,7 @@ async function stop() {
  * exercised here (no Docker engine on our machines); kept to a pass-through.
  */
 async function dockerStatus() {
+  await ensureProjectSigningKeys();
   const cli = parseEnvLines((await supabase(["status", "-o", "env"])).stdout);
   const aliases = supabaseAliases({
     api: cli.API_URL,
@@ -181,6 +187,7 @@ async function dockerStatus() {
 }
 
 async function reset() {
+  await ensureProjectSigningKeys();
   if (await dockerAvailable()) {
     await supabase(["db", "reset"], { inherit: true });
     return;

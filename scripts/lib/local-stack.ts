@@ -4,6 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { apiKeys, JWT_SECRET } from "./keys.ts";
 import { bin, root } from "./paths.ts";
+import { ensureSigningKeys, SIGNING_KEYS_PATH_ENV, signingKeysPath } from "./signing-keys.ts";
 import {
   adminUrl,
   type Cluster,
@@ -27,33 +28,68 @@ export async function bootstrap(c: Cluster): Promise<void> {
   for (const f of files) await psql(adminUrl(c), { file: join(bootstrapDir, f) });
 }
 
-/** The environment of the tools we run; they print no colour when we print none. */
-export const cliEnv = (): Record<string, string> => ({
+/**
+ * The environment of the tools we run; they print no colour when we print none. With
+ * `signingKeysPath` the Supabase CLI reads that signing keys file instead of the one config.toml
+ * names (its SUPABASE_AUTH_SIGNING_KEYS_PATH override): a throwaway stack's own key.
+ */
+export const cliEnv = (opts: { signingKeysPath?: string } = {}): Record<string, string> => ({
   ...Deno.env.toObject(),
   PGSSLMODE: "disable",
   DO_NOT_TRACK: "1",
   ...(colorEnabled() ? {} : { NO_COLOR: "1" }),
+  ...(opts.signingKeysPath ? { [SIGNING_KEYS_PATH_ENV]: opts.signingKeysPath } : {}),
 });
 
-/** The Supabase CLI, from node_modules, run in the project root. */
-export async function supabase(args: string[], opts: { inherit?: boolean } = {}) {
-  return await must([bin("supabase"), ...args], { cwd: root, env: cliEnv(), ...opts });
+/**
+ * The Supabase CLI, from node_modules, run in the project root. It refuses to run at all while the
+ * signing keys file is missing, so that file must exist first (ensureProjectSigningKeys, or a
+ * throwaway stack's own key passed as `signingKeysPath`).
+ */
+export async function supabase(
+  args: string[],
+  opts: { inherit?: boolean; signingKeysPath?: string } = {},
+) {
+  const { signingKeysPath, ...rest } = opts;
+  return await must([bin("supabase"), ...args], {
+    cwd: root,
+    env: cliEnv({ signingKeysPath }),
+    ...rest,
+  });
+}
+
+/**
+ * The project's signing keys file (config.toml's [auth] signing_keys_path, git-ignored), created
+ * with one ES256 key the first time; then `supabase start` and our stack sign with that key.
+ */
+export async function ensureProjectSigningKeys(): Promise<string> {
+  const path = signingKeysPath();
+  if (!path) throw new Error("supabase/config.toml has no [auth] signing_keys_path");
+  const { created, keys } = await ensureSigningKeys(path);
+  if (created) log(`created the JWT signing key ${keys[0].kid} (ES256) in ${path}`);
+  return path;
 }
 
 /** Applies pending migrations and the seed, as `postgres`, with the real CLI. */
-export async function pushMigrations(c: Cluster): Promise<void> {
-  await supabase(["db", "push", "--db-url", url(c), "--include-seed", "--yes"]);
+export async function pushMigrations(
+  c: Cluster,
+  opts: { signingKeysPath?: string } = {},
+): Promise<void> {
+  await supabase(["db", "push", "--db-url", url(c), "--include-seed", "--yes"], opts);
 }
 
 /** A fresh cluster with the platform bootstrap, our migrations and the seed. */
-export async function createDatabase(c: Cluster, opts: { ephemeral?: boolean } = {}) {
+export async function createDatabase(
+  c: Cluster,
+  opts: { ephemeral?: boolean; signingKeysPath?: string } = {},
+) {
   log(`creating a PostgreSQL cluster in ${c.dir}`);
   await initCluster(c, { runCronJobs: !opts.ephemeral });
   await startCluster(c, opts);
   log("applying the Supabase platform bootstrap");
   await bootstrap(c);
   log("applying migrations and seed (supabase db push)");
-  await pushMigrations(c);
+  await pushMigrations(c, { signingKeysPath: opts.signingKeysPath });
 }
 
 export async function ensureRunning(c: Cluster, opts: { ephemeral?: boolean } = {}) {
