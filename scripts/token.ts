@@ -1,28 +1,33 @@
-// `npm run token -- <email> [--create] [--claims]`: an access token for a user of the running
-// stack, built as Supabase Auth builds one (scripts/lib/access-token.ts): the standard claims,
-// then the custom access token hook from config.toml run in the database as supabase_auth_admin,
-// then HS256 with the project's JWT secret. No Auth server is involved.
+// `npm run token -- <email> [--create] [--claims] [--legacy]`: an access token for a user of the
+// running stack, built as Supabase Auth builds one (scripts/lib/access-token.ts): the standard
+// claims, then the custom access token hook from config.toml run in the database as
+// supabase_auth_admin, then the signature: ES256 with the stack's signing key and its kid in the
+// header, as Auth signs once a project uses JWT signing keys.
 //
 //   --create   create the user (a confirmed email user, password Password123!) if missing
 //   --claims   print the claims as JSON instead of the token
+//   --legacy   sign HS256 with the legacy JWT secret instead (the same claims)
 //
 // The stack is found through SUPABASE_DB_URL, SUPABASE_URL and SUPABASE_JWT_SECRET when they are
-// set (as after `eval "$(npm run -s status)"`), else through `npm run status`.
+// set (as after `eval "$(npm run -s status)"`), else through `npm run status`; the signing key
+// through SUPABASE_AUTH_SIGNING_KEYS_PATH, else config.toml's [auth] signing_keys_path.
 import { join } from "node:path";
 import { connect } from "../supabase/functions/_shared/db.ts";
 import { createUser } from "../supabase/functions/_shared/testing/users.ts";
 import { accessToken, DEFAULT_HOOK, findUser } from "./lib/access-token.ts";
 import { readConfigToml } from "./lib/functions-config.ts";
+import { stackKeys } from "./lib/keys.ts";
 import { parseEnvLines } from "./lib/local-stack.ts";
 import { bin, root } from "./lib/paths.ts";
 import { run } from "./lib/proc.ts";
+import type { SigningJwk } from "./lib/signing-keys.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const flags = new Set(Deno.args.filter((a) => a.startsWith("--")));
 const email = args[0];
-const unknown = [...flags].filter((f) => !["--create", "--claims"].includes(f));
+const unknown = [...flags].filter((f) => !["--create", "--claims", "--legacy"].includes(f));
 if (!email || args.length > 1 || unknown.length) {
-  console.error("usage: npm run token -- <email> [--create] [--claims]");
+  console.error("usage: npm run token -- <email> [--create] [--claims] [--legacy]");
   Deno.exit(2);
 }
 
@@ -58,8 +63,13 @@ function asRole(dbUrl: string, user: string): string {
 
 try {
   const env = await stackEnv();
-  const secret = env.SUPABASE_JWT_SECRET ?? env.JWT_SECRET;
-  if (!secret) throw new Error("no JWT secret: is the stack running?");
+  let key: string | SigningJwk;
+  if (flags.has("--legacy")) {
+    key = env.SUPABASE_JWT_SECRET ?? env.JWT_SECRET;
+    if (!key) throw new Error("no JWT secret: is the stack running?");
+  } else {
+    key = (await stackKeys()).signingKey;
+  }
   const { hook, expiresIn } = authSettings();
   const auth = connect(asRole(env.SUPABASE_DB_URL, "supabase_auth_admin"), { max: 1 });
   try {
@@ -75,7 +85,7 @@ try {
       }
       console.error(`created ${email} (password Password123!)`);
     }
-    const { token, claims } = await accessToken(auth, email, secret, {
+    const { token, claims } = await accessToken(auth, email, key, {
       issuer: `${env.SUPABASE_URL}/auth/v1`,
       expiresIn,
       hook,
@@ -83,7 +93,8 @@ try {
     console.log(flags.has("--claims") ? JSON.stringify(claims, null, 2) : token);
     console.error(
       `${claims.email}: role ${claims.role}, user_role ${claims.user_role ?? "(none)"}, ` +
-        `expires ${new Date(Number(claims.exp) * 1000).toISOString()}`,
+        `expires ${new Date(Number(claims.exp) * 1000).toISOString()}, ` +
+        (typeof key === "string" ? "HS256 (legacy JWT secret)" : `ES256, kid ${key.kid}`),
     );
   } finally {
     await auth.end();

@@ -8,6 +8,8 @@
 // transaction of the Auth server's own connection, as supabase_auth_admin).
 import type { Claims, Sql } from "../../supabase/functions/_shared/db.ts";
 import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
+import { signWithKey } from "./keys.ts";
+import type { SigningJwk } from "./signing-keys.ts";
 
 /** The auth.users columns GoTrue reads to build the claims. */
 export interface AuthUser {
@@ -147,19 +149,26 @@ export async function accessTokenClaims(
   return hook ? await runHook(sql, hook, user.id, claims, opts.method) : claims;
 }
 
-/** Signs claims as Auth does with a legacy JWT secret: HS256, typ JWT. */
-export async function signAccessToken(claims: Claims, secret: string): Promise<string> {
+/**
+ * Signs claims as Auth does (tokens.SignJWT): with a signing key, its alg (ES256) and kid in the
+ * header; with a legacy JWT secret (a string), HS256. typ JWT either way.
+ */
+export async function signAccessToken(claims: Claims, key: string | SigningJwk): Promise<string> {
   if (typeof claims.exp !== "number") throw new Error("claims have no exp");
-  return await signJwt(claims, secret, claims.exp);
+  if (typeof key === "string") return await signJwt(claims, key, claims.exp);
+  return await signWithKey(claims, key);
 }
 
-/** An access token for the user (by id or email): claims, hook, signature. */
+/**
+ * An access token for the user (by id or email): claims, hook, signature, with the stack's
+ * signing key (ES256, the default of `npm run token`) or the legacy JWT secret (HS256).
+ */
 export async function accessToken(
   sql: Sql,
   idOrEmail: string,
-  secret: string,
+  key: string | SigningJwk,
   opts: TokenOptions = {},
 ): Promise<{ token: string; claims: Claims }> {
   const claims = await accessTokenClaims(sql, idOrEmail, opts);
-  return { token: await signAccessToken(claims, secret), claims };
+  return { token: await signAccessToken(claims, key), claims };
 }

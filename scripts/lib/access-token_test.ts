@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { verifyJwt } from "../../supabase/functions/_shared/jwt.ts";
+import { createLocalJWKSet, jwtVerify } from "jose";
 import { accessToken, accessTokenClaims, type AuthUser, standardClaims } from "./access-token.ts";
+import { stackKeys, tokenHeader } from "./keys.ts";
 import { bin, root } from "./paths.ts";
 import { run } from "./proc.ts";
 
@@ -78,6 +80,21 @@ Deno.test("access token: the real hook, run as supabase_auth_admin, adds user_ro
   });
 });
 
+Deno.test("access token: signed ES256 with the stack's signing key (kid in the header); verifies against the JWKS", async () => {
+  const keys = await stackKeys();
+  await asAuthAdmin(async (sql) => {
+    const { token, claims } = await accessToken(sql, "priya@example.com", keys.signingKey);
+    const [header] = token.split(".");
+    assert.deepEqual(JSON.parse(atob(header.replace(/-/g, "+").replace(/_/g, "/"))), {
+      alg: "ES256",
+      typ: "JWT",
+      kid: keys.signingKey.kid,
+    });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks));
+    assert.deepEqual(payload, claims);
+  });
+});
+
 Deno.test("access token: signed HS256 with the project's secret; verifies to the same claims", async () => {
   await asAuthAdmin(async (sql) => {
     const { token, claims } = await accessToken(
@@ -101,10 +118,22 @@ Deno.test("npm run token: prints a token for a seeded user; --claims prints its 
   assert.equal(parsed.user_role, "instructor");
   assert.equal(parsed.iss, `${env("SUPABASE_URL")}/auth/v1`);
   assert.equal(parsed.exp - parsed.iat, 3600);
+  // By default signed ES256 with the stack's signing key, its kid in the header, as Auth signs
+  // once a project uses signing keys; --legacy signs HS256 with the JWT secret.
+  const keys = await stackKeys();
   const jwt = await run([bin("deno"), "run", "-A", token, "priya@example.com"]);
   assert.equal(jwt.code, 0, jwt.stderr);
-  const payload = await verifyJwt(jwt.stdout.trim(), env("SUPABASE_JWT_SECRET"));
+  assert.deepEqual(tokenHeader(jwt.stdout.trim()), { alg: "ES256", kid: keys.signingKey.kid });
+  const { payload } = await jwtVerify(jwt.stdout.trim(), createLocalJWKSet(keys.jwks));
   assert.equal(payload.user_role, "instructor");
+  const legacy = await run([bin("deno"), "run", "-A", token, "priya@example.com", "--legacy"]);
+  assert.equal(legacy.code, 0, legacy.stderr);
+  assert.deepEqual(tokenHeader(legacy.stdout.trim()), { alg: "HS256", kid: undefined });
+  const legacyPayload = await verifyJwt(legacy.stdout.trim(), env("SUPABASE_JWT_SECRET"));
+  // The same claims either way (but for the session, times and ids of a new token).
+  for (const claim of ["iss", "sub", "aud", "role", "email", "user_role", "app_metadata"]) {
+    assert.deepEqual(legacyPayload[claim], payload[claim], claim);
+  }
   const missing = await run([bin("deno"), "run", "-A", token, "nobody@example.com"]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /--create/);
