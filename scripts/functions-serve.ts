@@ -1,20 +1,29 @@
 // The local API gateway: serves the edge functions at http://127.0.0.1:<port>/functions/v1/<name>,
 // the way `supabase functions serve` does behind Kong, and proxies /rest/v1 to PostgREST (at
-// SUPABASE_INTERNAL_REST_URL) with Kong's key-auth. Started by the stack scripts, which pass the
-// platform variables in the environment.
+// SUPABASE_INTERNAL_REST_URL) with Kong's key-auth, and serves the JWKS. Started by the stack
+// scripts, which pass the platform variables in the environment.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { listFunctions, parseDotenv } from "./lib/functions-config.ts";
 import { gateway } from "./lib/gateway.ts";
 import { localFunctionEnv } from "./lib/local-env.ts";
 import { functionsDir } from "./lib/paths.ts";
+import { readSigningKeys } from "./lib/signing-keys.ts";
 
 const port = Number(Deno.env.get("FUNCTIONS_PORT") ?? "54321");
-const jwtSecret = Deno.env.get("SUPABASE_INTERNAL_JWT_SECRET");
-if (!jwtSecret) throw new Error("SUPABASE_INTERNAL_JWT_SECRET is not set");
+const required = (name: string) => {
+  const value = Deno.env.get(name);
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const jwtSecret = required("SUPABASE_INTERNAL_JWT_SECRET");
+const signingKeys = readSigningKeys(required("SUPABASE_INTERNAL_SIGNING_KEYS_PATH"));
 const restUrl = Deno.env.get("SUPABASE_INTERNAL_REST_URL");
-const apiKeys = [Deno.env.get("SUPABASE_ANON_KEY"), Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")]
-  .filter((k): k is string => !!k);
+const apiKeys = {
+  publishable: [required("SUPABASE_PUBLISHABLE_KEY")],
+  secret: [required("SUPABASE_SECRET_KEY")],
+  legacy: [required("SUPABASE_ANON_KEY"), required("SUPABASE_SERVICE_ROLE_KEY")],
+};
 
 // Secrets: supabase/functions/.env when it exists (or FUNCTIONS_ENV_FILE), else the documented
 // local defaults. Names starting with SUPABASE_ belong to the platform and are skipped, as the CLI does.
@@ -31,9 +40,8 @@ for (const [key, value] of Object.entries({ ...secrets, ...overrides } as Record
   }
   Deno.env.set(key, value);
 }
-// The JWKS the CLI hands functions: the legacy secret as an `oct` key.
-const k = btoa(jwtSecret).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-Deno.env.set("SUPABASE_JWKS", JSON.stringify({ keys: [{ kty: "oct", k, alg: "HS256" }] }));
+// The platform's variables (SUPABASE_URL, SUPABASE_DB_URL, both kinds of key, SUPABASE_JWKS) come
+// from the stack (functionsPlatformEnv); only the gateway's own settings are taken away.
 for (const key of Object.keys(Deno.env.toObject())) {
   if (key.startsWith("SUPABASE_INTERNAL_") || key === "FUNCTIONS_PORT") Deno.env.delete(key);
 }
@@ -52,5 +60,11 @@ Deno.serve(
       if (restUrl) console.log(`Proxying http://127.0.0.1:${port}/rest/v1 to ${restUrl}`);
     },
   },
-  gateway({ functions, jwtSecret, rest: restUrl ? { url: restUrl, apiKeys } : undefined }),
+  gateway({
+    functions,
+    jwtSecret,
+    signingKeys,
+    apiKeys,
+    rest: restUrl ? { url: restUrl } : undefined,
+  }),
 );

@@ -2,7 +2,7 @@
 // down (also on failure or Ctrl-C), and ends with the line `N passed, N failed`.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { apiKeys, JWT_SECRET } from "./lib/keys.ts";
+import { stackKeys } from "./lib/keys.ts";
 import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
 import { type PostgrestProcess, reloadSchema, startPostgrest } from "./lib/postgrest.ts";
 import { bin, root, supabaseDir, typesFile } from "./lib/paths.ts";
@@ -87,6 +87,7 @@ try {
       });
       gw = await startGateway(db.cluster, {
         logFile: join(db.tmp, "functions.log"),
+        signingKeysPath: db.signingKeysPath,
         restUrl: `http://127.0.0.1:${rest.port}`,
       });
       await reloadSchema(db.cluster);
@@ -147,7 +148,7 @@ try {
   await step(
     "b. Deno tests (functions, shared code, gateway) against the test database",
     async () => {
-      const keys = await apiKeys();
+      const keys = await stackKeys({ path: db!.signingKeysPath });
       const r = await run([
         bin("deno"),
         "test",
@@ -164,9 +165,12 @@ try {
           REST_URL: `http://127.0.0.1:${gw!.port}/rest/v1`,
           POSTGREST_URL: `http://127.0.0.1:${rest!.port}`,
           FUNCTIONS_URL: `http://127.0.0.1:${gw!.port}/functions/v1`,
+          JWKS_URL: `http://127.0.0.1:${gw!.port}/auth/v1/.well-known/jwks.json`,
+          SUPABASE_PUBLISHABLE_KEY: keys.publishable,
+          SUPABASE_SECRET_KEY: keys.secret,
           SUPABASE_ANON_KEY: keys.anon,
           SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
-          SUPABASE_JWT_SECRET: JWT_SECRET,
+          SUPABASE_JWT_SECRET: keys.jwtSecret,
           [SIGNING_KEYS_PATH_ENV]: db!.signingKeysPath,
           NO_COLOR: "1",
         },

@@ -9,6 +9,7 @@ import {
   ensureProjectSigningKeys,
   ensureRunning,
   envLines,
+  jwksUrl,
   parseEnvLines,
   pushMigrations,
   startFakeStripeServer,
@@ -115,6 +116,7 @@ async function serveApi(opts: { restart?: boolean } = {}) {
     const gw = await startGateway(cluster, {
       port: apiPort,
       logFile: gatewayLog,
+      signingKeysPath: (await stackKeys()).signingKeysPath,
       restUrl: `http://127.0.0.1:${state.postgrest!.port}`,
       secretOverrides: secrets.fakeStripe ? fakeStripeEnv() : undefined,
     });
@@ -183,11 +185,14 @@ async function dockerStatus() {
   const aliases = supabaseAliases({
     api: cli.API_URL,
     db: cli.DB_URL,
+    publishable: cli.PUBLISHABLE_KEY,
+    secretKey: cli.SECRET_KEY,
     anon: cli.ANON_KEY,
     service: cli.SERVICE_ROLE_KEY,
-    secret: cli.JWT_SECRET,
+    jwtSecret: cli.JWT_SECRET,
   });
-  console.log(envLines({ ...cli, ...aliases, MODE: "docker" }));
+  const jwks: Record<string, string> = cli.API_URL ? { JWKS_URL: jwksUrl(cli.API_URL) } : {};
+  console.log(envLines({ ...cli, ...jwks, ...aliases, MODE: "docker" }));
 }
 
 async function reset() {

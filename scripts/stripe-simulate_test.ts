@@ -10,6 +10,7 @@ import { fromEnv as checkout } from "../supabase/functions/checkout/index.ts";
 import { fromEnv as stripeWebhook } from "../supabase/functions/stripe-webhook/index.ts";
 import { listFunctions } from "./lib/functions-config.ts";
 import { gateway } from "./lib/gateway.ts";
+import { stackKeys } from "./lib/keys.ts";
 import {
   ensureFakeStripe,
   fakeStripeEnv,
@@ -31,6 +32,8 @@ function env(name: string): string {
   if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
   return value;
 }
+
+const keys = await stackKeys();
 
 function setup(opts: { functionsUrl?: string } = {}) {
   const sql = connect(testDbUrl(), { max: 2 });
@@ -59,6 +62,12 @@ function setup(opts: { functionsUrl?: string } = {}) {
     gateway({
       functions: listFunctions().filter((f) => f.name in handlers),
       jwtSecret: env("SUPABASE_JWT_SECRET"),
+      signingKeys: keys.signingKeys,
+      apiKeys: {
+        publishable: [keys.publishable],
+        secret: [keys.secret],
+        legacy: [keys.anon, keys.serviceRole],
+      },
       load: (spec) => Promise.resolve({ default: handlers[spec.name as keyof typeof handlers] }),
     }),
   );

@@ -1,10 +1,30 @@
 // The local gateway answers exactly as the CLI's edge-runtime main service behind Kong.
 import assert from "node:assert/strict";
+import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
-import { gateway } from "./gateway.ts";
-import { apiKeys } from "./keys.ts";
+import { type ApiKeys, gateway, JWKS_PATH, MINTED_TOKEN_SECONDS } from "./gateway.ts";
+import { apiKeys, signWithKey, tokenHeader } from "./keys.ts";
+import { generateSigningKey, publicJwks } from "./signing-keys.ts";
 
 const secret = "test-secret-with-at-least-32-characters!!";
+const signingKey = await generateSigningKey();
+const legacy = await apiKeys(secret);
+const keys: ApiKeys = {
+  publishable: ["sb_publishable_test"],
+  secret: ["sb_secret_test"],
+  legacy: [legacy.anon, legacy.serviceRole],
+};
+const jwks = createLocalJWKSet(publicJwks([signingKey]));
+/** The role of a minted bearer, after checking it is an ES256 JWT signed with the stack's key. */
+async function mintedRole(authorization: string | null): Promise<string> {
+  assert.ok(authorization?.startsWith("Bearer "), String(authorization));
+  const jwt = authorization!.slice("Bearer ".length);
+  assert.deepEqual(tokenHeader(jwt), { alg: "ES256", kid: signingKey.kid });
+  const { payload } = await jwtVerify(jwt, jwks);
+  assert.equal(payload.iss, "supabase");
+  assert.equal(payload.exp! - payload.iat!, MINTED_TOKEN_SECONDS);
+  return payload.role as string;
+}
 const seen: Request[] = [];
 const echo = {
   default: {
@@ -27,6 +47,8 @@ const modules: Record<string, () => Promise<unknown>> = {
 };
 const serve = gateway({
   jwtSecret: secret,
+  signingKeys: [signingKey],
+  apiKeys: keys,
   functions: [
     { name: "echo", entrypoint: "echo.ts", verifyJwt: true },
     { name: "open", entrypoint: "open.ts", verifyJwt: false },
@@ -82,7 +104,7 @@ Deno.test("gateway: a token signed with another secret, or expired, is 401 Inval
 });
 
 Deno.test("gateway: a valid key reaches the function at /<name>/..., headers and query kept", async () => {
-  const { anon } = await apiKeys(secret);
+  const { anon } = legacy;
   const res = await call("/functions/v1/echo/sub/path?x=1", {
     headers: { authorization: `Bearer ${anon}` },
   });
@@ -92,10 +114,128 @@ Deno.test("gateway: a valid key reaches the function at /<name>/..., headers and
 });
 
 Deno.test("gateway: Kong copies a legacy apikey into Authorization (raw, so not Bearer)", async () => {
-  const { anon } = await apiKeys(secret);
+  const { anon } = legacy;
   const res = await call("/functions/v1/echo", { headers: { apikey: anon } });
   assert.equal(res.status, 401);
   assert.deepEqual(await res.json(), { msg: "Error: Auth header is not 'Bearer {token}'" });
+});
+
+Deno.test("gateway: an sb_ key reaches a verify_jwt function as a short-lived ES256 JWT of its role, never as the bearer", async () => {
+  for (
+    const [apikey, role] of [["sb_secret_test", "service_role"], [
+      "sb_publishable_test",
+      "anon",
+    ]] as const
+  ) {
+    // apikey alone, and as supabase-js's functions.invoke sends it (the key as bearer too).
+    for (const bearer of [undefined, `Bearer ${apikey}`]) {
+      const headers: Record<string, string> = { apikey };
+      if (bearer) headers.authorization = bearer;
+      const res = await call("/functions/v1/echo", { headers });
+      assert.equal(res.status, 200, `${apikey} ${bearer}`);
+      await res.body?.cancel();
+      const got = seen.at(-1)!.headers;
+      assert.equal(await mintedRole(got.get("authorization")), role);
+      assert.equal(got.get("apikey"), apikey, "the function still sees which key called it");
+    }
+  }
+});
+
+Deno.test("gateway: a made-up sb_ key is never forwarded: no Authorization, so verify_jwt refuses", async () => {
+  const forms: Record<string, string>[] = [
+    { apikey: "sb_secret_made_up" },
+    { apikey: "sb_secret_made_up", authorization: "Bearer sb_secret_made_up" },
+    { authorization: "Bearer sb_secret_test" }, // a real key, but as the bearer alone
+  ];
+  for (const headers of forms) {
+    const res = await call("/functions/v1/echo", { headers });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { msg: "Error: Missing authorization header" });
+    const open = await call("/functions/v1/open", { headers });
+    assert.equal(open.status, 200);
+    await open.body?.cancel();
+    assert.equal(seen.at(-1)!.headers.get("authorization"), null);
+  }
+});
+
+Deno.test("gateway: verify_jwt takes ES256 tokens signed with a key of the JWKS, and legacy HS256 ones", async () => {
+  const exp = Math.floor(Date.now() / 1000) + 60;
+  const claims = { role: "authenticated", sub: "c0000000-0000-4000-8000-000000000001", exp };
+  const es256 = await signWithKey(claims, signingKey);
+  const hs256 = await signJwt(claims, secret, exp);
+  for (const token of [es256, hs256]) {
+    const res = await call("/functions/v1/echo", {
+      headers: { apikey: "sb_publishable_test", authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    assert.equal(seen.at(-1)!.headers.get("authorization"), `Bearer ${token}`, "passed through");
+  }
+  const stranger = await generateSigningKey();
+  const expired = await signWithKey({ ...claims, exp: exp - 120 }, signingKey);
+  for (
+    const token of [
+      await signWithKey(claims, stranger),
+      await signWithKey(claims, { ...stranger, kid: signingKey.kid }),
+      expired,
+    ]
+  ) {
+    const res = await call("/functions/v1/echo", { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { msg: "Invalid JWT" });
+  }
+});
+
+Deno.test("gateway: a minted JWT is reused while it has more than a minute left, then minted anew", async () => {
+  let clock = 1_900_000_000;
+  const minted: string[] = [];
+  const fn = gateway({
+    jwtSecret: secret,
+    signingKeys: [signingKey],
+    apiKeys: keys,
+    now: () => clock,
+    functions: [{ name: "open", entrypoint: "open.ts", verifyJwt: false }],
+    load: () =>
+      Promise.resolve({
+        default: {
+          fetch: (req: Request) => {
+            minted.push(req.headers.get("authorization")!.slice("Bearer ".length));
+            return new Response("ok");
+          },
+        },
+      }),
+  });
+  const hit = () =>
+    fn(
+      new Request("http://127.0.0.1:54321/functions/v1/open", {
+        headers: { apikey: "sb_secret_test" },
+      }),
+    );
+  await hit();
+  clock += MINTED_TOKEN_SECONDS - 61;
+  await hit();
+  clock += 2;
+  await hit();
+  assert.equal(minted[0], minted[1]);
+  assert.notEqual(minted[1], minted[2]);
+  assert.equal(decodeJwt(minted[2]).iat, clock);
+});
+
+Deno.test("gateway: the JWKS at /auth/v1/.well-known/jwks.json: public keys only, no key needed, cached as Auth does", async () => {
+  const res = await call(JWKS_PATH);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "public, max-age=600");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  const body = await res.json();
+  assert.deepEqual(body, publicJwks([signingKey]));
+  assert.equal(body.keys[0].d, undefined);
+  assert.ok(!JSON.stringify(body).includes(btoa(secret).slice(0, 20)), "no legacy secret");
+  const pre = await call(JWKS_PATH, {
+    method: "OPTIONS",
+    headers: { origin: "http://localhost:3000", "access-control-request-method": "GET" },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal((await call("/auth/v1/token")).status, 404, "no Auth server otherwise");
 });
 
 Deno.test("gateway: verify_jwt = false lets anonymous calls through", async () => {
@@ -142,10 +282,11 @@ const restKeys = { anon: "anon-key", service: "service-key" };
 const restGateway = (fake: (req: Request) => Promise<Response>) =>
   gateway({
     jwtSecret: secret,
+    signingKeys: [signingKey],
+    apiKeys: { ...keys, legacy: [restKeys.anon, restKeys.service] },
     functions: [],
     rest: {
       url: "http://127.0.0.1:3000",
-      apiKeys: [restKeys.anon, restKeys.service],
       fetch: (req) => {
         upstream.push(req);
         return fake(req);
@@ -196,6 +337,47 @@ Deno.test("gateway /rest/v1: the prefix is stripped; the apikey becomes the bear
   // Kong's cors plugin sets the origin header on every answer.
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
   assert.equal(res.headers.get("content-range"), "0-0/*");
+});
+
+Deno.test("gateway /rest/v1: publishable and secret keys reach PostgREST as short-lived ES256 JWTs of their role", async () => {
+  for (
+    const [apikey, role] of [["sb_secret_test", "service_role"], [
+      "sb_publishable_test",
+      "anon",
+    ]] as const
+  ) {
+    const forms: RequestInit[] = [
+      { headers: { apikey } },
+      { headers: { apikey, authorization: `Bearer ${apikey}` } }, // supabase-js
+    ];
+    for (const init of forms) {
+      const res = await rest("/rest/v1/courses?select=slug", init);
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      const sent = upstream.at(-1)!.headers;
+      assert.equal(await mintedRole(sent.get("authorization")), role);
+      assert.doesNotMatch(sent.get("authorization")!, /sb_/);
+    }
+    const viaQuery = await rest(`/rest/v1/courses?apikey=${apikey}`);
+    await viaQuery.body?.cancel();
+    assert.equal(await mintedRole(upstream.at(-1)!.headers.get("authorization")), role);
+    assert.equal(upstream.at(-1)!.url, "http://127.0.0.1:3000/courses");
+  }
+  // A user's token is kept whatever the key; a made-up sb_ key is refused by key-auth.
+  const user = await rest("/rest/v1/courses", {
+    headers: { apikey: "sb_publishable_test", authorization: "Bearer user.jwt.here" },
+  });
+  await user.body?.cancel();
+  assert.equal(upstream.at(-1)!.headers.get("authorization"), "Bearer user.jwt.here");
+  const bad = await rest("/rest/v1/courses", { headers: { apikey: "sb_publishable_nope" } });
+  assert.equal(bad.status, 401);
+  assert.equal((await bad.json()).message, "Invalid API key");
+  // A legacy key with an sb_ bearer: the legacy key is the bearer.
+  const mixed = await rest("/rest/v1/courses", {
+    headers: { apikey: restKeys.anon, authorization: "Bearer sb_publishable_test" },
+  });
+  await mixed.body?.cancel();
+  assert.equal(upstream.at(-1)!.headers.get("authorization"), `Bearer ${restKeys.anon}`);
 });
 
 Deno.test("gateway /rest/v1: a sent Authorization is kept; bodies and methods pass through", async () => {

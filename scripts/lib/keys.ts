@@ -122,3 +122,24 @@ export async function stackKeys(
     signingKeysPath: path,
   };
 }
+
+/**
+ * The keys the platform gives every edge function (supabase.com/docs/guides/functions/secrets):
+ * SUPABASE_PUBLISHABLE_KEYS and SUPABASE_SECRET_KEYS, JSON objects of named keys (ours: "default",
+ * as the CLI's edge runtime sets them), SUPABASE_JWKS (the public keys, the value
+ * /auth/v1/.well-known/jwks.json serves), and the legacy SUPABASE_ANON_KEY and
+ * SUPABASE_SERVICE_ROLE_KEY. Also the single-key SUPABASE_PUBLISHABLE_KEY and SUPABASE_SECRET_KEY,
+ * which @supabase/server reads when the plural ones are absent. SUPABASE_URL and SUPABASE_DB_URL
+ * come from the stack. The legacy JWT secret is not among them, as on the platform.
+ */
+export function functionsPlatformEnv(keys: StackKeys): Record<string, string> {
+  return {
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishable }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secret }),
+    SUPABASE_PUBLISHABLE_KEY: keys.publishable,
+    SUPABASE_SECRET_KEY: keys.secret,
+    SUPABASE_JWKS: JSON.stringify(keys.jwks),
+    SUPABASE_ANON_KEY: keys.anon,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
+  };
+}

@@ -2,7 +2,7 @@
 // Shared by `npm start` (the dev stack) and `npm test` (a throwaway stack).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { apiKeys, JWT_SECRET } from "./keys.ts";
+import { functionsPlatformEnv, JWT_SECRET, stackKeys } from "./keys.ts";
 import { bin, root } from "./paths.ts";
 import { ensureSigningKeys, SIGNING_KEYS_PATH_ENV, signingKeysPath } from "./signing-keys.ts";
 import {
@@ -110,6 +110,8 @@ export async function startGateway(
   opts: {
     port?: number;
     logFile: string;
+    /** The stack's signing keys file (the project's, or a throwaway stack's own). */
+    signingKeysPath: string;
     envFile?: string;
     restUrl?: string;
     /** Function secrets that win over the env file's. */
@@ -117,15 +119,15 @@ export async function startGateway(
   },
 ): Promise<GatewayProcess> {
   const port = opts.port ?? freePort();
-  const keys = await apiKeys();
+  const keys = await stackKeys({ path: opts.signingKeysPath });
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
     FUNCTIONS_PORT: String(port),
     SUPABASE_URL: `http://127.0.0.1:${port}`,
     SUPABASE_DB_URL: url(c),
-    SUPABASE_ANON_KEY: keys.anon,
-    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
-    SUPABASE_INTERNAL_JWT_SECRET: JWT_SECRET,
+    ...functionsPlatformEnv(keys),
+    SUPABASE_INTERNAL_JWT_SECRET: keys.jwtSecret,
+    SUPABASE_INTERNAL_SIGNING_KEYS_PATH: keys.signingKeysPath,
   };
   if (opts.envFile) env.FUNCTIONS_ENV_FILE = opts.envFile;
   if (opts.restUrl) env.SUPABASE_INTERNAL_REST_URL = opts.restUrl;
@@ -170,44 +172,70 @@ export async function waitPortFree(port: number, ms = 5000): Promise<void> {
 
 /**
  * What `npm run status` prints in local mode: the names `supabase status -o env` uses (API_URL,
- * REST_URL, FUNCTIONS_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY, JWT_SECRET), the ports, and the
- * SUPABASE_* names the functions, the tests and our scripts read.
+ * REST_URL, FUNCTIONS_URL, DB_URL, PUBLISHABLE_KEY, SECRET_KEY, and the legacy ANON_KEY,
+ * SERVICE_ROLE_KEY and JWT_SECRET), the JWKS URL, the ports, and the SUPABASE_* names the
+ * functions, the tests and our scripts read.
  */
 export async function statusEnv(
   c: Cluster,
   apiPort: number,
   postgrest?: { port: number; adminPort: number },
 ): Promise<Record<string, string>> {
-  const keys = await apiKeys();
+  const keys = await stackKeys();
   const api = `http://127.0.0.1:${apiPort}`;
   return {
     API_URL: api,
     REST_URL: `${api}/rest/v1`,
     FUNCTIONS_URL: `${api}/functions/v1`,
     DB_URL: url(c),
+    PUBLISHABLE_KEY: keys.publishable,
+    SECRET_KEY: keys.secret,
+    JWKS_URL: jwksUrl(api),
     ANON_KEY: keys.anon,
     SERVICE_ROLE_KEY: keys.serviceRole,
-    JWT_SECRET,
+    JWT_SECRET: keys.jwtSecret,
+    SIGNING_KEYS_PATH: keys.signingKeysPath,
     API_PORT: String(apiPort),
     DB_PORT: String(c.port),
     POSTGREST_URL: postgrest ? `http://127.0.0.1:${postgrest.port}` : "",
     POSTGREST_PORT: postgrest ? String(postgrest.port) : "",
     POSTGREST_ADMIN_PORT: postgrest ? String(postgrest.adminPort) : "",
-    ...supabaseAliases({ api, db: url(c), anon: keys.anon, service: keys.serviceRole }),
+    ...supabaseAliases({
+      api,
+      db: url(c),
+      publishable: keys.publishable,
+      secretKey: keys.secret,
+      anon: keys.anon,
+      service: keys.serviceRole,
+      jwtSecret: keys.jwtSecret,
+    }),
     MODE: "local",
   };
 }
 
+/** Where the stack (and Supabase) serves the signing keys' public JWKS. */
+export const jwksUrl = (api: string) => `${api.replace(/\/$/, "")}/auth/v1/.well-known/jwks.json`;
+
 /** The SUPABASE_* names the platform gives functions, and that our tests and scripts read. */
 export function supabaseAliases(
-  v: { api?: string; db?: string; anon?: string; service?: string; secret?: string },
+  v: {
+    api?: string;
+    db?: string;
+    publishable?: string;
+    secretKey?: string;
+    anon?: string;
+    service?: string;
+    jwtSecret?: string;
+  },
 ): Record<string, string> {
   return {
     SUPABASE_URL: v.api ?? "",
     SUPABASE_DB_URL: v.db ?? "",
+    SUPABASE_PUBLISHABLE_KEY: v.publishable ?? "",
+    SUPABASE_SECRET_KEY: v.secretKey ?? "",
     SUPABASE_ANON_KEY: v.anon ?? "",
     SUPABASE_SERVICE_ROLE_KEY: v.service ?? "",
-    SUPABASE_JWT_SECRET: v.secret ?? JWT_SECRET,
+    SUPABASE_JWT_SECRET: v.jwtSecret ?? JWT_SECRET,
   };
 }
 
