@@ -1,7 +1,7 @@
 -- Zoom SQL: who may manage a meeting, the service-only writers, the event ledger, personal join
 -- links (Zoom registrants) and attendance matched by registrant id only.
 begin;
-select plan(107);
+select plan(112);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
@@ -396,12 +396,29 @@ $$;
 create schema if not exists vault;
 create table vault.decrypted_secrets (name text, decrypted_secret text);
 select is(private.call_edge_function('zoom-sync'), null::bigint, 'without the secrets it does nothing');
-insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co'), ('service_role_key', 'service-key');
-select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with them it posts');
-select is((select row(url, body, headers)::text from net.requests),
+insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co');
+select is(private.call_edge_function('zoom-sync'), null::bigint, 'nor with the project URL alone');
+create function pg_temp.last_post() returns text language sql as $$
+  select row(url, body, headers)::text from net.requests order by id desc limit 1
+$$;
+insert into vault.decrypted_secrets values ('secret_key', 'sb_secret_from_vault');
+select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with a secret key it posts');
+select is(pg_temp.last_post(),
   row('https://abc.supabase.co/functions/v1/zoom-sync', '{}'::jsonb,
-      '{"content-type": "application/json", "authorization": "Bearer service-key"}'::jsonb)::text,
-  'to the zoom-sync function, with the service key from Vault');
+      '{"content-type": "application/json", "apikey": "sb_secret_from_vault"}'::jsonb)::text,
+  'to the zoom-sync function, with the secret key from Vault in the apikey header (no bearer: it is no JWT)');
+insert into vault.decrypted_secrets values ('service_role_key', 'legacy-service-role-jwt');
+select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with both keys in Vault it posts');
+select is(pg_temp.last_post(),
+  row('https://abc.supabase.co/functions/v1/zoom-sync', '{}'::jsonb,
+      '{"content-type": "application/json", "apikey": "sb_secret_from_vault"}'::jsonb)::text,
+  'the secret key wins over a legacy service_role key still in Vault');
+delete from vault.decrypted_secrets where name = 'secret_key';
+select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with only the legacy key it posts');
+select is(pg_temp.last_post(),
+  row('https://abc.supabase.co/functions/v1/zoom-sync', '{}'::jsonb,
+      '{"content-type": "application/json", "authorization": "Bearer legacy-service-role-jwt"}'::jsonb)::text,
+  'a project with only the legacy service_role key in Vault sends it as the bearer, as before');
 
 select * from finish();
 rollback;
