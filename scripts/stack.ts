@@ -38,6 +38,8 @@ interface State {
   postgrest?: PostgrestProcess;
   /** The fake Stripe API, when Stripe is not configured for the functions. */
   fakeStripePid?: number;
+  /** The public JWKS PostgREST and the gateway were started with (a changed key restarts them). */
+  jwks?: string;
 }
 
 const cluster: Cluster = {
@@ -85,18 +87,29 @@ async function printStatus(): Promise<boolean> {
 
 const restUp = async (s: State) => !!s.postgrest && (await postgrestReady(s.postgrest.adminPort));
 
+/** The signing keys as PostgREST and the gateway know them: their public JWKS. */
+const currentJwks = async () => JSON.stringify((await stackKeys()).jwks);
+
 /**
  * Starts whatever of PostgREST and the gateway is not running. A new PostgREST gets new ports,
  * so the gateway is restarted with it.
  */
 async function serveApi(opts: { restart?: boolean } = {}) {
   const state = readState();
+  const keys = await stackKeys();
+  // Started before the signing key existed, or with another one: both must restart to use it.
+  const jwks = JSON.stringify(keys.jwks);
+  if (state.jwks !== jwks && (state.postgrest || state.functionsPid)) {
+    if (state.jwks === undefined) log("restarting PostgREST and the gateway with the signing key");
+    else log("the signing keys changed: restarting PostgREST and the gateway");
+    opts = { ...opts, restart: true };
+  }
   let restartGateway = opts.restart || !(await portOpen(apiPort));
   if (opts.restart || !(await restUp(state))) {
     if (state.postgrest) stopProcess(state.postgrest.pid);
     state.postgrest = await startPostgrest(cluster, {
       logFile: postgrestLog,
-      signingKeys: (await stackKeys()).signingKeys,
+      signingKeys: keys.signingKeys,
     });
     writeState(state);
     restartGateway = true;
@@ -116,13 +129,14 @@ async function serveApi(opts: { restart?: boolean } = {}) {
     const gw = await startGateway(cluster, {
       port: apiPort,
       logFile: gatewayLog,
-      signingKeysPath: (await stackKeys()).signingKeysPath,
+      signingKeysPath: keys.signingKeysPath,
       restUrl: `http://127.0.0.1:${state.postgrest!.port}`,
       secretOverrides: secrets.fakeStripe ? fakeStripeEnv() : undefined,
     });
     state.functionsPid = gw.pid;
-    writeState(state);
   }
+  state.jwks = jwks;
+  writeState(state);
   await reloadSchema(cluster);
 }
 
@@ -144,7 +158,11 @@ async function start() {
     await dockerStatus();
     return;
   }
-  if ((await isRunning(cluster)) && (await portOpen(apiPort)) && (await restUp(readState()))) {
+  const state = readState();
+  if (
+    (await isRunning(cluster)) && (await portOpen(apiPort)) && (await restUp(state)) &&
+    state.jwks === (await currentJwks())
+  ) {
     await printStatus();
     return;
   }
