@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { paymentsConfig as checkoutConfig } from "../_shared/stripe.ts";
-import { createBillingPortal } from "./index.ts";
+import { createBillingPortal, fromEnv } from "./index.ts";
 
 Deno.test("billing-portal: a portal session for the caller's own customer only", async () => {
   const sql = connect(testDbUrl(), { max: 1 });
@@ -61,4 +62,27 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
     await deleteUsers(sql, [customer, stranger]);
     await sql.end();
   }
+});
+
+testFunctionAuth({
+  name: "billing-portal",
+  fromEnv,
+  setup: () =>
+    Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        // Unreachable: each caller below is answered before the function would call Stripe.
+        STRIPE_SECRET_KEY: "sk_test_auth_suite",
+        STRIPE_API_HOST: "127.0.0.1",
+        STRIPE_API_PORT: "9",
+        STRIPE_API_PROTOCOL: "http",
+        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+      },
+    }),
+  body: { return_url: "https://learn.example.com/account" },
+  expect: {
+    user: { status: 404, code: "no_customer" }, // the signed-in caller's own customer: none yet
+    anon: { status: 401, code: "unauthorized" },
+    service: { status: 401, code: "unauthorized" },
+  },
 });

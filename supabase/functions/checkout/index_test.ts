@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
-import { checkoutConfig, createCheckout, STRIPE_API_VERSION } from "./index.ts";
+import { checkoutConfig, createCheckout, fromEnv, STRIPE_API_VERSION } from "./index.ts";
 
 const site = "https://learn.example.com";
 
@@ -255,4 +256,32 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
     await down.close();
     await t.teardown();
   }
+});
+
+testFunctionAuth({
+  name: "checkout",
+  fromEnv,
+  setup: () =>
+    Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        // Unreachable: each caller below is answered before the function would call Stripe.
+        STRIPE_SECRET_KEY: "sk_test_auth_suite",
+        STRIPE_API_HOST: "127.0.0.1",
+        STRIPE_API_PORT: "9",
+        STRIPE_API_PROTOCOL: "http",
+        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+      },
+    }),
+  body: {
+    offer_id: crypto.randomUUID(),
+    currency: "USD",
+    success_url: "https://learn.example.com/thanks",
+    cancel_url: "https://learn.example.com/cart",
+  },
+  expect: {
+    user: { status: 404, code: "PT404" }, // create_order ran as the buyer: no such offer
+    anon: { status: 403, code: "42501" },
+    service: { status: 403, code: "42501" },
+  },
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { authHeaders, startTestProject } from "../_shared/testing/auth.ts";
 import {
@@ -504,4 +505,29 @@ Deno.test("send-emails: without a Resend key (missing or the .env.example placeh
     console.error = original;
     await t.teardown();
   }
+});
+
+testFunctionAuth({
+  name: "send-emails",
+  fromEnv,
+  setup: () => {
+    const resend = startFakeResend();
+    return Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        RESEND_API_KEY: "re_test_key",
+        EMAIL_FROM: "Coursebase <hello@example.com>",
+        RESEND_BASE_URL: resend.url,
+        SITE_URL: "https://learn.example.com",
+        EMAIL_RATE_PER_SECOND: "1000",
+      },
+      close: () => resend.close(),
+    });
+  },
+  body: { batch_size: 1 },
+  expect: {
+    user: { status: 403, code: "service_only" },
+    anon: { status: 403, code: "service_only" },
+    service: { status: 200 }, // drained (at most one email, to the fake Resend)
+  },
 });
