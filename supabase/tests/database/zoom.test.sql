@@ -1,7 +1,7 @@
 -- Zoom SQL: who may manage a meeting, the service-only writers, the event ledger, personal join
 -- links (Zoom registrants) and attendance matched by registrant id only.
 begin;
-select plan(107);
+select plan(109);
 select tests.catalog_fixture();
 select tests.authenticate_as('own@t');
 insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
@@ -396,12 +396,21 @@ $$;
 create schema if not exists vault;
 create table vault.decrypted_secrets (name text, decrypted_secret text);
 select is(private.call_edge_function('zoom-sync'), null::bigint, 'without the secrets it does nothing');
-insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co'), ('service_role_key', 'service-key');
+insert into vault.decrypted_secrets values ('project_url', 'https://abc.supabase.co'), ('service_role_key', 'sb_secret_service-key');
 select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with them it posts');
 select is((select row(url, body, headers)::text from net.requests),
   row('https://abc.supabase.co/functions/v1/zoom-sync', '{}'::jsonb,
-      '{"content-type": "application/json", "authorization": "Bearer service-key"}'::jsonb)::text,
-  'to the zoom-sync function, with the service key from Vault');
+      '{"content-type": "application/json", "apikey": "sb_secret_service-key"}'::jsonb)::text,
+  'to the zoom-sync function, with the secret key from Vault on apikey (not a JWT: never as a bearer)');
+-- A legacy service_role key (a JWT) in Vault: on both headers.
+update vault.decrypted_secrets set decrypted_secret = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln'
+  where name = 'service_role_key';
+select isnt(private.call_edge_function('send-emails'), null::bigint, 'with a legacy key it posts too');
+select is((select headers from net.requests where url like '%/send-emails'),
+  jsonb_build_object('content-type', 'application/json',
+    'apikey', 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln',
+    'authorization', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln'),
+  'a legacy service_role key goes on apikey and as the bearer');
 
 select * from finish();
 rollback;
