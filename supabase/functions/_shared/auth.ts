@@ -198,8 +198,8 @@ const ASYMMETRIC = ["ES256", "RS256"];
 const REQUEST_ROLES = new Set(["anon", "authenticated", "service_role"]);
 
 /**
- * Equality of two secrets that takes the same time wherever they differ and whatever their
- * lengths: both are hashed (SHA-256, fixed length) and the digests compared with
+ * Equality of two secrets whose timing says nothing about where they differ, nor whether their
+ * lengths do: both are hashed (SHA-256, a fixed length) and the digests compared with
  * crypto.timingSafeEqual.
  */
 export function constantTimeEqual(a: string, b: string): boolean {
