@@ -40,6 +40,9 @@ for (const [key, value] of Object.entries({ ...secrets, ...overrides } as Record
   }
   Deno.env.set(key, value);
 }
+// The local stack speaks both worlds: functions accept legacy HS256 tokens with the stack's legacy
+// secret unless the env file names another (on Supabase, a function secret the operator sets).
+if (!Deno.env.get("LEGACY_JWT_SECRET")) Deno.env.set("LEGACY_JWT_SECRET", jwtSecret);
 // The platform's variables (SUPABASE_URL, SUPABASE_DB_URL, both kinds of key, SUPABASE_JWKS) come
 // from the stack (functionsPlatformEnv); only the gateway's own settings are taken away.
 for (const key of Object.keys(Deno.env.toObject())) {

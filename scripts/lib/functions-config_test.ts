@@ -18,7 +18,11 @@ Deno.test("listFunctions: reads verify_jwt from config.toml and skips _shared", 
   const fns = listFunctions();
   const health = fns.find((f) => f.name === "health");
   assert.ok(health);
-  assert.equal(health.verifyJwt, true);
+  assert.deepEqual(
+    fns.filter((f) => f.verifyJwt).map((f) => f.name),
+    [],
+    "verify_jwt is off for every function: each authenticates its callers (_shared/auth.ts)",
+  );
   assert.match(health.entrypoint, /supabase\/functions\/health\/index\.ts$/);
   assert.ok(!fns.some((f) => f.name.startsWith("_")));
 });

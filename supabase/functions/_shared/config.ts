@@ -63,12 +63,16 @@ export function readConfig<S extends z.ZodObject>(
 /** SUPABASE_DB_URL, which the platform gives every function. */
 export const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL");
 
-/** Variables every Supabase edge function receives from the platform. */
+/**
+ * Variables every Supabase edge function receives from the platform: the project's URL and its
+ * database, and the legacy anon and service_role keys while the project still has them. The new
+ * API keys and SUPABASE_JWKS are read by auth.ts (authEnv).
+ */
 export const platformEnv = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: databaseUrl,
-  SUPABASE_ANON_KEY: z.string().min(1),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+  SUPABASE_ANON_KEY: z.string().min(1).optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
 });
 
 /**

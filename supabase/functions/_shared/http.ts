@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Extra response headers, e.g. WWW-Authenticate on a 401, Retry-After on a 503. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -41,8 +43,18 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
   });
 }
 
-export function errorResponse(status: number, code: string, message: string, details?: unknown) {
-  return json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+  headers: HeadersInit = {},
+) {
+  return json(
+    { error: { code, message, ...(details === undefined ? {} : { details }) } },
+    status,
+    headers,
+  );
 }
 
 /** SQLSTATEs our SQL raises, and the HTTP status each one means. */
@@ -130,7 +142,9 @@ function stripeStatus(e: unknown): [number, string, string] | null {
 }
 
 export function toResponse(e: unknown): Response {
-  if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message, e.details);
+  if (e instanceof HttpError) {
+    return errorResponse(e.status, e.code, e.message, e.details, e.headers);
+  }
   if (e instanceof z.ZodError) {
     return errorResponse(400, "invalid_request", "The request is not valid.", z.flattenError(e));
   }

@@ -14,6 +14,21 @@ Deno.test("toResponse: HttpError keeps its status and code", async () => {
   });
 });
 
+Deno.test("toResponse: an HttpError's headers go on the response (WWW-Authenticate, Retry-After)", async () => {
+  const res = toResponse(
+    new HttpError(401, "invalid_token", "The token has expired.", undefined, {
+      "www-authenticate": 'Bearer error="invalid_token"',
+    }),
+  );
+  assert.equal(res.status, 401);
+  assert.equal(res.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+  assert.equal(res.headers.get("access-control-allow-origin"), "*", "CORS headers stay");
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.deepEqual(await res.json(), {
+    error: { code: "invalid_token", message: "The token has expired." },
+  });
+});
+
 Deno.test("toResponse: a zod error is a 400 with the field errors", async () => {
   const parsed = z.object({ offer_id: z.uuid() }).safeParse({ offer_id: "nope" });
   assert.ok(!parsed.success);

@@ -1,7 +1,8 @@
-// HS256 JWTs: the local stack's anon and service_role keys, and verification of access tokens
-// signed with the project's JWT secret (the local stack and legacy-secret projects).
+// HS256 JWTs with the legacy JWT secret, for the local stack's tooling: its anon and service_role
+// keys and access tokens (scripts/lib/keys.ts, access-token.ts) and the local gateway's verify_jwt
+// check (scripts/lib/gateway.ts). Functions never verify with this: they authenticate callers in
+// auth.ts (JWKS, API keys; the legacy secret only as one of the project's keys).
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
-import type { Claims } from "./db.ts";
 
 const encoder = new TextEncoder();
 
@@ -19,20 +20,6 @@ export async function signJwt(
 export async function verifyJwt(token: string, secret: string): Promise<Record<string, unknown>> {
   const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ["HS256"] });
   return payload;
-}
-
-/** Verifies a token and returns its claims, which must name a request role. */
-export async function verifyClaims(token: string, secret: string): Promise<Claims> {
-  const payload = await verifyJwt(token, secret);
-  if (typeof payload.role !== "string") throw new Error("token has no role claim");
-  return payload as Claims;
-}
-
-/** The bearer token of a request, or null. */
-export function bearerToken(req: Request): string | null {
-  const header = req.headers.get("authorization");
-  const match = header?.match(/^bearer\s+(\S+)\s*$/i);
-  return match ? match[1] : null;
 }
 
 /** The `alg` of a token's protected header; throws a TypeError on a malformed token. */

@@ -2,6 +2,7 @@
 // port and protocol are configurable so tests point it at a local fake Stripe.
 import Stripe from "stripe";
 import { z } from "zod";
+import { authEnv } from "./auth.ts";
 import { databaseUrl, secret, type Service } from "./config.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
@@ -36,8 +37,12 @@ export function stripeClient(config: StripeEnv): Stripe {
   });
 }
 
-/** What checkout, refund and the billing portal read: the database, Stripe, and where buyers return. */
+/**
+ * What checkout, refund and the billing portal read: how callers are authenticated, the
+ * database, Stripe, and where buyers return.
+ */
 export const paymentsConfig = stripeEnv.extend({
+  ...authEnv.shape,
   SUPABASE_DB_URL: databaseUrl,
   // Comma-separated origins the success, cancel and portal return URLs may point to.
   CHECKOUT_ALLOWED_ORIGINS: z.string().min(1).transform((s) =>

@@ -2,7 +2,7 @@
 // caller's own subscriptions and payment methods. The customer is the caller's (looked up from
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, requireSignedInAccount, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
@@ -12,13 +12,15 @@ const input = z.object({ return_url: z.url() });
 
 export function createBillingPortal(
   config: z.infer<typeof paymentsConfig>,
-  deps: { sql?: Sql } = {},
+  deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const userId = await requireSignedInAccount(sql, callerClaims(req));
+    const { claims } = await auth.authenticate(req);
+    const userId = await requireSignedInAccount(sql, claims);
     const { return_url } = input.parse(await readJson(req));
     if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(return_url).origin)) {
       throw new HttpError(400, "redirect_not_allowed", "The return URL must point to this site.");

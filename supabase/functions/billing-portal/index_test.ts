@@ -1,19 +1,22 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
-import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { paymentsConfig as checkoutConfig } from "../_shared/stripe.ts";
-import { createBillingPortal } from "./index.ts";
+import { createBillingPortal, fromEnv } from "./index.ts";
 
 Deno.test("billing-portal: a portal session for the caller's own customer only", async () => {
   const sql = connect(testDbUrl(), { max: 1 });
   const fake = startFakeStripe();
+  const project = await startTestProject();
   const tag = crypto.randomUUID().slice(0, 8);
   const customer = await createUser(sql, `bp-${tag}@test.local`);
   const stranger = await createUser(sql, `bp-none-${tag}@test.local`);
   await sql`select public.save_stripe_customer(${customer}, ${"cus_bp_" + tag})`;
   const fn = createBillingPortal(checkoutConfig.parse({
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     STRIPE_SECRET_KEY: "sk_test_fake",
     STRIPE_API_HOST: fake.host,
@@ -21,12 +24,7 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
     STRIPE_API_PROTOCOL: "http",
     CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
   }));
-  const tokenFor = async (user: string) =>
-    await signJwt(
-      await claimsFor(sql, user) as Record<string, unknown>,
-      "x",
-      Math.floor(Date.now() / 1000) + 60,
-    );
+  const tokenFor = (user: string) => project.accessToken(sql, user);
   const call = async (
     user: string,
     return_url = "https://learn.example.com/account",
@@ -60,7 +58,31 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
   } finally {
     await fn.close();
     await fake.close();
+    await project.close();
     await deleteUsers(sql, [customer, stranger]);
     await sql.end();
   }
+});
+
+testFunctionAuth({
+  name: "billing-portal",
+  fromEnv,
+  setup: () =>
+    Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        // Unreachable: each caller below is answered before the function would call Stripe.
+        STRIPE_SECRET_KEY: "sk_test_auth_suite",
+        STRIPE_API_HOST: "127.0.0.1",
+        STRIPE_API_PORT: "9",
+        STRIPE_API_PROTOCOL: "http",
+        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+      },
+    }),
+  body: { return_url: "https://learn.example.com/account" },
+  expect: {
+    user: { status: 404, code: "no_customer" }, // the signed-in caller's own customer: none yet
+    anon: { status: 401, code: "unauthorized" },
+    service: { status: 401, code: "unauthorized" },
+  },
 });

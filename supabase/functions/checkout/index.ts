@@ -3,7 +3,7 @@
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
@@ -39,14 +39,18 @@ interface Order {
 /** Stripe's Checkout Session ends this long before the order's hold, so no payment outlives it. */
 const SESSION_ENDS_BEFORE_HOLD_S = 180;
 
-export function createCheckout(config: CheckoutConfig, deps: { sql?: Sql } = {}) {
+export function createCheckout(
+  config: CheckoutConfig,
+  deps: { sql?: Sql; auth?: Authenticator } = {},
+) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
   const service = { role: "service_role" };
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    const { claims } = await auth.authenticate(req);
     const body = input.parse(await readJson(req));
     for (const url of [body.success_url, body.cancel_url]) {
       if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(url).origin)) {

@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
-import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
-import { checkoutConfig, createCheckout, STRIPE_API_VERSION } from "./index.ts";
+import { checkoutConfig, createCheckout, fromEnv, STRIPE_API_VERSION } from "./index.ts";
 
 const site = "https://learn.example.com";
 
 async function setup() {
   const sql = connect(testDbUrl(), { max: 2 });
   const stripe = startFakeStripe();
+  const project = await startTestProject();
   const tag = crypto.randomUUID().slice(0, 8);
   const seller = await createUser(sql, `seller-${tag}@test.local`, { role: "instructor" });
   const buyer = await createUser(sql, `buyer-${tag}@test.local`);
@@ -27,6 +29,7 @@ async function setup() {
     "FREE" + tag.toUpperCase()
   }, 'percent', 100, ${seller})`;
   const config = checkoutConfig.parse({
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     STRIPE_SECRET_KEY: "sk_test_fake",
     STRIPE_API_HOST: stripe.host,
@@ -34,11 +37,7 @@ async function setup() {
     STRIPE_API_PROTOCOL: "http",
     CHECKOUT_ALLOWED_ORIGINS: `${site},http://localhost:3000`,
   });
-  const token = await signJwt(
-    await claimsFor(sql, buyer) as Record<string, unknown>,
-    "x",
-    Math.floor(Date.now() / 1000) + 600,
-  );
+  const token = await project.accessToken(sql, buyer);
   const fn = createCheckout(config);
   const checkout = (body: Record<string, unknown>, bearer = token) =>
     fn.fetch(
@@ -56,6 +55,7 @@ async function setup() {
   const teardown = async () => {
     await fn.close();
     await stripe.close();
+    await project.close();
     await sql`delete from public.orders where user_id = ${buyer}`;
     await sql`delete from public.offers where owner_id = ${seller}`;
     await sql`delete from public.courses where owner_id = ${seller}`;
@@ -65,6 +65,7 @@ async function setup() {
   return {
     sql,
     stripe,
+    project,
     config,
     tag: tag.toUpperCase(),
     buyer,
@@ -201,11 +202,7 @@ Deno.test("checkout: a valid token of a deleted account is 401 and writes nothin
   const t = await setup();
   const gone = await createUser(t.sql, `gone-${t.tag.toLowerCase()}@test.local`);
   try {
-    const token = await signJwt(
-      await claimsFor(t.sql, gone) as Record<string, unknown>,
-      "x",
-      Math.floor(Date.now() / 1000) + 600,
-    );
+    const token = await t.project.accessToken(t.sql, gone);
     await deleteUsers(t.sql, [gone]);
     const res = await t.checkout({ offer_id: t.offer }, token);
     assert.equal(res.status, 401);
@@ -239,11 +236,7 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
   const original = console.error;
   console.error = () => {};
   try {
-    const token = await signJwt(
-      await claimsFor(t.sql, t.buyer) as Record<string, unknown>,
-      "x",
-      Math.floor(Date.now() / 1000) + 600,
-    );
+    const token = await t.project.accessToken(t.sql, t.buyer);
     const res = await down.fetch(
       new Request("http://localhost/checkout", {
         method: "POST",
@@ -263,4 +256,32 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
     await down.close();
     await t.teardown();
   }
+});
+
+testFunctionAuth({
+  name: "checkout",
+  fromEnv,
+  setup: () =>
+    Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        // Unreachable: each caller below is answered before the function would call Stripe.
+        STRIPE_SECRET_KEY: "sk_test_auth_suite",
+        STRIPE_API_HOST: "127.0.0.1",
+        STRIPE_API_PORT: "9",
+        STRIPE_API_PROTOCOL: "http",
+        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+      },
+    }),
+  body: {
+    offer_id: crypto.randomUUID(),
+    currency: "USD",
+    success_url: "https://learn.example.com/thanks",
+    cancel_url: "https://learn.example.com/cart",
+  },
+  expect: {
+    user: { status: 404, code: "PT404" }, // create_order ran as the buyer: no such offer
+    anon: { status: 403, code: "42501" },
+    service: { status: 403, code: "42501" },
+  },
 });

@@ -1,4 +1,5 @@
-// GET /functions/v1/health: is the database reachable, and which migration is it on?
+// GET /functions/v1/health: is the database reachable, and which migration is it on? Public: no
+// credential is asked for, and none is looked at.
 // 200 {status:"ok", database:{reachable:true, migration_version}} or 503 when the database is down.
 import { platformEnv, readConfig } from "../_shared/config.ts";
 import { connect, type Sql } from "../_shared/db.ts";

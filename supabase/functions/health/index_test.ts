@@ -46,3 +46,22 @@ Deno.test("health: other methods get 405 in the standard error shape", async () 
   });
   await health.close();
 });
+
+Deno.test("health: public: answers without a credential, and never looks at one", async () => {
+  const health = createHealth({ SUPABASE_DB_URL: testDbUrl() });
+  try {
+    for (
+      const headers of [
+        {},
+        { authorization: "Bearer not-a-jwt" },
+        { apikey: "sb_secret_not-this-project" },
+      ] as Record<string, string>[]
+    ) {
+      const res = await health.fetch(new Request("http://localhost/health", { headers }));
+      assert.equal(res.status, 200, JSON.stringify(headers));
+      assert.equal((await res.json()).status, "ok");
+    }
+  } finally {
+    await health.close();
+  }
+});

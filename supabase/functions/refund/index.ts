@@ -3,7 +3,7 @@
 // then Stripe refunds the payment intent. The order stays refund_pending until the webhook's
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
@@ -16,12 +16,16 @@ const input = z.object({
   idempotency_key: z.string().min(8).max(200),
 });
 
-export function createRefund(config: z.infer<typeof paymentsConfig>, deps: { sql?: Sql } = {}) {
+export function createRefund(
+  config: z.infer<typeof paymentsConfig>,
+  deps: { sql?: Sql; auth?: Authenticator } = {},
+) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    const { claims } = await auth.authenticate(req);
     const body = input.parse(await readJson(req));
     const [plan] = await asCaller(
       sql,

@@ -1,4 +1,5 @@
-// POST /functions/v1/send-emails (service role): drains the email outbox through Resend.
+// POST /functions/v1/send-emails (service callers: a secret key on apikey, or the legacy
+// service_role key; anyone else gets 403 service_only): drains the email outbox through Resend.
 // claim -> render -> send (Idempotency-Key = outbox id, rate-limited) -> record, all SQL run as the
 // caller, so only the service role may drain the outbox (claim_emails is granted to it alone).
 // The response and the log say, per email, what happened and why: sent, skipped (not attempted
@@ -7,7 +8,7 @@
 // placeholder) it answers 503 email_not_configured and claims nothing.
 import { Resend } from "resend";
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
 import {
   databaseUrl,
   type Env,
@@ -28,6 +29,7 @@ export const emailService: Service = {
 };
 
 export const sendEmailsConfig = z.object({
+  ...authEnv.shape,
   SUPABASE_DB_URL: databaseUrl,
   RESEND_API_KEY: secret(),
   EMAIL_FROM: z.string().min(3),
@@ -95,9 +97,14 @@ export const maskAddresses = (text: string): string =>
 
 export function createSendEmails(
   config: SendEmailsConfig,
-  deps: { sql?: Sql; log?: (line: string, outcome: EmailOutcome) => void } = {},
+  deps: {
+    sql?: Sql;
+    auth?: Authenticator;
+    log?: (line: string, outcome: EmailOutcome) => void;
+  } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const log = deps.log ?? ((line: string, e: EmailOutcome) => {
     if (e.outcome === "dead") console.error(line);
     else if (e.outcome === "sent") console.log(line);
@@ -133,7 +140,8 @@ export function createSendEmails(
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
+    const { claims } = await auth.requireService(req);
     const body = requestBody.parse(await readJson(req, {}));
     const batch = body.batch_size ?? config.EMAIL_BATCH_SIZE;
     const worker = `send-emails:${crypto.randomUUID()}`;

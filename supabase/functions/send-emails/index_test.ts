@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { authHeaders, startTestProject } from "../_shared/testing/auth.ts";
 import {
   rateLimited,
   serverError,
@@ -10,18 +11,14 @@ import {
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
 
-const serviceKey = () => {
-  const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
-  if (!key) throw new Error("SUPABASE_SERVICE_ROLE_KEY is not set: run with `npm test`");
-  return key;
-};
-
 async function setup(rate = 1000) {
   const sql = connect(testDbUrl(), { max: 2 });
   // Start from an outbox with nothing due, so each test sees only its own emails.
   await sql`update private.email_outbox set status = 'sent' where status in ('pending', 'sending')`;
   const fake = startFakeResend();
+  const project = await startTestProject();
   const config = sendEmailsConfig.parse({
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     RESEND_API_KEY: "re_test_key",
     EMAIL_FROM: "Coursebase <hello@example.com>",
@@ -39,11 +36,15 @@ async function setup(rate = 1000) {
     }) as id`;
     return id;
   };
-  const drain = (handler: { fetch: (r: Request) => Promise<Response> }, token = serviceKey()) =>
+  /** A run, as pg_cron starts it: the secret key on apikey (or other credentials). */
+  const drain = (
+    handler: { fetch: (r: Request) => Promise<Response> },
+    creds: { bearer?: string; apikey?: string } = { apikey: project.secretKey },
+  ) =>
     handler.fetch(
       new Request("http://localhost/send-emails", {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        headers: { ...authHeaders(creds), "content-type": "application/json" },
         body: "{}",
       }),
     );
@@ -62,10 +63,11 @@ async function setup(rate = 1000) {
   const teardown = async (...handlers: { close: () => Promise<void> }[]) => {
     for (const h of handlers) await h.close();
     await fake.close();
+    await project.close();
     await deleteUsers(sql, [user]);
     await sql.end();
   };
-  return { sql, fake, config, user, enqueue, drain, outbox, teardown };
+  return { sql, fake, project, config, user, enqueue, drain, outbox, teardown };
 }
 
 /** A run's counts, without the per-email list. */
@@ -224,18 +226,20 @@ Deno.test("send-emails: respects the configured send rate", async () => {
   }
 });
 
-Deno.test("send-emails: only the service role may drain the outbox", async () => {
+Deno.test("send-emails: only a service caller may drain the outbox", async () => {
   const t = await setup();
   const handler = createSendEmails(t.config);
   try {
-    const token = await signJwt(
-      { sub: t.user, role: "authenticated" },
-      "unused-by-the-function",
-      Math.floor(Date.now() / 1000) + 60,
-    );
-    const res = await t.drain(handler, token);
-    assert.equal(res.status, 403);
-    assert.equal((await res.json()).error.code, "42501");
+    for (
+      const creds of [
+        { bearer: await t.project.accessToken(t.sql, t.user), apikey: t.project.publishableKey },
+        { apikey: t.project.publishableKey },
+      ]
+    ) {
+      const res = await t.drain(handler, creds);
+      assert.equal(res.status, 403);
+      assert.equal((await res.json()).error.code, "service_only");
+    }
     assert.equal(t.fake.requests.length, 0);
     const [{ n }] = await t
       .sql`select count(*)::int as n from private.email_outbox where to_user_id = ${t.user} and status = 'pending'`;
@@ -243,7 +247,7 @@ Deno.test("send-emails: only the service role may drain the outbox", async () =>
     const notJson = await handler.fetch(
       new Request("http://localhost/send-emails", {
         method: "POST",
-        headers: { authorization: `Bearer ${serviceKey()}` },
+        headers: { apikey: t.project.secretKey },
         body: "batch=5",
       }),
     );
@@ -252,7 +256,7 @@ Deno.test("send-emails: only the service role may drain the outbox", async () =>
     const empty = await handler.fetch(
       new Request("http://localhost/send-emails", {
         method: "POST",
-        headers: { authorization: `Bearer ${serviceKey()}` },
+        headers: { authorization: `Bearer ${t.project.legacyServiceKey}` },
       }),
     );
     assert.equal(empty.status, 200, "the body is optional");
@@ -480,6 +484,7 @@ Deno.test("send-emails: without a Resend key (missing or the .env.example placeh
   try {
     for (const key of ["re_replace_me", undefined]) {
       const handler = fromEnv({
+        ...t.project.env,
         SUPABASE_DB_URL: testDbUrl(),
         RESEND_API_KEY: key,
         EMAIL_FROM: "Coursebase <hello@example.com>",
@@ -500,4 +505,29 @@ Deno.test("send-emails: without a Resend key (missing or the .env.example placeh
     console.error = original;
     await t.teardown();
   }
+});
+
+testFunctionAuth({
+  name: "send-emails",
+  fromEnv,
+  setup: () => {
+    const resend = startFakeResend();
+    return Promise.resolve({
+      env: {
+        SUPABASE_DB_URL: testDbUrl(),
+        RESEND_API_KEY: "re_test_key",
+        EMAIL_FROM: "Coursebase <hello@example.com>",
+        RESEND_BASE_URL: resend.url,
+        SITE_URL: "https://learn.example.com",
+        EMAIL_RATE_PER_SECOND: "1000",
+      },
+      close: () => resend.close(),
+    });
+  },
+  body: { batch_size: 1 },
+  expect: {
+    user: { status: 403, code: "service_only" },
+    anon: { status: 403, code: "service_only" },
+    service: { status: 200 }, // drained (at most one email, to the fake Resend)
+  },
 });

@@ -1,4 +1,4 @@
-// POST /functions/v1/stripe-webhook (verify_jwt off; Stripe signs its requests instead).
+// POST /functions/v1/stripe-webhook (no Supabase credential: Stripe signs its requests instead).
 // Verifies Stripe-Signature on the raw body (constructEventAsync, SubtleCrypto), then applies the
 // event through stripe_apply_event() in one transaction. A bad signature: 400, nothing written.
 // Duplicates, stale events, and events that are not ours: 200, recorded in the ledger (Stripe stops

@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { asCaller, connect } from "../_shared/db.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
-import { createStripeWebhook, stripeWebhookConfig } from "./index.ts";
+import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
 
 const secret = "whsec_test_secret";
 const stripe = new Stripe("sk_test_x", { httpClient: Stripe.createFetchHttpClient() });
@@ -593,5 +594,56 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
   } finally {
     await down.close();
     await t.teardown();
+  }
+});
+
+Deno.test("stripe-webhook: no Supabase credential is asked for or looked at; only Stripe's signature counts", async () => {
+  const project = await startTestProject();
+  // No SUPABASE_URL, no keys: the webhook reads none of the authentication settings.
+  const hook = fromEnv({
+    SUPABASE_DB_URL: testDbUrl(),
+    STRIPE_SECRET_KEY: "sk_test_x",
+    STRIPE_WEBHOOK_SECRET: secret,
+  });
+  const payload = JSON.stringify({
+    id: `evt_public_${crypto.randomUUID().slice(0, 8)}`,
+    object: "event",
+    api_version: "2026-10-28.endive",
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: "customer.created",
+    data: { object: { id: "cus_public", object: "customer" } },
+  });
+  const post = (headers: Record<string, string>) =>
+    hook.fetch(
+      new Request("http://localhost/stripe-webhook", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: payload,
+      }),
+    );
+  try {
+    const signature = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload,
+      secret,
+      cryptoProvider: crypto_,
+    });
+    for (
+      const extra of [
+        {},
+        { authorization: "Bearer not-a-jwt" },
+        { apikey: "sb_publishable_not-this-project" },
+      ] as Record<string, string>[]
+    ) {
+      const res = await post({ "stripe-signature": signature, ...extra });
+      assert.equal(res.status, 200, JSON.stringify(extra));
+      await res.body?.cancel();
+    }
+    const keyOnly = await post({ apikey: project.secretKey });
+    assert.equal(keyOnly.status, 400, "the project's secret key does not stand in for Stripe's");
+    assert.equal((await keyOnly.json()).error.code, "bad_signature");
+  } finally {
+    await hook.close();
+    await project.close();
   }
 });

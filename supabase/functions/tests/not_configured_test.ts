@@ -4,9 +4,9 @@
 // wrong, by name. Each function is called through its exported handler, built from an env.
 import assert from "node:assert/strict";
 import { connect, type Sql } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
-import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { fromEnv as checkout } from "../checkout/index.ts";
 import { fromEnv as refund } from "../refund/index.ts";
 import { fromEnv as billingPortal } from "../billing-portal/index.ts";
@@ -72,15 +72,10 @@ async function setup() {
   const [session] = await sql<{ id: string }[]>`
     insert into public.live_sessions (title, starts_at, is_published, created_by)
     values ('Not on Zoom yet', now() + interval '2 days', true, ${seller}) returning id`;
-  const token = async (user: string) =>
-    await signJwt(
-      await claimsFor(sql, user) as Record<string, unknown>,
-      "x",
-      Math.floor(Date.now() / 1000) + 600,
-    );
+  // The platform's variables (SUPABASE_URL, keys) for a project whose JWKS a local server serves.
+  const project = await startTestProject();
+  const token = (user: string) => project.accessToken(sql, user);
   const site = "http://127.0.0.1:3000";
-  const service = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ??
-    await signJwt({ role: "service_role" }, "x", Math.floor(Date.now() / 1000) + 600);
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
   const cases: Case[] = [
     {
@@ -145,7 +140,7 @@ async function setup() {
       code: "zoom_not_configured",
       secret: "ZOOM_CLIENT_SECRET",
       body: {},
-      headers: bearer(service),
+      headers: { apikey: project.secretKey },
     },
     {
       name: "zoom-webhook",
@@ -166,8 +161,9 @@ async function setup() {
     await sql`delete from public.courses where owner_id = ${seller}`;
     await deleteUsers(sql, [seller, buyer, admin]);
     await sql.end();
+    await project.close();
   };
-  return { sql, buyer, cases, teardown };
+  return { sql, buyer, cases, platform: project.env, teardown };
 }
 
 /** Calls the handler built from `env`, capturing what it logs. */
@@ -194,7 +190,7 @@ async function call(c: Case, env: Env) {
 Deno.test("not configured: with .env.example's placeholders, every Stripe and Zoom function answers 503 and writes nothing", async () => {
   const t = await setup();
   try {
-    const env = { ...envExample(), SUPABASE_DB_URL: testDbUrl() };
+    const env = { ...envExample(), ...t.platform, SUPABASE_DB_URL: testDbUrl() };
     for (const c of t.cases) {
       const before = await fingerprint(t.sql);
       const res = await call(c, env);
@@ -218,6 +214,7 @@ Deno.test("not configured: a missing secret is a 503 too, and the log names it",
   try {
     const configured = {
       ...envExample(),
+      ...t.platform,
       SUPABASE_DB_URL: testDbUrl(),
       STRIPE_SECRET_KEY: "sk_test_configured",
       STRIPE_WEBHOOK_SECRET: "whsec_configured",

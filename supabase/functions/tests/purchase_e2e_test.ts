@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { connect } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
-import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
+import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { checkoutConfig, createCheckout } from "../checkout/index.ts";
 import { createRefund } from "../refund/index.ts";
@@ -14,11 +14,13 @@ import { createStripeWebhook, stripeWebhookConfig } from "../stripe-webhook/inde
 Deno.test("purchase and refund, end to end", async () => {
   const sql = connect(testDbUrl(), { max: 2 });
   const fake = startFakeStripe();
+  const project = await startTestProject();
   const tag = crypto.randomUUID().slice(0, 8);
   const seller = await createUser(sql, `e2e-seller-${tag}@test.local`, { role: "instructor" });
   const buyer = await createUser(sql, `e2e-buyer-${tag}@test.local`);
   const admin = await createUser(sql, `e2e-admin-${tag}@test.local`, { role: "admin" });
   const config = checkoutConfig.parse({
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     STRIPE_SECRET_KEY: "sk_test_fake",
     STRIPE_API_HOST: fake.host,
@@ -34,12 +36,7 @@ Deno.test("purchase and refund, end to end", async () => {
     STRIPE_WEBHOOK_SECRET: "whsec_e2e",
   }));
   const stripe = new Stripe("sk_test_fake", { httpClient: Stripe.createFetchHttpClient() });
-  const token = async (user: string) =>
-    await signJwt(
-      await claimsFor(sql, user) as Record<string, unknown>,
-      "x",
-      Math.floor(Date.now() / 1000) + 600,
-    );
+  const token = (user: string) => project.accessToken(sql, user);
   const call = async (
     fn: { fetch: (r: Request) => Promise<Response> },
     user: string,
@@ -151,6 +148,7 @@ Deno.test("purchase and refund, end to end", async () => {
     await refund.close();
     await webhook.close();
     await fake.close();
+    await project.close();
     await sql`delete from public.orders where user_id = ${buyer}`;
     await sql`delete from public.offers where owner_id = ${seller}`;
     await sql`delete from public.courses where owner_id = ${seller}`;

@@ -4,7 +4,7 @@
 // attendee registered again keeps (or gets back) their access.
 import assert from "node:assert/strict";
 import { asCaller, type Claims, connect, type Tx } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeZoom } from "../_shared/testing/fake-zoom.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
@@ -12,11 +12,6 @@ import { createZoomJoin } from "../zoom-join/index.ts";
 import { createZoomMeeting, zoomMeetingConfig } from "../zoom-meeting/index.ts";
 import { createZoomSync, zoomSyncConfig } from "../zoom-sync/index.ts";
 
-const serviceKey = () => {
-  const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
-  if (!key) throw new Error("SUPABASE_SERVICE_ROLE_KEY is not set: run with `npm test`");
-  return key;
-};
 const service: Claims = { role: "service_role" };
 const statusPath = /\/registrants\/status$/;
 
@@ -40,7 +35,9 @@ async function setup(students = 1) {
   await sql`delete from private.zoom_tokens`;
   // Each test sees only its own jobs.
   await sql`update private.zoom_sync_jobs set status = 'done' where status in ('pending', 'running')`;
+  const project = await startTestProject();
   const zoomEnv = {
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     ZOOM_ACCOUNT_ID: "acct_123",
     ZOOM_CLIENT_ID: zoom.credentials.clientId,
@@ -57,22 +54,22 @@ async function setup(students = 1) {
   const syncFn = track(createZoomSync(syncConfig));
   const newSync = () => track(createZoomSync(syncConfig));
 
-  const tokenFor = async (user: string) =>
-    await signJwt(
-      await claimsFor(sql, user) as Record<string, unknown>,
-      Deno.env.get("SUPABASE_JWT_SECRET") ?? "unused",
-      Math.floor(Date.now() / 1000) + 600,
-    );
+  const tokenFor = (user: string) => project.accessToken(sql, user);
+  /** `token`: a user's access token as bearer; a secret key (sb_secret_…) goes on apikey. */
   const post = async (handler: Handler, token: string, body: unknown = {}) =>
     await handler.fetch(
       new Request("http://localhost/fn", {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        headers: {
+          ...(token.startsWith("sb_") ? { apikey: token } : { authorization: `Bearer ${token}` }),
+          "content-type": "application/json",
+        },
         body: JSON.stringify(body),
       }),
     );
+  /** A run, as pg_cron starts it: the secret key on apikey. */
   const drain = async (handler: Handler = syncFn, body: unknown = {}) => {
-    const res = await post(handler, serviceKey(), body);
+    const res = await post(handler, project.secretKey, body);
     assert.equal(res.status, 200);
     return await res.json();
   };
@@ -154,6 +151,7 @@ async function setup(students = 1) {
   const teardown = async () => {
     for (const h of handlers) await h.close();
     await zoom.close();
+    await project.close();
     await sql`delete from public.orders where offer_id = ${offer}`;
     await sql`delete from public.offers where id = ${offer}`;
     await sql`delete from public.courses where id = ${course.id}`;
@@ -163,6 +161,7 @@ async function setup(students = 1) {
   return {
     sql,
     zoom,
+    project,
     host,
     buyers,
     session: session.id,
@@ -200,7 +199,10 @@ Deno.test("zoom-sync: a refunded buyer's registrant is cancelled at Zoom; only t
 
     const refused = await t.post(t.syncFn, await t.tokenFor(buyer));
     assert.equal(refused.status, 403, "a signed-in user may not drain the queue");
-    assert.equal((await refused.json()).error.code, "42501");
+    assert.equal((await refused.json()).error.code, "service_only");
+    const anon = await t.post(t.syncFn, t.project.publishableKey);
+    assert.equal(anon.status, 403, "nor may the publishable key");
+    assert.equal((await anon.json()).error.code, "service_only");
     assert.equal(t.cancels().length, 0, "and Zoom is not called");
 
     assert.deepEqual(await t.drain(), {
@@ -299,7 +301,7 @@ Deno.test("zoom-sync: a failure retries with backoff, a 404 counts as done, a 42
       where registrant_id = ${registrants.get(last)!} and status = 'pending'`;
     assert.ok(wait.s >= 5 && wait.s <= 7, `retried after Zoom's Retry-After, not ${wait.s}`);
 
-    const bad = await t.post(t.syncFn, serviceKey(), { batch_size: 0 });
+    const bad = await t.post(t.syncFn, t.project.secretKey, { batch_size: 0 });
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).error.code, "invalid_request");
   } finally {

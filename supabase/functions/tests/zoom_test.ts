@@ -1,7 +1,7 @@
 // zoom-meeting, zoom-host-link, zoom-join and zoom-webhook against a fake Zoom and the test database.
 import assert from "node:assert/strict";
 import { asCaller, connect } from "../_shared/db.ts";
-import { signJwt } from "../_shared/jwt.ts";
+import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeZoom, zoomSignature } from "../_shared/testing/fake-zoom.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { publishedCourse } from "../_shared/testing/catalog.ts";
@@ -40,7 +40,9 @@ async function setup(opts: { startsIn?: string } = {}) {
     await sql`insert into public.entitlements (user_id, course_id, source) values (${u}, ${course.id}, 'free')`;
   }
   await sql`delete from private.zoom_tokens`;
+  const project = await startTestProject();
   const config = zoomMeetingConfig.parse({
+    ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
     ZOOM_ACCOUNT_ID: "acct_123",
     ZOOM_CLIENT_ID: zoom.credentials.clientId,
@@ -48,13 +50,7 @@ async function setup(opts: { startsIn?: string } = {}) {
     ZOOM_API_BASE: zoom.apiBase,
     ZOOM_OAUTH_URL: zoom.oauthUrl,
   });
-  const secret = Deno.env.get("SUPABASE_JWT_SECRET") ?? "unused";
-  const tokenFor = async (user: string) =>
-    await signJwt(
-      await claimsFor(sql, user) as Record<string, unknown>,
-      secret,
-      Math.floor(Date.now() / 1000) + 600,
-    );
+  const tokenFor = (user: string) => project.accessToken(sql, user);
   const post = (
     handler: { fetch: (r: Request) => Promise<Response> },
     token: string,
@@ -70,6 +66,7 @@ async function setup(opts: { startsIn?: string } = {}) {
   const teardown = async (...handlers: { close: () => Promise<void> }[]) => {
     for (const h of handlers) await h.close();
     await zoom.close();
+    await project.close();
     await sql`delete from public.courses where id = ${course.id}`;
     await deleteUsers(sql, [host, student, quitter, outsider]);
     await sql.end();

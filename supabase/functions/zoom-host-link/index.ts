@@ -1,7 +1,7 @@
 // POST /functions/v1/zoom-host-link {session_id}: a fresh host start link, fetched from Zoom on
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
@@ -12,13 +12,14 @@ const input = z.object({ session_id: z.uuid() });
 
 export function createZoomHostLink(
   config: z.infer<typeof zoomMeetingConfig>,
-  deps: { sql?: Sql } = {},
+  deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    const { claims } = await auth.authenticate(req);
     const { session_id } = input.parse(await readJson(req));
     const [session] = await asCaller(
       sql,

@@ -8,7 +8,7 @@
 // registrant through Zoom's "Update registrant's status", records the approval, and asks
 // zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
@@ -28,9 +28,10 @@ interface JoinInfo {
 
 export function createZoomJoin(
   config: z.infer<typeof zoomMeetingConfig>,
-  deps: { sql?: Sql } = {},
+  deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
   const service = { role: "service_role" };
   const noStore = { "cache-control": "no-store" };
@@ -55,7 +56,7 @@ export function createZoomJoin(
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    const { claims } = await auth.authenticate(req);
     const { session_id } = input.parse(await readJson(req));
     const [info] = await asCaller(
       sql,

@@ -3,13 +3,15 @@
 // create, update or delete its Zoom meeting. Stores the meeting id and join link; never the host
 // start link (see zoom-host-link).
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
 import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
+/** What zoom-meeting, zoom-host-link and zoom-join read: how callers are authenticated, the database, Zoom. */
 export const zoomMeetingConfig = zoomConfig.extend({
+  ...authEnv.shape,
   SUPABASE_DB_URL: databaseUrl,
 });
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
@@ -43,15 +45,16 @@ interface Session {
 
 export function createZoomMeeting(
   config: z.infer<typeof zoomMeetingConfig>,
-  deps: { sql?: Sql } = {},
+  deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
   const service = { role: "service_role" };
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    const { claims } = await auth.authenticate(req);
     const { session_id, action } = input.parse(await readJson(req));
     const [session] = await asCaller(
       sql,

@@ -1,18 +1,20 @@
-// POST /functions/v1/zoom-sync (service role): drains the Zoom sync queue, so that a registrant
-// whose registration was cancelled (a refund, a dispute, a revocation, a lapsed subscription,
-// cancel_registration()) can no longer join with the personal link they saved.
+// POST /functions/v1/zoom-sync (service callers: a secret key on apikey, or the legacy
+// service_role key; anyone else gets 403 service_only): drains the Zoom sync queue, so that a
+// registrant whose registration was cancelled (a refund, a dispute, a revocation, a lapsed
+// subscription, cancel_registration()) can no longer join with the personal link they saved.
 // claim -> Zoom "Update registrant's status" (cancel, by registrant id) -> record, all SQL run as
 // the caller, so only the service role may drain the queue (claim_zoom_sync() is granted to it
 // alone). pg_cron calls it every minute through pg_net on Supabase (private.call_edge_function('zoom-sync'));
 // `npm run zoom:sync` does it on the local stack. Not a frontend action.
 import { z } from "zod";
-import { callerClaims } from "../_shared/auth.ts";
+import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
 import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { ZoomApiError, zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
 export const zoomSyncConfig = zoomConfig.extend({
+  ...authEnv.shape,
   SUPABASE_DB_URL: databaseUrl,
   ZOOM_SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(20),
   ZOOM_SYNC_LEASE_SECONDS: z.coerce.number().int().min(30).max(3600).default(120),
@@ -39,13 +41,18 @@ interface Summary {
   rate_limited: boolean;
 }
 
-export function createZoomSync(config: ZoomSyncConfig, deps: { sql?: Sql } = {}) {
+export function createZoomSync(
+  config: ZoomSyncConfig,
+  deps: { sql?: Sql; auth?: Authenticator } = {},
+) {
   const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
-    const claims = callerClaims(req);
+    // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
+    const { claims } = await auth.requireService(req);
     const body = requestBody.parse(await readJson(req, {}));
     const batch = body.batch_size ?? config.ZOOM_SYNC_BATCH_SIZE;
     const worker = `zoom-sync:${crypto.randomUUID()}`;

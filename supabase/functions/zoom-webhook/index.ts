@@ -1,4 +1,4 @@
-// POST /functions/v1/zoom-webhook (verify_jwt off; Zoom signs its requests instead).
+// POST /functions/v1/zoom-webhook (no Supabase credential: Zoom signs its requests instead).
 // Verifies x-zm-signature (v0 HMAC-SHA256 over "v0:<timestamp>:<raw body>") and the timestamp,
 // answers the endpoint.url_validation challenge, and applies meeting and participant events
 // through zoom_apply_event(), which keeps a ledger so replays change nothing. Unknown events get
