@@ -184,12 +184,8 @@ Deno.test("keys: a token signed by a key not in the JWKS is refused (401)", asyn
     });
     assert.equal(res.status, 401);
     assert.equal((await res.json()).code, "PGRST301");
-    // verify_jwt on the functions refuses it too.
-    const fn = await fetch(`${functionsUrl()}/health`, {
-      headers: { apikey: keys.publishable, authorization: `Bearer ${forged}` },
-    });
-    assert.equal(fn.status, 401);
-    assert.deepEqual(await fn.json(), { msg: "Invalid JWT" });
+    // (The functions verify tokens themselves, verify_jwt being off: each function's tests run
+    // the shared authentication suite, forged keys included, through its real handler.)
   }
 });
 
@@ -211,20 +207,19 @@ Deno.test("keys: the JWKS endpoint serves the public keys only, with no API key 
   assert.ok(body.keys.some((k) => k.kid === keys.signingKey.kid));
 });
 
-Deno.test("keys: functions behind verify_jwt take the publishable and secret keys, ES256 and HS256 tokens", async () => {
+Deno.test("keys: the gateway hands functions the publishable and secret keys, ES256 and HS256 tokens", async () => {
   const call = (headers: Record<string, string>) =>
     fetch(`${functionsUrl()}/health`, { headers }).then(async (r) => {
       await r.body?.cancel();
       return r.status;
     });
   // An sb_ key alone, or as supabase-js's functions.invoke sends it (apikey and bearer): the
-  // gateway hands the function a JWT for the key's role, which verify_jwt accepts.
+  // gateway hands the function a JWT for the key's role (health answers whoever calls).
   for (const key of [keys.publishable, keys.secret]) {
     assert.equal(await call({ apikey: key }), 200, key.slice(0, 16));
     assert.equal(await call({ apikey: key, authorization: `Bearer ${key}` }), 200);
   }
-  // The legacy keys are JWTs themselves (as the bearer; Kong copies a lone legacy apikey into
-  // Authorization without "Bearer ", which verify_jwt refuses, as with `supabase start`).
+  // The legacy keys are JWTs themselves, sent as the bearer.
   for (const key of [keys.anon, keys.serviceRole]) {
     assert.equal(await call({ apikey: key, authorization: `Bearer ${key}` }), 200);
     assert.equal(await call({ authorization: `Bearer ${key}` }), 200);
@@ -237,8 +232,6 @@ Deno.test("keys: functions behind verify_jwt take the publishable and secret key
     const { token } = await tokenFor("sam@example.com", kind);
     assert.equal(await call({ apikey: keys.publishable, authorization: `Bearer ${token}` }), 200);
   }
-  // A made-up sb_ key is no token.
-  assert.equal(await call({ apikey: "sb_secret_madeUpMadeUpMadeUpMadeU_12345678" }), 401);
 });
 
 Deno.test("keys: a Realtime policy reads the claims of a real ES256 token as it does HS256 ones", async () => {
