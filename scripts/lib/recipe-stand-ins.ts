@@ -1,6 +1,6 @@
 // Stand-ins for the Auth and Storage calls docs/API.md's recipes make, for a stack that runs no
 // Auth or Storage server (the local stack: PostgREST and the functions only). The recipe suite
-// sends only those calls here, and only when `<url>/auth/v1/health` or `<url>/storage/v1/status`
+// sends only those calls here, and only when `<url>/auth/v1/health` or `<url>/storage/v1/bucket`
 // does not answer; on `supabase start` or a hosted project the real services answer them.
 //
 // Each answers as the service does, with the service's response shape, and decides nothing

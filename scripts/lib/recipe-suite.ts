@@ -75,7 +75,9 @@ async function answers(url: string, headers: HeadersInit): Promise<Response | nu
 export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
   const headers = { apikey: opts.anonKey, authorization: `Bearer ${opts.anonKey}` };
   const auth = await answers(`${opts.url}/auth/v1/health`, headers);
-  const storage = await answers(`${opts.url}/storage/v1/status`, headers);
+  // Storage answers a bucket listing with JSON whatever it decides; a gateway without Storage has
+  // no route for it (404).
+  const storage = await answers(`${opts.url}/storage/v1/bucket`, headers);
   await auth?.body?.cancel();
   await storage?.body?.cancel();
   const configured = async (fn: string, code: string) => {
@@ -90,7 +92,7 @@ export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
   };
   return {
     auth: auth?.ok ?? false,
-    storage: storage?.ok ?? false,
+    storage: storage !== null && storage.status !== 404 && storage.status < 500,
     stripe: await configured("checkout", "stripe_not_configured"),
     zoom: await configured("zoom-join", "zoom_not_configured"),
   };
