@@ -2,7 +2,14 @@
 // the suite compares them with what it printed (scripts/lib/recipe-suite.ts).
 import assert from "node:assert/strict";
 import { checkRecipe } from "./recipe-suite.ts";
-import { matchesExpectation, parseRecipe, type StackFacts } from "./recipes.ts";
+import {
+  apiDoc,
+  isModule,
+  matchesExpectation,
+  parseRecipe,
+  recipeBlocks,
+  type StackFacts,
+} from "./recipes.ts";
 
 const notSetUp: StackFacts = { stripe: false, zoom: false };
 
@@ -106,4 +113,14 @@ Deno.test("recipes: a stated output must be printed and match; a throw fails", (
   const missing = checkRecipe(parsed, { outputs: [], error: "boom" }, notSetUp, 1);
   assert.match(missing.messages.join("\n"), /threw: boom/);
   assert.match(missing.messages.join("\n"), /not reached/);
+});
+
+Deno.test("recipes: every ```ts block of docs/API.md but the client names its persona and states an output", async () => {
+  const blocks = recipeBlocks(await Deno.readTextFile(apiDoc));
+  assert.deepEqual(blocks.filter(isModule).map((b) => b.name), ["client.ts"]);
+  const recipes = blocks.filter((b) => !isModule(b));
+  assert.ok(recipes.length >= 30, `${recipes.length} recipes`);
+  for (const b of recipes) {
+    assert.doesNotThrow(() => parseRecipe(b.code), `docs/API.md:${b.line} (${b.heading})`);
+  }
 });
