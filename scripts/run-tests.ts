@@ -137,9 +137,53 @@ try {
     return { passed, failed };
   });
 
-  // ---------------------------------------------------------------- b. Deno tests
+  // ---------------------------------------------------------------- b. docs/API.md recipes
+  // `npm run test:api` against this stack, right after pgTAP (which rolls back), so the recipes
+  // meet the seed as the doc describes it; twice, because the suite must be repeatable against
+  // the same stack. No Auth or Storage server runs here: users get tokens minted as Auth mints
+  // them, and the suite's stand-ins answer the few Auth and Storage calls.
   await step(
-    "b. Deno tests (functions, shared code, gateway) against the test database",
+    "b. every docs/API.md recipe through supabase-js (npm run test:api), twice against this stack",
+    async () => {
+      const keys = await apiKeys();
+      const count: Count = { passed: 0, failed: 0 };
+      for (const round of [1, 2]) {
+        const r = await run([
+          bin("deno"),
+          "run",
+          "-A",
+          "scripts/test-api.ts",
+          "--url",
+          `http://127.0.0.1:${gw!.port}`,
+          "--anon-key",
+          keys.anon,
+          "--service-role-key",
+          keys.serviceRole,
+          "--db-url",
+          url(cluster),
+          "--jwt-secret",
+          JWT_SECRET,
+        ], { cwd: root, env: { ...cliEnv(), NO_COLOR: "1" } });
+        const out = (r.stdout + r.stderr).trimEnd();
+        const m = out.match(/^(\d+) passed, (\d+) failed$/m);
+        const passed = m ? Number(m[1]) : 0;
+        let failed = m ? Number(m[2]) : 0;
+        if (r.code !== 0 && failed === 0) failed = 1;
+        count.passed += passed;
+        count.failed += failed;
+        if (failed > 0) console.log(`round ${round}:\n${out}`);
+        else if (round === 1) {
+          console.log(out.split("\n").filter((l) => /^[›✔]/.test(l)).join("\n"));
+        }
+        console.log(`round ${round}: ${passed} passed, ${failed} failed`);
+      }
+      return count;
+    },
+  );
+
+  // ---------------------------------------------------------------- c. Deno tests
+  await step(
+    "c. Deno tests (functions, shared code, gateway) against the test database",
     async () => {
       const keys = await apiKeys();
       const r = await run([
@@ -178,8 +222,8 @@ try {
     },
   );
 
-  // ---------------------------------------------------------------- c, d. advisors and lint
-  await step("c. supabase db advisors --type all --fail-on warn", async () => {
+  // ---------------------------------------------------------------- d, e. advisors and lint
+  await step("d. supabase db advisors --type all --fail-on warn", async () => {
     const r = await checked([
       bin("supabase"),
       "db",
@@ -193,7 +237,7 @@ try {
     ]);
     console.log(r.stdout.trim().split("\n").slice(-1)[0]);
   });
-  await step("d. supabase db lint (plpgsql_check) --fail-on warning", async () => {
+  await step("e. supabase db lint (plpgsql_check) --fail-on warning", async () => {
     const r = await checked([
       bin("supabase"),
       "db",
@@ -206,12 +250,12 @@ try {
     console.log(r.stdout.trim().split("\n").slice(-1)[0]);
   });
 
-  // ---------------------------------------------------------------- e. deno check, lint, fmt
+  // ---------------------------------------------------------------- f. deno check, lint, fmt
   for (
     const [name, args] of [
-      ["e. deno check", ["check", "supabase/functions", "scripts"]],
-      ["e. deno lint", ["lint"]],
-      ["e. deno fmt --check", ["fmt", "--check"]],
+      ["f. deno check", ["check", "supabase/functions", "scripts"]],
+      ["f. deno lint", ["lint"]],
+      ["f. deno fmt --check", ["fmt", "--check"]],
     ] as const
   ) {
     await step(name, async () => {
@@ -219,8 +263,8 @@ try {
     });
   }
 
-  // ---------------------------------------------------------------- f. generated types
-  await step("f. committed database types match the schema", async () => {
+  // ---------------------------------------------------------------- g. generated types
+  await step("g. committed database types match the schema", async () => {
     const fresh = await generateTypes(cluster);
     const committed = existsSync(typesFile) ? await Deno.readTextFile(typesFile) : "";
     if (fresh !== committed) {
@@ -233,17 +277,17 @@ try {
     }
   });
 
-  // ---------------------------------------------------------------- g. tsc over docs/API.md recipes
+  // ---------------------------------------------------------------- h. tsc over docs/API.md recipes
   await step(
-    "g. tsc --noEmit over every docs/API.md recipe, typed with the generated Database",
+    "h. tsc --noEmit over every docs/API.md recipe, typed with the generated Database",
     async () => {
       recipesDir = await extractRecipes();
       await checked([bin("tsc"), "--noEmit", "-p", "tsconfig.json"]);
     },
   );
 
-  // ---------------------------------------------------------------- h. config.toml
-  await step("h. the real CLI reads supabase/config.toml without warnings", async () => {
+  // ---------------------------------------------------------------- i. config.toml
+  await step("i. the real CLI reads supabase/config.toml without warnings", async () => {
     // No Docker daemon at that address, so `supabase start` stops right after reading the config.
     const r = await run([bin("supabase"), "start"], {
       cwd: root,
