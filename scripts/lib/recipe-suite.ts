@@ -98,6 +98,33 @@ export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
   };
 }
 
+/**
+ * The recipes expect supabase/seed.sql's users and catalog: checked through the REST API with the
+ * service role key (which RLS does not filter), so a missing seed or a wrong key fails first, once.
+ */
+export async function checkSeeded(opts: SuiteOptions): Promise<void> {
+  const ids = [
+    "a0000000-0000-4000-8000-000000000001",
+    "b0000000-0000-4000-8000-000000000001",
+    "c0000000-0000-4000-8000-000000000001",
+  ];
+  const res = await fetch(`${opts.url}/rest/v1/profiles?select=id&id=in.(${ids.join(",")})`, {
+    headers: { apikey: opts.serviceRoleKey, authorization: `Bearer ${opts.serviceRoleKey}` },
+  });
+  const body = await res.text();
+  if (!res.ok) {
+    throw new Error(
+      `${opts.url}/rest/v1 refused the service role key (${res.status}): ${body.slice(0, 200)}`,
+    );
+  }
+  if ((JSON.parse(body) as unknown[]).length !== ids.length) {
+    throw new Error(
+      `${opts.url} is not seeded with supabase/seed.sql (the recipes act as its users): ` +
+        "supabase db reset, or supabase db push --include-seed",
+    );
+  }
+}
+
 /** Sessions for the personas, by email: a real sign-in, or a minted token. */
 async function signIn(
   emails: string[],
@@ -236,6 +263,7 @@ export async function runRecipeSuite(opts: SuiteOptions): Promise<SuiteResult> {
     !opts.filter || `${block.heading} docs/API.md:${block.line}`.includes(opts.filter)
   );
 
+  await checkSeeded(opts);
   const services = await probeStack(opts);
   log(
     `› ${opts.url}: Auth ${services.auth ? "server" : "stand-in"}, Storage ${
