@@ -1,7 +1,7 @@
 // `npm test`: brings up a throwaway stack on free ports, runs every check against it, tears it
 // down (also on failure or Ctrl-C), and ends with the line `N passed, N failed`.
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { apiKeys, JWT_SECRET } from "./lib/keys.ts";
 import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
 import { type PostgrestProcess, reloadSchema, startPostgrest } from "./lib/postgrest.ts";
@@ -61,7 +61,10 @@ const teardown = async () => {
   gw = undefined;
   if (rest) stopProcess(rest.pid);
   rest = undefined;
-  if (recipesDir) await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
+  if (recipesDir) {
+    await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
+    await Deno.remove(dirname(recipesDir)).catch(() => {}); // docs/examples, when it is empty
+  }
   await db?.dispose();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -294,6 +294,13 @@ export async function runRecipeSuite(opts: SuiteOptions): Promise<SuiteResult> {
 
   const dir = await Deno.makeTempDir({ prefix: "coursebase-recipes-" });
   const result: SuiteResult = { passed: 0, failed: 0 };
+  // Interrupted (Ctrl-C, a CI timeout): leave nothing behind either.
+  const interrupted = async () => {
+    await standIns?.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    Deno.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, interrupted);
   try {
     for (const { block, parsed, problem } of recipes) {
       const name = `docs/API.md:${block.line} ${block.heading}`;
@@ -326,6 +333,9 @@ export async function runRecipeSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
     }
   } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, interrupted);
+    }
     await standIns?.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
