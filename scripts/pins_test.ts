@@ -27,3 +27,9 @@ Deno.test("pins: jose is the same version for the scripts and the functions", ()
   assert.match(functions, /^npm:jose@\d+\.\d+\.\d+$/);
   assert.equal(readJson("deno.json").imports.jose, functions);
 });
+
+Deno.test("pins: typescript (tsc over the recipes, and the recipe suite's parser) is one version", () => {
+  const version = readJson("package.json").devDependencies.typescript;
+  assert.match(version, /^\d+\.\d+\.\d+$/, "package.json pins an exact version");
+  assert.equal(readJson("deno.json").imports.typescript, `npm:typescript@${version}`);
+});

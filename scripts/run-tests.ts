@@ -1,7 +1,7 @@
 // `npm test`: brings up a throwaway stack on free ports, runs every check against it, tears it
 // down (also on failure or Ctrl-C), and ends with the line `N passed, N failed`.
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { stackKeys } from "./lib/keys.ts";
 import { cliEnv, type GatewayProcess, startGateway, stopProcess } from "./lib/local-stack.ts";
 import { type PostgrestProcess, reloadSchema, startPostgrest } from "./lib/postgrest.ts";
@@ -64,7 +64,10 @@ const teardown = async () => {
   gw = undefined;
   if (rest) stopProcess(rest.pid);
   rest = undefined;
-  if (recipesDir) await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
+  if (recipesDir) {
+    await Deno.remove(recipesDir, { recursive: true }).catch(() => {});
+    await Deno.remove(dirname(recipesDir)).catch(() => {}); // docs/examples, when it is empty
+  }
   await db?.dispose();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -144,9 +147,69 @@ try {
     return { passed, failed };
   });
 
-  // ---------------------------------------------------------------- b. Deno tests
+  // ---------------------------------------------------------------- b. docs/API.md recipes
+  // `npm run test:api` against this stack, right after pgTAP (which rolls back), so the recipes
+  // meet the seed as the doc describes it; twice, once per key world, which also shows the suite
+  // is repeatable against the same stack: publishable and secret keys with ES256 user tokens (the
+  // default), then the legacy anon and service_role keys with HS256 ones. No Auth or Storage
+  // server runs here: users get tokens minted as Auth mints them, and the suite's stand-ins answer
+  // the few Auth and Storage calls.
   await step(
-    "b. Deno tests (functions, shared code, gateway) against the test database",
+    "b. every docs/API.md recipe through supabase-js (npm run test:api), under both key worlds",
+    async () => {
+      const keys = await stackKeys({ path: db!.signingKeysPath });
+      const count: Count = { passed: 0, failed: 0 };
+      const worlds = [
+        {
+          name: "publishable/secret keys, ES256 tokens",
+          args: [
+            "--publishable-key",
+            keys.publishable,
+            "--secret-key",
+            keys.secret,
+            "--signing-keys",
+            db!.signingKeysPath,
+          ],
+        },
+        {
+          name: "legacy anon/service_role keys, HS256 tokens",
+          args: ["--anon-key", keys.anon, "--service-role-key", keys.serviceRole],
+        },
+      ];
+      for (const world of worlds) {
+        const r = await run([
+          bin("deno"),
+          "run",
+          "-A",
+          "scripts/test-api.ts",
+          "--url",
+          `http://127.0.0.1:${gw!.port}`,
+          ...world.args,
+          "--db-url",
+          url(cluster),
+          "--jwt-secret",
+          keys.jwtSecret,
+        ], { cwd: root, env: { ...cliEnv(), NO_COLOR: "1" } });
+        const out = (r.stdout + r.stderr).trimEnd();
+        const m = out.match(/^(\d+) passed, (\d+) failed$/m);
+        const passed = m ? Number(m[1]) : 0;
+        let failed = m ? Number(m[2]) : 0;
+        if (r.code !== 0 && failed === 0) failed = 1;
+        count.passed += passed;
+        count.failed += failed;
+        if (failed > 0) console.log(`${world.name}:\n${out}`);
+        else if (world === worlds[0]) {
+          console.log(out.split("\n").filter((l) => /^[›✔]/.test(l)).join("\n"));
+        }
+        console.log(`${world.name}: ${passed} passed, ${failed} failed`);
+      }
+      return count;
+    },
+  );
+
+  // ---------------------------------------------------------------- c. Deno tests
+  await step(
+    "c. Deno tests (functions, shared code, gateway) against the test database",
     async () => {
       const keys = await stackKeys({ path: db!.signingKeysPath });
       const r = await run([
@@ -189,8 +252,8 @@ try {
     },
   );
 
-  // ---------------------------------------------------------------- c, d. advisors and lint
-  await step("c. supabase db advisors --type all --fail-on warn", async () => {
+  // ---------------------------------------------------------------- d, e. advisors and lint
+  await step("d. supabase db advisors --type all --fail-on warn", async () => {
     const r = await checked([
       bin("supabase"),
       "db",
@@ -204,7 +267,7 @@ try {
     ]);
     console.log(r.stdout.trim().split("\n").slice(-1)[0]);
   });
-  await step("d. supabase db lint (plpgsql_check) --fail-on warning", async () => {
+  await step("e. supabase db lint (plpgsql_check) --fail-on warning", async () => {
     const r = await checked([
       bin("supabase"),
       "db",
@@ -217,12 +280,12 @@ try {
     console.log(r.stdout.trim().split("\n").slice(-1)[0]);
   });
 
-  // ---------------------------------------------------------------- e. deno check, lint, fmt
+  // ---------------------------------------------------------------- f. deno check, lint, fmt
   for (
     const [name, args] of [
-      ["e. deno check", ["check", "supabase/functions", "scripts"]],
-      ["e. deno lint", ["lint"]],
-      ["e. deno fmt --check", ["fmt", "--check"]],
+      ["f. deno check", ["check", "supabase/functions", "scripts"]],
+      ["f. deno lint", ["lint"]],
+      ["f. deno fmt --check", ["fmt", "--check"]],
     ] as const
   ) {
     await step(name, async () => {
@@ -230,8 +293,8 @@ try {
     });
   }
 
-  // ---------------------------------------------------------------- f. generated types
-  await step("f. committed database types match the schema", async () => {
+  // ---------------------------------------------------------------- g. generated types
+  await step("g. committed database types match the schema", async () => {
     const fresh = await generateTypes(cluster, db!.signingKeysPath);
     const committed = existsSync(typesFile) ? await Deno.readTextFile(typesFile) : "";
     if (fresh !== committed) {
@@ -244,17 +307,17 @@ try {
     }
   });
 
-  // ---------------------------------------------------------------- g. tsc over docs/API.md recipes
+  // ---------------------------------------------------------------- h. tsc over docs/API.md recipes
   await step(
-    "g. tsc --noEmit over every docs/API.md recipe, typed with the generated Database",
+    "h. tsc --noEmit over every docs/API.md recipe, typed with the generated Database",
     async () => {
       recipesDir = await extractRecipes();
       await checked([bin("tsc"), "--noEmit", "-p", "tsconfig.json"]);
     },
   );
 
-  // ---------------------------------------------------------------- h. config.toml
-  await step("h. the real CLI reads supabase/config.toml without warnings", async () => {
+  // ---------------------------------------------------------------- i. config.toml
+  await step("i. the real CLI reads supabase/config.toml without warnings", async () => {
     // No Docker daemon at that address, so `supabase start` stops right after reading the config.
     const r = await run([bin("supabase"), "start"], {
       cwd: root,

@@ -218,8 +218,13 @@ Deno.test("stripe:simulate: a plan starts a subscription that gives the plan's c
     assert.match(result.subscription!.id, /^sub_sim_/);
     const [{ owned }] = await t.sql`
       select array_agg(id::text order by title) as owned from public.courses
-      where owner_id = 'b0000000-0000-4000-8000-000000000001' and status = 'published'`;
-    assert.deepEqual(result.access.map((a) => a.id), owned, "every published course Priya owns");
+      where owner_id = 'b0000000-0000-4000-8000-000000000001' and status = 'published'
+        and deleted_at is null`;
+    assert.deepEqual(
+      result.access.map((a) => a.id),
+      owned,
+      "every published course Priya owns (not those in the trash)",
+    );
     for (const a of result.access) {
       assert.equal(a.source, "subscription");
       assert.ok(a.active);

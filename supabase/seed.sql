@@ -174,6 +174,15 @@ from public.lessons l
 where l.kind = 'file' and l.course_id in (select c.id from public.courses c where c.slug in (select slug from seed_courses))
 on conflict (storage_path) do nothing;
 
+-- Their objects in the private course-materials bucket, as Storage records an upload (the rows,
+-- not the bytes), so createSignedUrl signs them for whoever may read the lesson: the
+-- storage.objects policies decide, as for a real upload.
+insert into storage.objects (bucket_id, name, metadata)
+select 'course-materials', m.storage_path,
+       jsonb_build_object('size', m.size_bytes, 'mimetype', m.mime_type, 'cacheControl', 'max-age=3600')
+from public.lesson_materials m
+on conflict (bucket_id, name) do nothing;
+
 update public.courses set status = 'published', published_at = now() - (interval '9 days' * (13 - n))
 from seed_courses sc
 where courses.slug = sc.slug and sc.n <= 12 and courses.status = 'draft';

@@ -411,7 +411,10 @@ grant select on public.offers, public.offer_courses, public.offer_prices to anon
 grant insert (kind, title, course_id, session_id, plan_interval, plan_scope, owner_id, is_active),
       update (title, is_active) on public.offers to authenticated;
 grant insert, delete on public.offer_courses to authenticated;
-grant insert, update (amount), delete on public.offer_prices to authenticated;
+-- update of every column, so a seller's `upsert` (INSERT ... ON CONFLICT (offer_id, currency) DO
+-- UPDATE, which sets every column it sends) works; the policies keep both the old and the new row
+-- on offers the caller manages, so an update can do no more than a delete and an insert could.
+grant insert, update (offer_id, currency, amount), delete on public.offer_prices to authenticated;
 grant select, insert, update, delete on public.offers, public.offer_courses, public.offer_prices to service_role;
 
 create policy "anyone reads offers on sale" on public.offers for select to anon

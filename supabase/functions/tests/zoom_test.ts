@@ -795,6 +795,24 @@ Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; 
   try {
     const host = await t.tokenFor(t.host);
     const student = await t.tokenFor(t.student);
+    // What supabase-js sends when nobody is signed in: the anon key as the bearer.
+    const anonKey = await signJwt(
+      { iss: "supabase-demo", role: "anon" },
+      "x",
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    for (
+      const [name, fn] of [["zoom-meeting", meetingFn], ["zoom-host-link", linkFn], [
+        "zoom-join",
+        joinFn,
+      ]] as const
+    ) {
+      assert.deepEqual(
+        await errorOf(await t.post(fn, anonKey, { session_id: t.session, action: "create" })),
+        { status: 403, code: "42501" },
+        `${name}: the anon key (nobody signed in) is refused by the database`,
+      );
+    }
     for (
       const [name, fn, token] of [["zoom-meeting", meetingFn, host], [
         "zoom-host-link",

@@ -7,7 +7,7 @@
 -- exactly as it would through the API. Recipe by recipe, for every table a recipe writes; plus
 -- checks that making new rows readable to their creator widened nobody else's reads.
 begin;
-select plan(53);
+select plan(56);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor');
 
@@ -164,6 +164,24 @@ select is(tests.returned($$ update public.offers set title = 'Draft offer (early
 select is(tests.returned($$ update public.offer_prices set amount = 3900 where currency = 'USD' and offer_id = tests.offer_id('Draft offer (early bird)')
                             returning amount $$),
   '[{"amount": 3900}]', 'offer_prices: a new price comes back');
+-- upsert(..., { onConflict: "offer_id,currency" }): PostgREST sets every column it sends
+select is(tests.returned($$ insert into public.offer_prices (offer_id, currency, amount)
+                            values (tests.offer_id('Draft offer (early bird)'), 'USD', 3500), (tests.offer_id('Draft offer (early bird)'), 'GBP', 3000)
+                            on conflict (offer_id, currency) do update
+                              set offer_id = excluded.offer_id, currency = excluded.currency, amount = excluded.amount
+                            returning currency, amount $$),
+  '[{"currency": "USD", "amount": 3500}, {"currency": "GBP", "amount": 3000}]',
+  'offer_prices: an upsert sets one price and adds another, both come back');
+select tests.authenticate_as('other@t');
+select throws_ok($$ insert into public.offer_prices (offer_id, currency, amount)
+                    values (tests.offer_id('Draft offer (early bird)'), 'USD', 1)
+                    on conflict (offer_id, currency) do update
+                      set offer_id = excluded.offer_id, currency = excluded.currency, amount = excluded.amount $$,
+  '42501', null, 'offer_prices: another instructor''s upsert on an offer they do not manage is refused');
+select is(tests.affected_rows($q$ update public.offer_prices set offer_id = tests.offer_id('Draft offer (early bird)')
+                                 where offer_id = tests.offer_id('Draft offer (early bird)') $q$), 0::bigint,
+  'offer_prices: another instructor moves no price of an offer they do not manage');
+select tests.authenticate_as('own@t');
 select is(tests.returned($$ update public.coupons set max_redemptions = 50 where code = 'LAUNCH20' returning max_redemptions $$),
   '[{"max_redemptions": 50}]', 'coupons: an edit comes back');
 select tests.authenticate_as('admin@t');
