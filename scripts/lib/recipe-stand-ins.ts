@@ -13,7 +13,15 @@
 //   POST /storage/v1/object/<bucket>/<path>     an upload (x-upsert: true replaces)
 //   POST /storage/v1/object/sign/<bucket>/<path> a signed URL (createSignedUrl)
 import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
-import { bearerToken, signJwt, verifyJwt } from "../../supabase/functions/_shared/jwt.ts";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { signJwt, verifyJwt } from "../../supabase/functions/_shared/jwt.ts";
+import { publicJwks, type SigningJwk } from "./signing-keys.ts";
+
+/** The bearer token of a request, or null. */
+function bearerToken(req: Request): string | null {
+  const match = req.headers.get("authorization")?.match(/^bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
 
 export interface StandIns {
   url: string;
@@ -103,13 +111,26 @@ function filePart(contentType: string, body: Uint8Array): { type: string; size: 
   return null;
 }
 
-export function startStandIns(opts: { dbUrl: string; jwtSecret: string }): StandIns {
+export function startStandIns(
+  opts: { dbUrl: string; jwtSecret: string; signingKey?: SigningJwk },
+): StandIns {
   const sql = connect(opts.dbUrl, { max: 2 });
+  const publicKeys = opts.signingKey ? createLocalJWKSet(publicJwks([opts.signingKey])) : null;
 
+  /**
+   * The caller, as the servers behind Supabase's gateway see it: a user's token (ES256 with the
+   * stack's signing key, or legacy HS256), or the role of an API key (the gateway turns an sb_ key
+   * into a token for its role; the legacy keys are tokens themselves).
+   */
   async function claimsOf(req: Request): Promise<Record<string, unknown> | null> {
-    const token = bearerToken(req);
+    const token = bearerToken(req) ?? req.headers.get("apikey");
     if (!token) return null;
+    if (token.startsWith("sb_publishable_")) return { role: "anon" };
+    if (token.startsWith("sb_secret_")) return { role: "service_role" };
     try {
+      if (publicKeys && decodeProtectedHeader(token).alg === "ES256") {
+        return (await jwtVerify(token, publicKeys, { algorithms: ["ES256"] })).payload;
+      }
       return await verifyJwt(token, opts.jwtSecret);
     } catch {
       return null;

@@ -292,7 +292,11 @@ export async function runRecipeSuite(opts: SuiteOptions): Promise<SuiteResult> {
         `the stack has no ${missing.join(" or ")} server: pass --db-url and --jwt-secret`,
       );
     }
-    standIns = startStandIns({ dbUrl: opts.dbUrl, jwtSecret: opts.jwtSecret });
+    standIns = startStandIns({
+      dbUrl: opts.dbUrl,
+      jwtSecret: opts.jwtSecret,
+      signingKey: opts.signingKey,
+    });
   }
 
   const dir = await Deno.makeTempDir({ prefix: "coursebase-recipes-" });
