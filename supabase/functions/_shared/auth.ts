@@ -10,12 +10,15 @@
 //   then in the JWKS Auth publishes at <SUPABASE_URL>/auth/v1/.well-known/jwks.json (jose's remote
 //   key set, one per isolate, cached JWKS_CACHE_SECONDS, fetched again for an unknown kid); or
 //   HS256 with the legacy JWT secret, only where one is configured (an `oct` key in SUPABASE_JWKS,
-//   LEGACY_JWT_SECRET, or SUPABASE_JWT_SECRET). Any other `alg` (none, HS512, ...) is refused. `exp` is required;
+//   LEGACY_JWT_SECRET, or SUPABASE_JWT_SECRET). Any other `alg` (none, HS512, ...) is refused.
+//   `exp` is required;
 //   `iss` must be <SUPABASE_URL>/auth/v1 (or one of AUTH_JWT_ISSUER), `aud` "authenticated",
 //   `role` "authenticated" and `sub` set. The legacy anon and service_role keys are JWTs too:
 //   HS256 with the legacy secret, `role` anon or service_role, `iss` "supabase" (hosted) or
-//   "supabase-demo" (the CLI), no `aud`. A token that is present and wrong is refused: there is no
-//   falling back to the apikey header.
+//   "supabase-demo" (the CLI), no `aud`. For a publishable or secret key, Supabase's gateway hands
+//   the function a short-lived token of the key's role instead, signed with the project's signing
+//   key: ES256/RS256, `iss` "supabase", no `aud`, no `sub`; it is the same API-key caller. A token
+//   that is present and wrong is refused: there is no falling back to the apikey header.
 // - `apikey: <key>` (when no bearer token is sent, or the bearer is the same key, as supabase-js
 //   sends it): a secret key (SUPABASE_SECRET_KEYS / SUPABASE_SECRET_KEY, sb_secret_…) is a service
 //   caller; a publishable key (SUPABASE_PUBLISHABLE_KEYS / SUPABASE_PUBLISHABLE_KEY,
@@ -167,7 +170,12 @@ export interface Caller {
    */
   claims: Claims;
   /** What identified the caller. */
-  credential: "access_token" | "legacy_api_key" | "secret_key" | "publishable_key";
+  credential:
+    | "access_token"
+    | "legacy_api_key"
+    | "gateway_api_key"
+    | "secret_key"
+    | "publishable_key";
   /**
    * The API key's name in SUPABASE_SECRET_KEYS / SUPABASE_PUBLISHABLE_KEYS ("default" for
    * SUPABASE_SECRET_KEY / SUPABASE_PUBLISHABLE_KEY).
@@ -433,17 +441,20 @@ export function createAuth(config: AuthConfig, opts: AuthOptions = {}): Authenti
       }
       return { kind: "user", claims: payload as Claims, credential: "access_token" };
     }
-    // anon, service_role: only the legacy API keys carry these roles, signed with the legacy
-    // secret.
-    if (!shared) throw invalid("The token's role is not accepted.");
-    if (![...LEGACY_KEY_ISSUERS, ...issuers].includes(String(payload.iss))) {
+    // anon, service_role: API keys. The legacy keys are such tokens, signed with the legacy
+    // secret; for a publishable or secret key, Supabase's gateway hands the function a short-lived
+    // token of the key's role signed with the project's signing key instead (only the platform
+    // holds that key).
+    const keyIssuers = shared ? [...LEGACY_KEY_ISSUERS, ...issuers] : LEGACY_KEY_ISSUERS;
+    if (!keyIssuers.includes(String(payload.iss))) {
       throw invalid("The key was not issued for this project (iss).");
     }
     if (payload.aud !== undefined) throw invalid("The key is not an API key (aud).");
+    if (!shared && payload.sub !== undefined) throw invalid("The key is not an API key (sub).");
     return {
       kind: role === "service_role" ? "service" : "anon",
       claims: payload as Claims,
-      credential: "legacy_api_key",
+      credential: shared ? "legacy_api_key" : "gateway_api_key",
     };
   }
 

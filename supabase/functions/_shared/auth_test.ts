@@ -197,8 +197,9 @@ Deno.test("auth: iss must be the project's Auth (or AUTH_JWT_ISSUER), aud authen
       ["a role Postgres must never take", { role: "postgres" }, /role/],
       ["supabase_admin", { role: "supabase_admin" }, /role/],
       ["no role", { role: undefined }, /role/],
-      ["service_role from a signing key", { role: "service_role", aud: undefined }, /role/],
-      ["anon from a signing key", { role: "anon", aud: undefined }, /role/],
+      // (The gateway's tokens for API keys carry iss "supabase" and no sub: see below.)
+      ["service_role from Auth's issuer", { role: "service_role", aud: undefined }, /iss/],
+      ["anon from Auth's issuer", { role: "anon", aud: undefined }, /iss/],
     ];
     for (const [what, extra, message] of cases) {
       const e = await refused(auth, bearer(await signWithKey(key, userClaims(server, extra))));
@@ -461,6 +462,44 @@ Deno.test("auth: the legacy anon and service_role keys, verified with the legacy
       const headers = asApikey ? { apikey: t } : bearer(t);
       assert.equal((await refused(auth, headers)).code, "invalid_token", what);
     }
+  });
+});
+
+Deno.test("auth: the gateway's token for an sb_ key (its role, signed with the project's key) is an API-key caller", async () => {
+  await withProject(async ({ server, key }) => {
+    const auth = authFor(server);
+    // What Supabase's gateway hands a function for a publishable or secret key: a short-lived
+    // token of the key's role, signed with the project's signing key, iss "supabase", no aud.
+    const minted = (claims: Record<string, unknown>) =>
+      signWithKey(key, claims, { expiresIn: 300 });
+    const anon = await auth.authenticate(
+      request(bearer(await minted({ iss: "supabase", role: "anon" }))),
+    );
+    assert.deepEqual([anon.kind, anon.credential, anon.claims.role], [
+      "anon",
+      "gateway_api_key",
+      "anon",
+    ]);
+    const service = await auth.requireService(
+      request(bearer(await minted({ iss: "supabase", role: "service_role" }))),
+    );
+    assert.equal(service.kind, "service");
+    await refused(
+      auth,
+      bearer(await minted({ iss: "supabase", role: "anon", aud: "authenticated" })),
+    );
+    await refused(auth, bearer(await minted({ iss: "someone-else", role: "service_role" })));
+    await refused(
+      auth,
+      bearer(await minted({ iss: "supabase", role: "service_role", sub: crypto.randomUUID() })),
+    );
+    const stranger = await signingKey("ES256", key.kid);
+    await refused(
+      auth,
+      bearer(
+        await signWithKey(stranger, { iss: "supabase", role: "service_role" }, { expiresIn: 300 }),
+      ),
+    );
   });
 });
 
