@@ -213,7 +213,8 @@ export function parseFunctionSource(
           file,
           line: lineOf(node),
           message:
-            `new ${node.expression.text}(...) needs a literal status and a string-literal code`,
+            `new ${node.expression.text}(...) needs a literal status and a string-literal code ` +
+            "(pass on a code you don't write, such as a database error's, with errorResponse)",
         });
       } else {
         for (const message of messages(msg)) add(node, status, code, message);
