@@ -133,7 +133,7 @@ declare
   caller uuid := auth.uid();
 begin
   if caller is null or not private.is_admin() then
-    raise exception 'only admins can %', require_admin.action using errcode = '42501';
+    raise exception 'only admins can %', require_admin.action using errcode = '42501', detail = 'admin_only';
   end if;
   return caller;
 end;
@@ -189,7 +189,8 @@ begin
     -- The name is cut short in the message: an error never echoes unbounded input.
     raise exception 'unknown time zone "%"',
       case when char_length(new.timezone) > 64 then left(new.timezone, 64) || '…' else new.timezone end
-      using errcode = '22023', hint = 'Use an IANA time zone name such as Europe/Paris.';
+      using errcode = '22023', detail = 'unknown_time_zone',
+            hint = 'Use an IANA time zone name such as Europe/Paris.';
   end if;
   new.updated_at := now();
   return new;
@@ -278,14 +279,15 @@ declare
   caller uuid := private.require_admin('change roles');
 begin
   if target_user_id is null or target_role is null then
-    raise exception 'target_user_id and target_role are required' using errcode = '22023';
+    raise exception 'target_user_id and target_role are required' using errcode = '22023',
+      detail = 'missing_argument';
   end if;
   if target_role = 'student' then
     raise exception 'every user is a student; grant instructor or admin instead'
-      using errcode = '22023';
+      using errcode = '22023', detail = 'student_role_implicit';
   end if;
   if not exists (select 1 from auth.users u where u.id = target_user_id) then
-    raise exception 'user % not found', target_user_id using errcode = 'PT404';
+    raise exception 'user % not found', target_user_id using errcode = 'PT404', detail = 'user_not_found';
   end if;
 
   insert into public.user_roles (user_id, role, granted_by)
@@ -311,10 +313,12 @@ as $$
 begin
   perform private.require_admin('change roles');
   if target_user_id is null or target_role is null then
-    raise exception 'target_user_id and target_role are required' using errcode = '22023';
+    raise exception 'target_user_id and target_role are required' using errcode = '22023',
+      detail = 'missing_argument';
   end if;
   if target_role = 'student' then
-    raise exception 'the student role cannot be revoked' using errcode = '22023';
+    raise exception 'the student role cannot be revoked' using errcode = '22023',
+      detail = 'student_role_implicit';
   end if;
 
   if target_role = 'admin' then
@@ -322,7 +326,7 @@ begin
     perform 1 from public.user_roles ur where ur.role = 'admin' for update;
     if (select count(*) from public.user_roles ur where ur.role = 'admin' and ur.user_id <> target_user_id) = 0 then
       raise exception 'cannot remove the last admin'
-        using errcode = 'P0001', hint = 'Grant the admin role to someone else first.';
+        using errcode = 'P0001', detail = 'last_admin', hint = 'Grant the admin role to someone else first.';
     end if;
   end if;
 

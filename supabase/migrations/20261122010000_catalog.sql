@@ -42,7 +42,7 @@ begin
     )
     select 1 from up where up.id = new.id
   ) then
-    raise exception 'a category cannot be inside itself' using errcode = '22023';
+    raise exception 'a category cannot be inside itself' using errcode = '22023', detail = 'category_cycle';
   end if;
   return new;
 end;

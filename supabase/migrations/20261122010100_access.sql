@@ -189,22 +189,23 @@ declare
   result uuid;
 begin
   if grant_access.user_id is null or grant_access.course_id is null or grant_access.source is null then
-    raise exception 'user_id, course_id and source are required' using errcode = '22023';
+    raise exception 'user_id, course_id and source are required' using errcode = '22023',
+      detail = 'missing_argument';
   end if;
   if (grant_access.source = 'purchase') <> (grant_access.order_id is not null)
      or (grant_access.source = 'subscription') <> (grant_access.subscription_id is not null) then
     raise exception 'a purchase needs its order and a subscription entitlement its subscription'
-      using errcode = '22023';
+      using errcode = '22023', detail = 'entitlement_source_mismatch';
   end if;
   if grant_access.ends_at is not null and grant_access.ends_at <= now() then
-    raise exception 'ends_at must be in the future' using errcode = '22023';
+    raise exception 'ends_at must be in the future' using errcode = '22023', detail = 'ends_at_in_past';
   end if;
   if not exists (select 1 from auth.users u where u.id = grant_access.user_id) then
-    raise exception 'user not found' using errcode = 'PT404';
+    raise exception 'user not found' using errcode = 'PT404', detail = 'user_not_found';
   end if;
   select * into c from public.courses where id = grant_access.course_id;
   if not found then
-    raise exception 'course not found' using errcode = 'PT404';
+    raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
   end if;
 
   select e.id into existing from public.entitlements e
@@ -214,7 +215,7 @@ begin
   for update;
   if existing is null and grant_access.source <> 'purchase' then
     if c.deleted_at is not null then
-      raise exception 'course not found' using errcode = 'PT404';
+      raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
     elsif c.status = 'archived' then
       raise exception 'this course is archived and takes no new enrolments'
         using errcode = 'P0001', detail = 'course_archived';
@@ -261,7 +262,8 @@ declare
 begin
   if revoke_access.order_id is null and revoke_access.subscription_id is null
      and (revoke_access.user_id is null or revoke_access.course_id is null) then
-    raise exception 'revoke_access needs an order, a subscription, or a user and a course' using errcode = '22023';
+    raise exception 'revoke_access needs an order, a subscription, or a user and a course' using errcode = '22023',
+      detail = 'missing_argument';
   end if;
   update public.entitlements e
   set revoked_at = now(), revoked_reason = left(revoke_access.reason, 500), updated_at = now()
@@ -290,11 +292,11 @@ declare
   existing public.entitlements;
 begin
   if caller is null then
-    raise exception 'sign in to enrol' using errcode = '42501';
+    raise exception 'sign in to enrol' using errcode = '42501', detail = 'not_signed_in';
   end if;
   select * into c from public.courses where id = enrol_free.course_id;
   if not found or c.deleted_at is not null or c.status = 'draft' then
-    raise exception 'course not found' using errcode = 'PT404';
+    raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
   end if;
   if not c.is_free then
     raise exception 'this course is not free' using errcode = 'P0001', detail = 'course_not_free',
@@ -339,7 +341,7 @@ set search_path = ''
 as $$
 begin
   if revoke_course_access.user_id is null or revoke_course_access.course_id is null then
-    raise exception 'user_id and course_id are required' using errcode = '22023';
+    raise exception 'user_id and course_id are required' using errcode = '22023', detail = 'missing_argument';
   end if;
   return private.revoke_access(revoke_course_access.reason, user_id => revoke_course_access.user_id,
     course_id => revoke_course_access.course_id, source => revoke_course_access.source);
@@ -384,7 +386,7 @@ declare
 begin
   perform private.require_admin('revoke course access');
   if admin_revoke_course_access.user_id is null or admin_revoke_course_access.course_id is null then
-    raise exception 'user_id and course_id are required' using errcode = '22023';
+    raise exception 'user_id and course_id are required' using errcode = '22023', detail = 'missing_argument';
   end if;
   n := private.revoke_access(admin_revoke_course_access.reason, user_id => admin_revoke_course_access.user_id,
     course_id => admin_revoke_course_access.course_id);
@@ -413,13 +415,14 @@ declare
   caller uuid := auth.uid();
 begin
   if not exists (select 1 from public.courses c where c.id = require_course_owner.course_id and c.deleted_at is null) then
-    raise exception 'course not found' using errcode = 'PT404';
+    raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
   end if;
   if caller is null or not (
     exists (select 1 from public.courses c where c.id = require_course_owner.course_id and c.owner_id = caller)
     or private.is_admin()
   ) then
-    raise exception 'only the course owner or an admin can manage its instructors' using errcode = '42501';
+    raise exception 'only the course owner or an admin can manage its instructors' using errcode = '42501',
+      detail = 'not_course_owner';
   end if;
   return caller;
 end;

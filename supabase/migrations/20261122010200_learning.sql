@@ -106,7 +106,8 @@ set search_path = ''
 as $$
 begin
   if tg_op = 'UPDATE' and new.course_id <> old.course_id then
-    raise exception 'a section cannot move to another course' using errcode = '22023';
+    raise exception 'a section cannot move to another course' using errcode = '22023',
+      detail = 'cannot_change_course';
   end if;
   new.course_public := private.course_is_public(new.course_id);
   new.updated_at := now();
@@ -122,7 +123,8 @@ as $$
 begin
   select s.course_id into new.course_id from public.sections s where s.id = new.section_id;
   if tg_op = 'UPDATE' and new.course_id <> old.course_id then
-    raise exception 'a lesson cannot move to another course' using errcode = '22023';
+    raise exception 'a lesson cannot move to another course' using errcode = '22023',
+      detail = 'cannot_change_course';
   end if;
   new.course_public := private.course_is_public(new.course_id);
   new.updated_at := now();
@@ -476,24 +478,28 @@ declare
   state text;
 begin
   if uid is null then
-    raise exception 'sign in to record progress' using errcode = '42501';
+    raise exception 'sign in to record progress' using errcode = '42501', detail = 'not_signed_in';
   end if;
   if coalesce(seconds_spent, 0) < 0 or seconds_spent > 86400 then
-    raise exception 'seconds_spent must be between 0 and 86400' using errcode = '22023';
+    raise exception 'seconds_spent must be between 0 and 86400' using errcode = '22023',
+      detail = 'invalid_seconds_spent';
   end if;
   if position_seconds < 0 then
-    raise exception 'position_seconds must not be negative' using errcode = '22023';
+    raise exception 'position_seconds must not be negative' using errcode = '22023',
+      detail = 'invalid_position_seconds';
   end if;
   select * into l from public.lessons where id = record_progress.lesson_id;
   if not found then
-    raise exception 'lesson not found' using errcode = 'PT404';
+    raise exception 'lesson not found' using errcode = 'PT404', detail = 'lesson_not_found';
   end if;
   if not private.has_course_access(l.course_id) then
     raise exception 'you do not have access to this course' using errcode = '42501', detail = 'no_access';
   end if;
   state := private.lesson_state(l.id);
   if state <> 'open' then
-    raise exception 'this lesson is not open yet' using errcode = 'P0001', detail = 'lesson_' || state;
+    raise exception 'this lesson is not open yet' using errcode = 'P0001',
+      detail = case state when 'scheduled' then 'lesson_scheduled' when 'locked' then 'lesson_locked'
+                          when 'not_enrolled' then 'lesson_not_enrolled' end;
   end if;
 
   insert into public.lesson_progress as lp (user_id, lesson_id, course_id, completed_at, time_spent_seconds,
@@ -546,7 +552,7 @@ begin
                                   and (c.deleted_at is null or c.owner_id = uid));
   if not found or not (staff or (c.deleted_at is null and (c.status = 'published'
        or exists (select 1 from private.entitled_course_ids() e where e = c.id)))) then
-    raise exception 'course not found' using errcode = 'PT404';
+    raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
   end if;
   if not staff then
     select min(e.starts_at) into enrolled_at from public.entitlements e

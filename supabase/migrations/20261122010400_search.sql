@@ -119,7 +119,8 @@ begin
   if search_courses.currency is not null then
     cur := upper(btrim(left(search_courses.currency, 10)));
     if cur !~ '^[A-Z]{3}$' then
-      raise exception 'currency must be a three-letter code such as USD' using errcode = '22023';
+      raise exception 'currency must be a three-letter code such as USD' using errcode = '22023',
+        detail = 'invalid_currency';
     end if;
   end if;
   -- Amounts are compared within one currency: a price range or a price sort needs it (courses
@@ -131,27 +132,32 @@ begin
   end if;
   if search_courses.lang is not null and (char_length(search_courses.lang) > 6
                                           or search_courses.lang !~ '^[a-z]{2,3}(-[A-Z]{2})?$') then
-    raise exception 'lang must be a language code such as en or en-GB' using errcode = '22023';
+    raise exception 'lang must be a language code such as en or en-GB' using errcode = '22023',
+      detail = 'invalid_lang';
   end if;
   if search_courses.page_size is null or search_courses.page_size not between 1 and 100 then
-    raise exception 'page_size must be between 1 and 100' using errcode = '22023';
+    raise exception 'page_size must be between 1 and 100' using errcode = '22023',
+      detail = 'invalid_page_size';
   end if;
   if search_courses.min_price is not null and search_courses.max_price is not null
      and search_courses.min_price > search_courses.max_price then
-    raise exception 'min_price must not exceed max_price' using errcode = '22023';
+    raise exception 'min_price must not exceed max_price' using errcode = '22023',
+      detail = 'invalid_price_range';
   end if;
   if search_courses.min_rating is not null and search_courses.min_rating not between 1 and 5 then
-    raise exception 'min_rating must be between 1 and 5' using errcode = '22023';
+    raise exception 'min_rating must be between 1 and 5' using errcode = '22023',
+      detail = 'invalid_min_rating';
   end if;
   if search_courses.after is not null then
     begin
       if char_length(search_courses.after) > 80 then
-        raise exception 'cursor too long';
+        raise exception 'cursor too long' using errcode = '22023', detail = 'invalid_cursor';
       end if;
       after_key := split_part(search_courses.after, '|', 1)::numeric;
       after_id := split_part(search_courses.after, '|', 2)::uuid;
     exception when others then
-      raise exception 'invalid cursor' using errcode = '22023', hint = 'Pass the cursor of the last row you received.';
+      raise exception 'invalid cursor' using errcode = '22023',
+        detail = 'invalid_cursor', hint = 'Pass the cursor of the last row you received.';
     end;
   end if;
   term := nullif(btrim(search_courses.q), '');

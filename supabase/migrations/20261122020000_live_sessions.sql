@@ -140,11 +140,12 @@ begin
     -- The name is cut short in the message: an error never echoes unbounded input.
     raise exception 'unknown time zone "%"',
       case when char_length(new.timezone) > 64 then left(new.timezone, 64) || '…' else new.timezone end
-      using errcode = '22023';
+      using errcode = '22023', detail = 'unknown_time_zone';
   end if;
   if new.lesson_id is not null and not exists (
     select 1 from public.lessons l where l.id = new.lesson_id and l.course_id = new.course_id) then
-    raise exception 'the lesson must belong to the session''s course' using errcode = '22023';
+    raise exception 'the lesson must belong to the session''s course' using errcode = '22023',
+      detail = 'lesson_not_in_course';
   end if;
   if tg_op = 'UPDATE' then
     new.updated_at := now();

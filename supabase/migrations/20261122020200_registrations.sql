@@ -69,7 +69,7 @@ declare
 begin
   select * into s from public.live_sessions where id = register_user.session_id for update;
   if not found then
-    raise exception 'session not found' using errcode = 'PT404';
+    raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
   if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
     raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
@@ -110,11 +110,11 @@ declare
   s public.live_sessions;
 begin
   if uid is null then
-    raise exception 'sign in to register' using errcode = '42501';
+    raise exception 'sign in to register' using errcode = '42501', detail = 'not_signed_in';
   end if;
   select * into s from public.live_sessions where id = register_for_session.session_id;
   if not found or not s.is_published then
-    raise exception 'session not found' using errcode = 'PT404';
+    raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
   if s.course_id is not null then
     if not private.has_course_access(s.course_id) then
@@ -153,7 +153,7 @@ set search_path = ''
 as $$
 begin
   if grant_session_registration.source not in ('purchase', 'grant') then
-    raise exception 'source must be purchase or grant' using errcode = '22023';
+    raise exception 'source must be purchase or grant' using errcode = '22023', detail = 'invalid_source';
   end if;
   return private.register_user(grant_session_registration.session_id, grant_session_registration.user_id,
                                grant_session_registration.source, true);
@@ -276,7 +276,7 @@ declare
 begin
   select * into s from public.live_sessions where id = join_role.session_id;
   if not found or uid is null then
-    raise exception 'session not found' using errcode = 'PT404';
+    raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
   if private.is_admin() or exists (select 1 from public.live_session_hosts h
                                    where h.session_id = s.id and h.user_id = uid) then
@@ -422,7 +422,8 @@ declare
   request_id bigint;
 begin
   if call_edge_function.name !~ '^[a-z0-9][a-z0-9-]{0,62}$' then
-    raise exception 'not a function name: %', left(call_edge_function.name, 64) using errcode = '22023';
+    raise exception 'not a function name: %', left(call_edge_function.name, 64) using errcode = '22023',
+      detail = 'invalid_function_name';
   end if;
   if pg_catalog.to_regnamespace('net') is null or pg_catalog.to_regclass('vault.decrypted_secrets') is null then
     return null;

@@ -35,11 +35,11 @@ declare
 begin
   select * into s from public.live_sessions where id = zoom_session.session_id;
   if not found then
-    raise exception 'session not found' using errcode = 'PT404';
+    raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
   if not private.can_manage_session(s.course_id, s.id) then
     raise exception 'only the session''s hosts, its course''s instructors and admins manage its meeting'
-      using errcode = '42501';
+      using errcode = '42501', detail = 'not_session_host';
   end if;
   return query select s.id, s.title, s.description, s.starts_at, s.duration_minutes, s.timezone, s.status,
                       (select z.meeting_id from private.zoom_meetings z where z.session_id = s.id);
@@ -139,10 +139,10 @@ declare
   stored text;
 begin
   if coalesce(btrim(zoom_save_registrant.registrant_id), '') = '' then
-    raise exception 'registrant_id is required' using errcode = '22023';
+    raise exception 'registrant_id is required' using errcode = '22023', detail = 'missing_argument';
   end if;
   if zoom_save_registrant.join_url is null or zoom_save_registrant.join_url !~ '^https://' then
-    raise exception 'join_url must be an https URL' using errcode = '22023';
+    raise exception 'join_url must be an https URL' using errcode = '22023', detail = 'invalid_join_url';
   end if;
   if not exists (select 1 from private.zoom_meetings z
                  where z.session_id = zoom_save_registrant.session_id and z.meeting_id = zoom_save_registrant.meeting_id) then
@@ -156,7 +156,8 @@ begin
   select r.registrant_id into stored from private.zoom_registrants r
   where r.session_id = zoom_save_registrant.session_id and r.user_id = zoom_save_registrant.user_id;
   if stored is null then
-    raise exception 'that Zoom registrant belongs to another user' using errcode = '23505';
+    raise exception 'that Zoom registrant belongs to another user' using errcode = '23505',
+      detail = 'zoom_registrant_taken';
   end if;
   return stored;
 end;
@@ -256,7 +257,7 @@ declare
 begin
   if zoom_apply_event.event in ('meeting.participant_joined', 'meeting.participant_left')
      and coalesce(zoom_apply_event.participant ->> 'key', '') = '' then
-    raise exception 'participant.key is required' using errcode = '22023';
+    raise exception 'participant.key is required' using errcode = '22023', detail = 'missing_argument';
   end if;
   insert into private.zoom_webhook_events (event_key, event) values (zoom_apply_event.event_key, zoom_apply_event.event)
   on conflict do nothing;
@@ -504,7 +505,7 @@ declare
   j private.zoom_sync_jobs;
 begin
   if complete_zoom_sync.outcome is null or complete_zoom_sync.outcome not in ('cancelled', 'gone') then
-    raise exception 'outcome must be cancelled or gone' using errcode = '22023';
+    raise exception 'outcome must be cancelled or gone' using errcode = '22023', detail = 'invalid_outcome';
   end if;
   update private.zoom_sync_jobs sj
   set status = 'done', outcome = complete_zoom_sync.outcome, done_at = now(), locked_until = null, last_error = null

@@ -104,14 +104,14 @@ declare
   caller uuid := private.require_admin('moderate reviews');
 begin
   if set_review_hidden.hidden is null then
-    raise exception 'hidden is required' using errcode = '22023';
+    raise exception 'hidden is required' using errcode = '22023', detail = 'missing_argument';
   end if;
   update public.reviews r
   set hidden_at = case when set_review_hidden.hidden then coalesce(r.hidden_at, now()) end,
       hidden_by = case when set_review_hidden.hidden then caller end
   where r.id = set_review_hidden.review_id;
   if not found then
-    raise exception 'review not found' using errcode = 'PT404';
+    raise exception 'review not found' using errcode = 'PT404', detail = 'review_not_found';
   end if;
   perform private.audit(case when set_review_hidden.hidden then 'review.hidden' else 'review.shown' end,
     'review', set_review_hidden.review_id::text);

@@ -247,31 +247,32 @@ begin
   end if;
   if tg_op = 'INSERT' and exists (select 1 from public.live_sessions s where s.id = new.session_id and s.course_id is not null) then
     raise exception 'a course''s sessions come with the course; only standalone sessions are sold'
-      using errcode = '22023';
+      using errcode = '22023', detail = 'session_sold_with_course';
   end if;
   if private.is_server_side() or private.is_admin() then
     return new;
   end if;
   if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501';
+    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
   end if;
   if tg_op = 'UPDATE' then
     return new; -- only title and is_active are writable, by those who manage the offer (policy)
   end if;
   if new.owner_id is distinct from uid then
-    raise exception 'instructors sell only as themselves' using errcode = '42501';
+    raise exception 'instructors sell only as themselves' using errcode = '42501', detail = 'seller_not_self';
   end if;
   if new.kind = 'plan' and new.plan_scope <> 'instructor' then
-    raise exception 'only admins create platform plans' using errcode = '42501';
+    raise exception 'only admins create platform plans' using errcode = '42501', detail = 'admin_only';
   end if;
   if new.course_id is not null and not exists (
     select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
     where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
-    raise exception 'you can only sell your own courses' using errcode = '42501';
+    raise exception 'you can only sell your own courses' using errcode = '42501', detail = 'not_your_course';
   end if;
   if new.session_id is not null and not exists (
     select 1 from public.live_session_hosts h where h.session_id = new.session_id and h.user_id = uid) then
-    raise exception 'you can only sell your own sessions' using errcode = '42501';
+    raise exception 'you can only sell your own sessions' using errcode = '42501',
+      detail = 'not_your_session';
   end if;
   return new;
 end;
@@ -293,19 +294,21 @@ begin
     return new;
   end if;
   if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501';
+    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
   end if;
   if exists (select 1 from public.offers o where o.id = new.offer_id and o.kind <> 'bundle') then
-    raise exception 'only admins choose the courses of a plan' using errcode = '42501';
+    raise exception 'only admins choose the courses of a plan' using errcode = '42501', detail = 'admin_only';
   end if;
   if not exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
                  where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
-    raise exception 'you can only bundle your own courses' using errcode = '42501';
+    raise exception 'you can only bundle your own courses' using errcode = '42501',
+      detail = 'not_your_course';
   end if;
   if exists (select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
              where oc.offer_id = new.offer_id
                and c.owner_id <> (select c2.owner_id from public.courses c2 where c2.id = new.course_id)) then
-    raise exception 'a bundle of courses with different owners is for admins only' using errcode = '42501';
+    raise exception 'a bundle of courses with different owners is for admins only' using errcode = '42501',
+      detail = 'bundle_mixed_owners';
   end if;
   return new;
 end;
@@ -373,7 +376,7 @@ begin
   if auth.uid() is null or exists (
     select 1 from public.coupon_offers co
     where co.coupon_id = new.id and co.offer_id not in (select private.managed_offer_ids())) then
-    raise exception 'you can only discount what you sell' using errcode = '42501';
+    raise exception 'you can only discount what you sell' using errcode = '42501', detail = 'not_your_offer';
   end if;
   return new;
 end;

@@ -170,7 +170,7 @@ declare
 begin
   select * into o from public.offers x where x.id = require_on_sale.offer_id and x.is_active;
   if not found then
-    raise exception 'offer not found' using errcode = 'PT404';
+    raise exception 'offer not found' using errcode = 'PT404', detail = 'offer_not_found';
   end if;
   if o.owner_id is not null and not private.can_sell_offer(o.id, o.owner_id) then
     raise exception 'this offer is no longer on sale' using errcode = 'P0001', detail = 'offer_not_available';
@@ -261,7 +261,8 @@ declare
   off bigint := 0;
 begin
   if cur is null or cur !~ '^[A-Z]{3}$' then
-    raise exception 'currency must be a three-letter code such as USD' using errcode = '22023';
+    raise exception 'currency must be a three-letter code such as USD' using errcode = '22023',
+      detail = 'invalid_currency';
   end if;
   o := private.require_on_sale(quote_offer.offer_id);
   select p.amount into price from public.offer_prices p where p.offer_id = o.id and p.currency = cur;
@@ -406,7 +407,7 @@ declare
 begin
   select * into ord from public.orders where id = fulfil_order.order_id for update;
   if not found then
-    raise exception 'order not found' using errcode = 'PT404';
+    raise exception 'order not found' using errcode = 'PT404', detail = 'order_not_found';
   end if;
   if ord.paid_at is not null then
     return ord;
@@ -494,11 +495,11 @@ declare
   wanted_code text := nullif(upper(btrim(create_order.coupon_code)), '');
 begin
   if uid is null then
-    raise exception 'sign in to buy' using errcode = '42501';
+    raise exception 'sign in to buy' using errcode = '42501', detail = 'not_signed_in';
   end if;
   select * into o from public.offers x where x.id = create_order.offer_id and x.is_active;
   if not found then
-    raise exception 'offer not found' using errcode = 'PT404';
+    raise exception 'offer not found' using errcode = 'PT404', detail = 'offer_not_found';
   end if;
   -- Scarce things are locked before they are counted: the session, then the coupon (fulfilment
   -- takes them in the same order), so parallel orders serialize here.

@@ -19,7 +19,7 @@ begin
   perform private.require_admin('refund orders');
   select * into ord from public.orders o where o.id = request_refund.order_id for update;
   if not found then
-    raise exception 'order not found' using errcode = 'PT404';
+    raise exception 'order not found' using errcode = 'PT404', detail = 'order_not_found';
   end if;
   if ord.status not in ('paid', 'partially_refunded', 'refund_pending', 'needs_review')
      or ord.stripe_payment_intent_id is null then
@@ -27,7 +27,8 @@ begin
   end if;
   remaining := ord.total - ord.amount_refunded;
   if request_refund.amount is not null and (request_refund.amount <= 0 or request_refund.amount > remaining) then
-    raise exception 'the refund must be between 1 and % (minor units)', remaining using errcode = '22023';
+    raise exception 'the refund must be between 1 and % (minor units)', remaining using errcode = '22023',
+      detail = 'invalid_refund_amount';
   end if;
   update public.orders o set status = 'refund_pending', updated_at = now() where o.id = ord.id;
   perform private.audit('order.refund_requested', 'order', ord.id::text,

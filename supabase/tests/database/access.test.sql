@@ -1,6 +1,6 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(82);
+select plan(84);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
@@ -203,6 +203,13 @@ select set_config('request.jwt.claims', (select claims from stale_token)::text, 
 select ok(not private.is_admin(), 'the one admin rule says no to the stale token');
 select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@t'))::text, true);
 select ok(private.is_admin(), 'and yes to a current admin');
+
+-- the machine codes frontends branch on (error.details)
+select tests.authenticate_as('none@t');
+select is(tests.error_detail(format($$ select public.enrol_free(%L) $$, tests.course_id('course-a'))), 'course_not_free',
+  'enrol_free: a paid course is course_not_free');
+select is(tests.error_detail($$ select public.enrol_free('00000000-0000-4000-8000-000000000000') $$), 'course_not_found',
+  'an unknown course is course_not_found');
 
 select * from finish();
 rollback;

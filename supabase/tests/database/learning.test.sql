@@ -1,7 +1,7 @@
 -- Learning: outline, lesson content and materials for every persona (including a student before
 -- the drip date), writes, prerequisites, progress, the outline RPC and the dashboard.
 begin;
-select plan(70);
+select plan(73);
 select tests.catalog_fixture();
 
 -- readable(lesson titles) helper for this file: which course-a lessons' content the caller can read
@@ -191,6 +191,16 @@ select tests.authenticate_as('drip@t');
 select is((select next_lesson_title from public.my_dashboard()), 'l2', 'dashboard: the next lesson to take');
 select tests.authenticate_as('none@t');
 select is((select count(*) from public.my_dashboard()), 0::bigint, 'dashboard: empty without courses');
+
+-- ---------------------------------------------------------------- the machine codes frontends branch on
+select tests.authenticate_as('drip@t');
+select is(tests.error_detail(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l3'))),
+  'lesson_scheduled', 'record_progress: a lesson whose date or drip delay is ahead is lesson_scheduled');
+select is(tests.error_detail(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l4'))),
+  'lesson_locked', 'a lesson behind an unfinished one is lesson_locked');
+select tests.authenticate_as('none@t');
+select is(tests.error_detail(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1'))),
+  'no_access', 'a student without the course is no_access');
 
 select * from finish();
 rollback;

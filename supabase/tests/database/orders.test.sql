@@ -3,7 +3,7 @@
 -- a paid order or a grant. The races themselves run on separate connections in
 -- supabase/functions/tests/order_races_test.ts.
 begin;
-select plan(58);
+select plan(67);
 select tests.catalog_fixture();
 select tests.create_user('buyer1@t');
 select tests.create_user('buyer2@t');
@@ -203,6 +203,28 @@ select is((select count(*) from public.orders o where o.offer_id in (tests.offer
 select tests.authenticate_as('drip@t');
 select is((select count(*) from public.orders), 0::bigint, 'other students read none');
 select is((select count(*) from public.order_lines), 0::bigint, 'nor their lines');
+
+-- the machine codes frontends branch on (error.details; docs/API.md, "Error codes")
+select tests.authenticate_as('buyer2@t');
+select is(tests.error_detail(format($$ select public.create_order(%L, 'USD') $$, tests.offer_id('Other sells A'))),
+  'offer_not_available', 'create_order: an offer its seller may no longer sell is offer_not_available');
+select is(tests.error_detail($$ select public.create_order('00000000-0000-4000-8000-000000000000', 'USD') $$),
+  'offer_not_found', 'an unknown offer is offer_not_found');
+select is(tests.error_detail(format($$ select public.create_order(%L, 'USD') $$, tests.offer_id('Draft offer'))),
+  'course_not_available', 'an offer of a draft course is course_not_available');
+select is(tests.error_detail(format($$ select public.quote_offer(%L, 'EUR') $$, tests.offer_id('Course A'))),
+  'currency_not_offered', 'quote_offer: a currency without a price is currency_not_offered');
+select is(tests.error_detail(format($$ select public.quote_offer(%L, 'USD', 'NO-SUCH-CODE') $$, tests.offer_id('Course A'))),
+  'coupon_invalid', 'an unknown coupon is coupon_invalid');
+select tests.authenticate_as('buyer3@t');
+select is(tests.error_detail(format($$ select public.create_order(%L, 'USD') $$, tests.offer_id('Tiny class seat'))),
+  'session_full', 'a full session is session_full');
+select is(tests.error_detail(format($$ select public.quote_offer(%L, 'USD', 'ONEEACH') $$, tests.offer_id('Course A2'))),
+  'coupon_used_by_you', 'a coupon this buyer has used up is coupon_used_by_you');
+select is(tests.error_detail(format($$ select public.create_order(%L, 'USD') $$, tests.offer_id('Course A'))),
+  'already_owned', 'something the buyer has is already_owned');
+select is(tests.error_detail(format($$ select public.quote_offer(%L, 'USD') $$, tests.offer_id('Course A'))), null,
+  'and a quote that works has no error at all');
 
 select * from finish();
 rollback;

@@ -139,6 +139,21 @@ begin
   return result;
 end $$;
 
+-- Runs a statement as the current role and returns the machine code its error carries in DETAIL
+-- (what supabase-js shows as error.details), or null when it succeeds. throws_ok checks the
+-- SQLSTATE and the message; this checks the code frontends branch on.
+create or replace function tests.error_detail(statement text) returns text
+language plpgsql set search_path = '' as $$
+declare
+  detail text;
+begin
+  execute statement;
+  return null;
+exception when others then
+  get stacked diagnostics detail = pg_exception_detail;
+  return detail;
+end $$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
 
 -- ---------------------------------------------------------------------------------------------
