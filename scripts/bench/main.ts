@@ -1,0 +1,210 @@
+// `npm run bench`: generates a large platform on a throwaway database (./seed.ts), then times each
+// scenario (one module each, listed in ./scenarios.ts): the statement PostgREST runs for the
+// supabase-js call a frontend makes, as `authenticated` with the persona's JWT claims (RLS on, as
+// PostgREST runs it) and as the superuser with the same claims (RLS bypassed). Writes p50/p95,
+// the RLS overhead and each call to docs/BENCHMARKS.md, with EXPLAIN plans for any missed target.
+//
+//   npm run bench                                  every scenario; writes docs/BENCHMARKS.md
+//   npm run bench -- course-outline lesson-content only these (printed; BENCH_OUT to write them)
+//   npm run bench -- --list                        the scenarios' ids
+//
+// BENCH_SCALE scales every count (1 = 10k courses, 100k students, 1M entitlements, 5M progress
+// rows). BENCH_ITERATIONS sets the timed runs per scenario and mode (default 300). BENCH_OUT,
+// BENCH_TARGET_P95_MS (default 25, or a scenario's own) and BENCH_TARGET_OVERHEAD (default 1.5)
+// override the report path and the targets; BENCH_MACHINE describes the machine in the report.
+import { join } from "node:path";
+import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
+import { bin, root } from "../lib/paths.ts";
+import { adminUrl } from "../lib/postgres.ts";
+import { log, must } from "../lib/proc.ts";
+import { throwawayDatabase } from "../lib/throwaway.ts";
+import { asPostgrest, runRequest, type Scenario, userOf } from "./scenario.ts";
+import { scenarios } from "./scenarios.ts";
+import { claimsOf, generate, type Sample, samples, size } from "./seed.ts";
+
+const scale = Number(Deno.env.get("BENCH_SCALE") ?? "1");
+const iterations = Number(Deno.env.get("BENCH_ITERATIONS") ?? "300");
+const warmup = 30;
+const p95Override = Deno.env.get("BENCH_TARGET_P95_MS");
+const targetOverhead = Number(Deno.env.get("BENCH_TARGET_OVERHEAD") ?? "1.5");
+
+if (Deno.args.includes("--list")) {
+  for (const [id, sc] of Object.entries(scenarios)) console.log(`${id}\t${sc.name}`);
+  Deno.exit(0);
+}
+const unknown = Deno.args.filter((a) => !(a in scenarios));
+if (unknown.length) {
+  console.error(
+    `unknown scenario ${unknown.join(", ")}; one of: ${Object.keys(scenarios).join(", ")}`,
+  );
+  Deno.exit(2);
+}
+const chosen = Deno.args.length ? Deno.args : Object.keys(scenarios);
+const everything = chosen.length === Object.keys(scenarios).length;
+const out = Deno.env.get("BENCH_OUT") ?? (everything ? join(root, "docs", "BENCHMARKS.md") : null);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+async function time(
+  sql: Sql,
+  sc: Scenario,
+  pool: Sample[],
+  claims: Map<string, string>,
+  rls: boolean,
+) {
+  const times: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < warmup + iterations; i++) {
+    const s = pool[i % pool.length];
+    const r = await sql.begin(
+      "read only",
+      (tx) => runRequest(tx, sc.request(s, i), claims.get(userOf(sc, s))!, rls),
+    );
+    if (i >= warmup) {
+      times.push(r.ms);
+      rows += r.rows;
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95), rows: rows / iterations };
+}
+
+/** EXPLAIN ANALYZE with RLS; for functions, also the plans of the statements inside (auto_explain). */
+async function explain(url: string, sc: Scenario, s: Sample, claims: string): Promise<string> {
+  const nested: string[] = [];
+  const sql = connect(url, {
+    max: 1,
+    onnotice: (n) => {
+      if (String(n.message).includes("Query Text")) nested.push(String(n.message));
+    },
+  });
+  try {
+    return await sql.begin(async (tx) => {
+      await tx.unsafe(`load 'auto_explain'`);
+      await tx.unsafe(`set local auto_explain.log_min_duration = 0`);
+      await tx.unsafe(`set local auto_explain.log_analyze = on`);
+      await tx.unsafe(`set local auto_explain.log_nested_statements = on`);
+      await tx.unsafe(`set local auto_explain.log_level = notice`);
+      const req = sc.request(s, 0);
+      await asPostgrest(tx, req, claims, true);
+      const plan = await tx.unsafe(
+        `explain (analyze, buffers, costs off) ${req.sql}`,
+        req.params as never[],
+      );
+      const top = plan.map((r) => r["QUERY PLAN"]).join("\n");
+      const inner = nested.filter((m) =>
+        !m.includes("explain (analyze") && !m.includes("set_config(")
+      );
+      return inner.length
+        ? `${top}\n\nStatements inside, as auto_explain logged them:\n\n${inner.join("\n\n")}`
+        : top;
+    });
+  } finally {
+    await sql.end();
+  }
+}
+
+const db = await throwawayDatabase();
+const sql = connect(adminUrl(db.cluster), { max: 1 });
+try {
+  log(`generating data at scale ${scale}`);
+  const genSeconds = await generate(sql, size(scale), { log });
+  const [counts] = await sql`
+    select (select count(*) from public.courses) as courses,
+           (select count(*) from auth.users) as users,
+           (select count(*) from public.lessons) as lessons,
+           (select count(*) from public.entitlements) as entitlements,
+           (select count(*) from public.lesson_progress) as progress,
+           pg_size_pretty(pg_database_size(current_database())) as size`;
+  const pool = await samples(sql);
+  const claims = await claimsOf(sql, pool);
+
+  const results = [];
+  for (const id of chosen) {
+    const sc = scenarios[id];
+    log(`timing: ${sc.name}`);
+    const withRls = await time(sql, sc, pool, claims, true);
+    const bypass = await time(sql, sc, pool, claims, false);
+    const overhead = withRls.p50 / bypass.p50;
+    const targetP95 = p95Override ? Number(p95Override) : sc.targetP95Ms ?? 25;
+    const ok = withRls.p95 <= targetP95 && overhead <= targetOverhead && withRls.rows > 0;
+    const plan = ok
+      ? ""
+      : await explain(adminUrl(db.cluster), sc, pool[0], claims.get(userOf(sc, pool[0]))!);
+    results.push({ id, sc, withRls, bypass, overhead, targetP95, ok, plan });
+  }
+
+  const f = (ms: number) => ms.toFixed(2);
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
+    "unknown CPU";
+  const machine = Deno.env.get("BENCH_MACHINE") ?? `${navigator.hardwareConcurrency} cores, ${cpu}`;
+  const lines = [
+    "# Benchmarks",
+    "",
+    "Written by `npm run bench` (`scripts/bench/`: one module per scenario, `seed.ts` for the data,",
+    "`main.ts` runs them). Do not edit by hand; rerun it.",
+    "",
+    `- Date: ${new Date().toISOString().slice(0, 10)}; machine: ${machine};`,
+    `  PostgreSQL 15 (Debian) over TCP on loopback, fsync off (throwaway cluster).`,
+    `- Scale ${scale}: ${counts.courses} courses (${counts.lessons} lessons), ${counts.users} users, ` +
+    `${counts.entitlements} entitlements, ${counts.progress} lesson progress rows; database ${counts.size}; ` +
+    `generated in ${genSeconds.toFixed(0)} s.`,
+    `- Each scenario times the statement PostgREST 12.0.2 runs for a frontend's supabase-js call`,
+    "  (below): an RPC through `json_to_recordset` and its named arguments, a table read with its",
+    "  filters, both aggregated into the JSON body, prepared. It runs in a read-only transaction",
+    "  that first makes PostgREST's settings local (`search_path`, `request.jwt.claims` of the",
+    "  persona's access token, built through the custom access token hook, method and path) and,",
+    "  with RLS, `role authenticated`; bypassed, the superuser runs it with the same claims.",
+    `- ${warmup} warm-up runs, then ${iterations} timed runs per mode, cycling through ${pool.length} sampled`,
+    "  students (one of their courses, its second lesson, its owner). Times are the statement's",
+    "  round trip from Deno (postgres.js); HTTP, the gateway and PostgREST's own work are not in them.",
+    `- Targets: p95 with RLS ≤ the scenario's target, RLS overhead (p50 with RLS / p50 bypassed) ≤ ` +
+    `${targetOverhead}×, and at least one row answered.`,
+    "",
+    "| scenario | p50 RLS (ms) | p95 RLS (ms) | p50 bypass (ms) | p95 bypass (ms) | overhead | rows | p95 target (ms) | met |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...results.map((r) =>
+      `| ${r.sc.name} | ${f(r.withRls.p50)} | ${f(r.withRls.p95)} | ${f(r.bypass.p50)} | ` +
+      `${f(r.bypass.p95)} | ${r.overhead.toFixed(2)}× | ${r.withRls.rows.toFixed(1)} | ` +
+      `${r.targetP95} | ${r.ok ? "yes" : "**missed**"} |`
+    ),
+    "",
+    "What each row calls, as the persona (`scripts/bench/<id>.ts`), and what the numbers mean:",
+    "",
+  ];
+  for (const r of results) {
+    lines.push(`- **${r.id}** (${r.sc.persona}): \`${r.sc.call}\`.`);
+    if (r.sc.notes) lines.push(`  ${r.sc.notes}`);
+  }
+  lines.push("");
+  const missed = results.filter((r) => !r.ok);
+  if (missed.length) {
+    lines.push("## Targets missed", "");
+    for (const r of missed) {
+      const text = r.sc.request(pool[0], 0).sql;
+      lines.push(`### ${r.sc.name}`, "", "```sql", text, "```", "");
+      lines.push(
+        "EXPLAIN (ANALYZE, BUFFERS) with RLS, as `authenticated`:",
+        "",
+        "```",
+        r.plan,
+        "```",
+        "",
+      );
+    }
+  }
+  const report = lines.join("\n");
+  if (out) {
+    await Deno.writeTextFile(out, report);
+    await must([bin("deno"), "fmt", out], { cwd: root });
+    console.log(await Deno.readTextFile(out));
+    log(`wrote ${out}`);
+  } else {
+    console.log(report);
+  }
+} finally {
+  await sql.end();
+  await db.dispose();
+}
