@@ -27,7 +27,7 @@ export interface EmailOutcome {
   reason: string;
 }
 
-export interface Summary {
+interface Summary {
   claimed: number;
   sent: number;
   skipped: number;

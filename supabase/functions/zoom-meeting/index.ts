@@ -24,7 +24,7 @@ const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update
  * registrant it stored for them, so Zoom reports each participant with that registrant id.
  * "update" sends the same settings, which turns manual approval on for meetings created before.
  */
-export const meetingSettings = {
+const meetingSettings = {
   join_before_host: false,
   waiting_room: true,
   mute_upon_entry: true,
