@@ -265,7 +265,7 @@ Deno.test("stripe:simulate: refused purchases and a plan with --fail say why", a
       () => t.simulate({ email, offerId: bundle, currency: "USD" }),
       (e: Error) =>
         e instanceof SimulationError &&
-        /checkout answered 422 P0001: you already have this \(already_owned\)/
+        /checkout answered 400 already_owned: you already have this/
           .test(e.message),
     );
     await assert.rejects(

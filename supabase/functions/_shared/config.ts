@@ -6,9 +6,8 @@
 // answer 503 with that service's code (stripe_not_configured, zoom_not_configured) before it
 // does anything; the log names the settings. Anything else missing is a 500 `misconfigured`.
 import { z } from "zod";
-import { ConfigError, corsHeaders, toResponse } from "./http.ts";
+import { ConfigError } from "./http.ts";
 
-export { ConfigError };
 /** The functions' pinned zod, for scripts/ (which have no import map entry of their own). */
 export { z };
 
@@ -60,50 +59,15 @@ export function readConfig<S extends z.ZodObject>(
   return parsed.data;
 }
 
-/** SUPABASE_DB_URL, which the platform gives every function. */
-export const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL");
+/** The pool size when DB_POOL_SIZE is not set. */
+export const DEFAULT_POOL_SIZE = 3;
 
 /**
- * Variables every Supabase edge function receives from the platform: the project's URL and its
- * database, and the legacy anon and service_role keys while the project still has them. The new
- * API keys and SUPABASE_JWKS are read by auth.ts (authEnv).
+ * The database: SUPABASE_DB_URL, which the platform gives every function, and DB_POOL_SIZE, the
+ * connections one function instance may open (Supavisor in transaction mode shares them).
  */
-export const platformEnv = z.object({
-  SUPABASE_URL: z.url(),
-  SUPABASE_DB_URL: databaseUrl,
-  SUPABASE_ANON_KEY: z.string().min(1).optional(),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
+export const databaseEnv = z.object({
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(20).default(DEFAULT_POOL_SIZE),
 });
-
-/**
- * A function's default export: its handler is built, with config read from the environment, on
- * the first request (so tests can import the module). While the config is wrong, every request
- * answers the error (503 `<service>_not_configured` or 500 `misconfigured`, the log naming the
- * settings) and nothing else runs; the next request reads the environment again.
- */
-export function lazyHandler<
-  H extends { fetch: (req: Request) => Promise<Response>; close?: () => Promise<void> },
->(build: () => H) {
-  let handler: H | undefined;
-  return {
-    /** Closes the handler's database pool, if it was built (tests). */
-    close: async (): Promise<void> => {
-      await handler?.close?.();
-      handler = undefined;
-    },
-    fetch: (req: Request): Promise<Response> => {
-      if (!handler) {
-        try {
-          handler = build();
-        } catch (e) {
-          if (!(e instanceof ConfigError)) throw e;
-          if (req.method === "OPTIONS") {
-            return Promise.resolve(new Response("ok", { headers: corsHeaders }));
-          }
-          return Promise.resolve(toResponse(e));
-        }
-      }
-      return handler.fetch(req);
-    },
-  };
-}
+export type DatabaseEnv = z.infer<typeof databaseEnv>;

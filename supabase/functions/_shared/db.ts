@@ -3,7 +3,8 @@
 // PostgREST runs it (role + request.jwt.claims, local to one transaction), or through service-only
 // SQL functions for webhooks and jobs.
 import postgres from "postgres";
-import { HttpError } from "./http.ts";
+import { type DatabaseEnv, DEFAULT_POOL_SIZE } from "./config.ts";
+import { HttpError, ranAsAnon } from "./http.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -19,10 +20,10 @@ export interface Claims {
 
 const requestRoles = new Set(["anon", "authenticated", "service_role"]);
 
+/** A postgres.js pool (scripts and tests size their own; functions use `pool`). */
 export function connect(url: string, options: postgres.Options<Record<string, never>> = {}): Sql {
   return postgres(url, {
     prepare: false,
-    max: 5,
     idle_timeout: 20,
     connect_timeout: 10,
     onnotice: () => {},
@@ -30,29 +31,22 @@ export function connect(url: string, options: postgres.Options<Record<string, ne
   });
 }
 
-let shared: Sql | undefined;
-
-/** One pool per isolate, created on first use. */
-export function db(): Sql {
-  if (!shared) {
-    const url = Deno.env.get("SUPABASE_DB_URL");
-    if (!url) throw new Error("SUPABASE_DB_URL is not set");
-    shared = connect(url);
-  }
-  return shared;
-}
-
-/** Close the isolate's pool (tests call this so Deno's leak checks pass). */
-export async function closeDb(): Promise<void> {
-  const pool = shared;
-  shared = undefined;
-  await pool?.end({ timeout: 5 });
+/** A function's pool: SUPABASE_DB_URL, at most DB_POOL_SIZE connections (config.ts). */
+export function pool(
+  config: Pick<DatabaseEnv, "SUPABASE_DB_URL"> & Partial<DatabaseEnv>,
+  options: postgres.Options<Record<string, never>> = {},
+): Sql {
+  return connect(config.SUPABASE_DB_URL, {
+    max: config.DB_POOL_SIZE ?? DEFAULT_POOL_SIZE,
+    ...options,
+  });
 }
 
 /**
  * Runs `fn` in one transaction as the request's role with its claims, as PostgREST does, so
  * row-level security and grants decide what the SQL may touch. A signed-in caller whose account
- * no longer exists (a valid token of a deleted user) is refused with 401 before anything runs.
+ * no longer exists (a valid token of a deleted user) is refused with 401 before anything runs;
+ * what SQL refuses an anonymous caller (42501) is answered 401 too, as PostgREST does.
  */
 export async function asCaller<T>(
   sql: Sql,
@@ -60,13 +54,26 @@ export async function asCaller<T>(
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   if (!requestRoles.has(claims.role)) throw new Error(`unexpected request role: ${claims.role}`);
-  const result = await sql.begin(async (tx) => {
-    await tx`select set_config('role', ${claims.role}, true),
-                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    if (claims.role === "authenticated") await requireAccount(tx);
-    return await fn(tx);
-  });
-  return result as T;
+  try {
+    const result = await sql.begin(async (tx) => {
+      await tx`select set_config('role', ${claims.role}, true),
+                      set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      if (claims.role === "authenticated") await requireAccount(tx);
+      return await fn(tx);
+    });
+    return result as T;
+  } catch (e) {
+    // Refused as anon: nobody signed in, which PostgREST answers 401 (http.ts).
+    throw claims.role === "anon" ? ranAsAnon(e) : e;
+  }
+}
+
+/**
+ * Runs `fn` in one transaction as the service role: the service-only SQL functions that
+ * webhooks and jobs call (grants, not RLS, decide what it may touch).
+ */
+export function asService<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return asCaller(sql, { role: "service_role" }, fn);
 }
 
 /**

@@ -43,7 +43,7 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
   });
 }
 
-export function errorResponse(
+function errorResponse(
   status: number,
   code: string,
   message: string,
@@ -57,10 +57,27 @@ export function errorResponse(
   );
 }
 
-/** SQLSTATEs our SQL raises, and the HTTP status each one means. */
+/** A Postgres error, as postgres.js throws it. */
+interface PgError {
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+function isPgError(e: unknown): e is PgError {
+  return typeof e === "object" && e !== null && (e as { name?: string }).name === "PostgresError";
+}
+
+/**
+ * The HTTP status PostgREST gives each SQLSTATE our SQL raises (or Postgres raises for bad input),
+ * so a function answers a database error as supabase-js would have seen it from the REST API.
+ * PTxxx carries its status itself (pgStatus). A 42501 of SQL run as anon is 401 (ranAsAnon).
+ */
 const sqlStateStatus: Record<string, number> = {
   "42501": 403, // insufficient_privilege: the caller may not do this
-  "P0002": 404, // no_data_found, Postgres' own; our "not found" is PT404 (below), as PostgREST needs
+  "P0001": 400, // raise exception: a business rule said no
+  "P0002": 404, // no_data_found, Postgres' own; our "not found" is PT404, as PostgREST needs
   "22023": 400, // invalid_parameter_value
   "22P02": 400, // invalid_text_representation (a malformed uuid, say)
   "22001": 400, // string_data_right_truncation
@@ -70,8 +87,39 @@ const sqlStateStatus: Record<string, number> = {
   "23502": 400, // not_null_violation
   "23505": 409, // unique_violation
   "23503": 409, // foreign_key_violation: what it refers to is gone
-  "P0001": 422, // raise exception: a business rule said no
 };
+
+/** Errors of SQL that ran as anon (asCaller marks them): PostgREST answers their 42501 with 401. */
+const anonErrors = new WeakSet<object>();
+
+/** Marks an error thrown by SQL that ran as anon (nobody signed in); returns it. */
+export function ranAsAnon<E>(e: E): E {
+  if (typeof e === "object" && e !== null) anonErrors.add(e);
+  return e;
+}
+
+/** A database error's HTTP status, as PostgREST gives it; undefined for a fault of ours (500). */
+function pgStatus(e: PgError): number | undefined {
+  if (e.code === "42501" && anonErrors.has(e)) return 401;
+  if (e.code in sqlStateStatus) return sqlStateStatus[e.code];
+  if (/^PT[45]\d\d$/.test(e.code)) return Number(e.code.slice(2));
+  return undefined;
+}
+
+/** A stable machine code in a raise's `detail` (e.g. course_not_published), not a sentence. */
+const machineCode = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+
+/**
+ * A database error as PostgREST's status for it, with the raise's machine code (its `detail`,
+ * e.g. already_owned) as `code` when it has one, else the SQLSTATE; the message; and the hint, or
+ * Postgres' own detail (which key, which row), as `details`. Null for a fault of ours.
+ */
+function databaseError(e: PgError): Response | null {
+  const status = pgStatus(e);
+  if (status === undefined) return null;
+  const code = e.detail !== undefined && machineCode.test(e.detail) ? e.detail : undefined;
+  return errorResponse(status, code ?? e.code, e.message, e.hint ?? (code ? undefined : e.detail));
+}
 
 /**
  * The database could not be reached or is refusing work: connection errors (postgres.js and the
@@ -100,28 +148,49 @@ function isDatabaseOutage(e: unknown): boolean {
 }
 
 /**
- * The request body as JSON; a body that is not JSON is the client's mistake (400 invalid_json).
- * An empty body is `whenEmpty` when one is given (for endpoints whose body is optional).
+ * `value` checked against `schema`; what does not fit is the client's mistake: 400
+ * invalid_request, with zod's field errors in `details`.
  */
-export async function readJson(req: Request, whenEmpty?: unknown): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+export function validate<S extends z.ZodType>(value: unknown, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      "invalid_request",
+      "The request is not valid.",
+      z.flattenError(parsed.error),
+    );
   }
+  return parsed.data;
 }
 
-interface PgError {
-  code: string;
-  message: string;
-  detail?: string;
-  hint?: string;
+/**
+ * A JSON text checked against `schema` (validate). Text that is not JSON is 400 invalid_json. An
+ * empty text is `whenEmpty` when one is given (for endpoints whose body is optional).
+ */
+export function parseJson<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  whenEmpty?: unknown,
+): z.infer<S> {
+  let value: unknown = whenEmpty;
+  if (text.trim() !== "" || whenEmpty === undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+    }
+  }
+  return validate(value, schema);
 }
 
-function isPgError(e: unknown): e is PgError {
-  return typeof e === "object" && e !== null && (e as { name?: string }).name === "PostgresError";
+/** The request's JSON body checked against `schema` (parseJson). */
+export async function parseBody<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  whenEmpty?: unknown,
+): Promise<z.infer<S>> {
+  return parseJson(await req.text(), schema, whenEmpty);
 }
 
 /** stripe-node's error classes, by their `type`: an outage or a misconfiguration is ours (5xx). */
@@ -145,17 +214,8 @@ export function toResponse(e: unknown): Response {
   if (e instanceof HttpError) {
     return errorResponse(e.status, e.code, e.message, e.details, e.headers);
   }
-  if (e instanceof z.ZodError) {
-    return errorResponse(400, "invalid_request", "The request is not valid.", z.flattenError(e));
-  }
-  if (isPgError(e) && e.code in sqlStateStatus) {
-    return errorResponse(sqlStateStatus[e.code], e.code, e.message, e.hint ?? e.detail);
-  }
-  // PTxxx carries its HTTP status, as in PostgREST: PT404 is our "not found" (the thing does not
-  // exist, or is not visible to the caller).
-  if (isPgError(e) && /^PT[45]\d\d$/.test(e.code)) {
-    return errorResponse(Number(e.code.slice(2)), e.code, e.message, e.hint ?? e.detail);
-  }
+  const answered = isPgError(e) ? databaseError(e) : null;
+  if (answered) return answered;
   if (isDatabaseOutage(e)) {
     console.error(e);
     return json(

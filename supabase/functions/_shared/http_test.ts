@@ -1,10 +1,29 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConfigError, lazyHandler, readConfig, secret } from "./config.ts";
-import { handle, HttpError, readJson, toResponse } from "./http.ts";
+import { readConfig, secret } from "./config.ts";
+import {
+  ConfigError,
+  handle,
+  HttpError,
+  parseBody,
+  parseJson,
+  ranAsAnon,
+  toResponse,
+  validate,
+} from "./http.ts";
 
-const pgError = (code: string, message: string) =>
-  Object.assign(new Error(message), { name: "PostgresError", code, hint: "try again" });
+/** An error as postgres.js throws it for a raise (detail and hint optional). */
+const pgError = (
+  code: string,
+  message: string,
+  extra: { detail?: string; hint?: string } = { hint: "try again" },
+) => Object.assign(new Error(message), { name: "PostgresError", code, ...extra });
+
+/** What toResponse answers: status and body. */
+const answer = async (e: unknown) => {
+  const res = toResponse(e);
+  return { status: res.status, body: await res.json() };
+};
 
 Deno.test("toResponse: HttpError keeps its status and code", async () => {
   const res = toResponse(new HttpError(409, "already_owned", "You already own this course."));
@@ -29,29 +48,118 @@ Deno.test("toResponse: an HttpError's headers go on the response (WWW-Authentica
   });
 });
 
-Deno.test("toResponse: a zod error is a 400 with the field errors", async () => {
-  const parsed = z.object({ offer_id: z.uuid() }).safeParse({ offer_id: "nope" });
-  assert.ok(!parsed.success);
-  const res = toResponse(parsed.error);
+Deno.test("validate: what the schema refuses is a 400 invalid_request with the field errors", async () => {
+  const schema = z.object({ offer_id: z.uuid() });
+  assert.deepEqual(validate({ offer_id: "0f000000-0000-4000-8000-000000000101" }, schema), {
+    offer_id: "0f000000-0000-4000-8000-000000000101",
+  });
+  let thrown: unknown;
+  try {
+    validate({ offer_id: "nope" }, schema);
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof HttpError);
+  const res = toResponse(thrown);
   assert.equal(res.status, 400);
   const body = await res.json();
   assert.equal(body.error.code, "invalid_request");
+  assert.equal(body.error.message, "The request is not valid.");
   assert.ok(body.error.details.fieldErrors.offer_id.length > 0);
 });
 
-Deno.test("toResponse: SQLSTATEs we raise map to their HTTP status", async () => {
+Deno.test("toResponse: SQLSTATEs we raise get the HTTP status PostgREST gives them", async () => {
   for (
-    const [code, status] of [["42501", 403], ["P0002", 404], ["22023", 400], ["23505", 409], [
-      "P0001",
-      422,
-    ]] as const
+    const [code, status] of [
+      ["42501", 403],
+      ["P0001", 400],
+      ["P0002", 404],
+      ["22023", 400],
+      ["22P02", 400],
+      ["23514", 400],
+      ["23505", 409],
+      ["23503", 409],
+      ["PT404", 404],
+      ["PT409", 409],
+      ["PT429", 429],
+    ] as const
   ) {
-    const res = toResponse(pgError(code, `msg ${code}`));
-    assert.equal(res.status, status, code);
-    assert.deepEqual(await res.json(), {
-      error: { code, message: `msg ${code}`, details: "try again" },
-    });
+    assert.deepEqual(await answer(pgError(code, `msg ${code}`)), {
+      status,
+      body: { error: { code, message: `msg ${code}`, details: "try again" } },
+    }, code);
   }
+});
+
+Deno.test("toResponse: a raise's machine code (its detail) is the error code; the hint is details", async () => {
+  assert.deepEqual(
+    await answer(pgError("P0001", "you already have this", { detail: "already_owned" })),
+    { status: 400, body: { error: { code: "already_owned", message: "you already have this" } } },
+  );
+  assert.deepEqual(
+    await answer(
+      pgError("P0001", "the join link opens 15 minutes before the start", {
+        detail: "too_early",
+        hint: "Opens at 2026-12-01 16:45:00+00",
+      }),
+    ),
+    {
+      status: 400,
+      body: {
+        error: {
+          code: "too_early",
+          message: "the join link opens 15 minutes before the start",
+          details: "Opens at 2026-12-01 16:45:00+00",
+        },
+      },
+    },
+  );
+  assert.deepEqual(
+    await answer(pgError("PT404", "no meeting yet", { detail: "no_meeting" })),
+    { status: 404, body: { error: { code: "no_meeting", message: "no meeting yet" } } },
+    "the SQLSTATE still sets the status",
+  );
+  assert.deepEqual(
+    await answer(pgError("42501", "you do not have access", { detail: "no_access" })),
+    { status: 403, body: { error: { code: "no_access", message: "you do not have access" } } },
+  );
+});
+
+Deno.test("toResponse: a detail that is not a machine code (Postgres' own) stays in details", async () => {
+  for (const detail of ["Key (slug)=(intro) already exists.", "Already_owned", "already owned"]) {
+    assert.deepEqual(
+      await answer(pgError("23505", "duplicate key", { detail })),
+      {
+        status: 409,
+        body: { error: { code: "23505", message: "duplicate key", details: detail } },
+      },
+      detail,
+    );
+  }
+  assert.deepEqual(
+    await answer(
+      pgError("23505", "duplicate key", { detail: "Key (x)=(y).", hint: "pick another" }),
+    ),
+    {
+      status: 409,
+      body: { error: { code: "23505", message: "duplicate key", details: "pick another" } },
+    },
+    "the hint wins",
+  );
+});
+
+Deno.test("toResponse: 42501 from SQL run as anon is 401, as PostgREST answers anon", async () => {
+  const denied = ranAsAnon(pgError("42501", "sign in to buy", {}));
+  assert.deepEqual(await answer(denied), {
+    status: 401,
+    body: { error: { code: "42501", message: "sign in to buy" } },
+  });
+  assert.equal(
+    toResponse(ranAsAnon(pgError("P0001", "no", { detail: "already_owned" }))).status,
+    400,
+    "only 42501 changes",
+  );
+  assert.equal(toResponse(pgError("42501", "not yours", {})).status, 403, "signed in: 403");
 });
 
 Deno.test("toResponse: outages are 503, client mistakes 4xx, Stripe's refusals 502", async () => {
@@ -126,13 +234,31 @@ Deno.test("toResponse: an unreachable or refusing database is a 503, nothing els
   }
 });
 
-Deno.test("readJson: a body that is not JSON is a 400 invalid_json", async () => {
-  assert.deepEqual(await readJson(new Request("http://x/", { method: "POST", body: '{"a":1}' })), {
-    a: 1,
-  });
+Deno.test("parseBody: a body that is not JSON is a 400 invalid_json", async () => {
+  const schema = z.object({ a: z.number() });
+  const post = (body?: string) => new Request("http://x/", { method: "POST", body });
+  assert.deepEqual(await parseBody(post('{"a":1}'), schema), { a: 1 });
+  for (const body of ["{nope", "", undefined]) {
+    await assert.rejects(
+      () => parseBody(post(body), schema),
+      (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === "invalid_json",
+      String(body),
+    );
+  }
   await assert.rejects(
-    () => readJson(new Request("http://x/", { method: "POST", body: "{nope" })),
-    (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === "invalid_json",
+    () => parseBody(post('{"a":"1"}'), schema),
+    (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === "invalid_request",
+  );
+});
+
+Deno.test("parseJson: an empty body is `whenEmpty` when the body is optional", () => {
+  const schema = z.object({ batch_size: z.number().optional() });
+  assert.deepEqual(parseJson("", schema, {}), {});
+  assert.deepEqual(parseJson("  ", schema, {}), {});
+  assert.deepEqual(parseJson('{"batch_size":5}', schema, {}), { batch_size: 5 });
+  assert.throws(
+    () => parseJson("batch=5", schema, {}),
+    (e: unknown) => e instanceof HttpError && e.code === "invalid_json",
   );
 });
 
@@ -158,18 +284,6 @@ Deno.test("readConfig: names every missing or invalid variable", () => {
     assert.match(e.message, /B_KEY is not set/);
     return true;
   });
-});
-
-Deno.test("lazyHandler: builds the handler on the first request, once", async () => {
-  let builds = 0;
-  const exported = lazyHandler(() => {
-    builds++;
-    return { fetch: () => Promise.resolve(new Response("hi")) };
-  });
-  assert.equal(builds, 0, "importing a function builds nothing");
-  assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "hi");
-  await exported.fetch(new Request("http://x/"));
-  assert.equal(builds, 1);
 });
 
 Deno.test("readConfig: a third party's missing, invalid or placeholder setting is its 503", async () => {
@@ -222,36 +336,6 @@ Deno.test("readConfig: a third party's missing, invalid or placeholder setting i
       error: { code: "stripe_not_configured", message: "Payments are off." },
     });
     assert.match(logged[0], /STRIPE_SECRET_KEY is still the \.env\.example placeholder/);
-  } finally {
-    console.error = original;
-  }
-});
-
-Deno.test("lazyHandler: while the config is wrong it answers the error, builds nothing, and reads it again", async () => {
-  let attempts = 0;
-  let configured = false;
-  const exported = lazyHandler(() => {
-    attempts++;
-    if (!configured) {
-      throw new ConfigError("configuration error: STRIPE_SECRET_KEY is not set", {
-        code: "stripe_not_configured",
-        message: "Payments are off.",
-      });
-    }
-    return { fetch: () => Promise.resolve(new Response("paid")) };
-  });
-  const original = console.error;
-  console.error = () => {};
-  try {
-    const res = await exported.fetch(new Request("http://x/", { method: "POST" }));
-    assert.equal(res.status, 503);
-    assert.equal((await res.json()).error.code, "stripe_not_configured");
-    const preflight = await exported.fetch(new Request("http://x/", { method: "OPTIONS" }));
-    assert.equal(preflight.status, 200, "CORS preflights still pass");
-    await preflight.body?.cancel();
-    configured = true;
-    assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "paid");
-    assert.equal(attempts, 3);
   } finally {
     console.error = original;
   }

@@ -3,9 +3,32 @@
 import Stripe from "stripe";
 import { z } from "zod";
 import { authEnv } from "./auth.ts";
-import { databaseUrl, secret, type Service } from "./config.ts";
+import { databaseEnv, secret, type Service } from "./config.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
+
+/**
+ * The events stripe-webhook applies (through stripe_apply_event): the ones to enable on the
+ * webhook endpoint (README, "Payments (Stripe)"; npm test checks that list, and the events the
+ * migrations name, against this one). Any other event is answered 200 `ignored` untouched.
+ */
+export const handledStripeEvents = [
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "checkout.session.async_payment_failed",
+  "checkout.session.expired",
+  "charge.refunded",
+  "charge.dispute.created",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "invoice.paid",
+  "invoice.payment_failed",
+] as const;
+export type HandledStripeEvent = typeof handledStripeEvents[number];
+
+export const isHandledStripeEvent = (type: string): type is HandledStripeEvent =>
+  (handledStripeEvents as readonly string[]).includes(type);
 
 /**
  * Stripe is not set up when a STRIPE_ setting is missing, invalid or still the .env.example
@@ -43,7 +66,7 @@ export function stripeClient(config: StripeEnv): Stripe {
  */
 export const paymentsConfig = stripeEnv.extend({
   ...authEnv.shape,
-  SUPABASE_DB_URL: databaseUrl,
+  ...databaseEnv.shape,
   // Comma-separated origins the success, cancel and portal return URLs may point to.
   CHECKOUT_ALLOWED_ORIGINS: z.string().min(1).transform((s) =>
     s.split(",").map((o) => o.trim()).filter(Boolean)

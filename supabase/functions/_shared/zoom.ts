@@ -1,8 +1,9 @@
 // Zoom REST API client: Server-to-Server OAuth (token cached in Postgres until it expires) and
 // the meeting calls our functions make. Base URLs are configurable so tests use a local fake.
 import { z } from "zod";
-import { secret, type Service } from "./config.ts";
-import { asCaller, type Sql } from "./db.ts";
+import { authEnv } from "./auth.ts";
+import { databaseEnv, secret, type Service } from "./config.ts";
+import { asService, type Sql } from "./db.ts";
 import { HttpError } from "./http.ts";
 
 /**
@@ -26,6 +27,13 @@ export const zoomConfig = z.object({
 });
 export type ZoomConfig = z.infer<typeof zoomConfig>;
 
+/**
+ * What zoom-meeting, zoom-host-link and zoom-join read: how callers are authenticated, the
+ * database, Zoom.
+ */
+export const zoomMeetingConfig = zoomConfig.extend({ ...authEnv.shape, ...databaseEnv.shape });
+export type ZoomMeetingConfig = z.infer<typeof zoomMeetingConfig>;
+
 export interface ZoomMeeting {
   id: number;
   join_url: string;
@@ -38,8 +46,6 @@ const registrantAnswer = z.object({
   join_url: z.url({ protocol: /^https$/ }),
 });
 export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
-
-const service = { role: "service_role" };
 
 /**
  * How long one call to Zoom may take. Bounded so that an approval zoom-join sends lands within
@@ -75,9 +81,8 @@ async function reach(input: string | URL, init: RequestInit): Promise<Response> 
 
 export function zoomClient(config: ZoomConfig, sql: Sql) {
   async function token(): Promise<string> {
-    const [cached] = await asCaller(
+    const [cached] = await asService(
       sql,
-      service,
       (tx) =>
         tx<
           { token: string | null }[]
@@ -102,9 +107,8 @@ export function zoomClient(config: ZoomConfig, sql: Sql) {
         body.reason ?? body.error,
       );
     }
-    await asCaller(
+    await asService(
       sql,
-      service,
       (tx) =>
         tx`select public.zoom_cache_token(${config.ZOOM_ACCOUNT_ID}, ${body.access_token}, ${
           Number(body.expires_in ?? 3600)

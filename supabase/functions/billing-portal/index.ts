@@ -3,31 +3,36 @@
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
 import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, requireSignedInAccount, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { paymentsConfig, stripeClient, stripeService } from "../_shared/stripe.ts";
+import type { Env } from "../_shared/config.ts";
+import { asService, pool, requireSignedInAccount, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import {
+  type PaymentsConfig,
+  paymentsConfig,
+  stripeClient,
+  stripeService,
+} from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
 
 export function createBillingPortal(
-  config: z.infer<typeof paymentsConfig>,
+  config: PaymentsConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
     const userId = await requireSignedInAccount(sql, claims);
-    const { return_url } = input.parse(await readJson(req));
+    const { return_url } = await parseBody(req, input);
     if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(return_url).origin)) {
       throw new HttpError(400, "redirect_not_allowed", "The return URL must point to this site.");
     }
-    const [{ customer }] = await asCaller(
+    const [{ customer }] = await asService(
       sql,
-      { role: "service_role" },
       (tx) =>
         tx<{ customer: string | null }[]>`select public.stripe_customer_id(${userId}) as customer`,
     );
@@ -40,6 +45,6 @@ export function createBillingPortal(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createBillingPortal(readConfig(paymentsConfig, env, [stripeService])));
+  lazyHandler(paymentsConfig, [stripeService], createBillingPortal, env);
 
 export default fromEnv();

@@ -4,19 +4,16 @@
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
 import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
+import type { Env } from "../_shared/config.ts";
+import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import {
   type PaymentsConfig,
   paymentsConfig,
   stripeClient,
   stripeService,
 } from "../_shared/stripe.ts";
-
-export { STRIPE_API_VERSION } from "../_shared/stripe.ts";
-export const checkoutConfig = paymentsConfig;
-export type CheckoutConfig = PaymentsConfig;
 
 const input = z.object({
   offer_id: z.uuid(),
@@ -40,18 +37,17 @@ interface Order {
 const SESSION_ENDS_BEFORE_HOLD_S = 180;
 
 export function createCheckout(
-  config: CheckoutConfig,
+  config: PaymentsConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
-  const service = { role: "service_role" };
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
-    const body = input.parse(await readJson(req));
+    const body = await parseBody(req, input);
     for (const url of [body.success_url, body.cancel_url]) {
       if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(url).origin)) {
         throw new HttpError(
@@ -77,9 +73,8 @@ export function createCheckout(
     if (order.status === "paid") return json({ order_id: order.id, status: "paid" });
 
     const userId = order.user_id;
-    let [{ customer }] = await asCaller(
+    let [{ customer }] = await asService(
       sql,
-      service,
       (tx) =>
         tx<{ customer: string | null }[]>`select public.stripe_customer_id(${userId}) as customer`,
     );
@@ -91,9 +86,8 @@ export function createCheckout(
         },
         { idempotencyKey: `customer-${userId}` },
       );
-      [{ customer }] = await asCaller(
+      [{ customer }] = await asService(
         sql,
-        service,
         (tx) =>
           tx<
             { customer: string }[]
@@ -128,9 +122,8 @@ export function createCheckout(
         : { payment_intent_data: { metadata } }),
     }, { idempotencyKey: `checkout-${order.id}` });
 
-    await asCaller(
+    await asService(
       sql,
-      service,
       (tx) => tx`select public.attach_checkout_session(${order.id}, ${session.id})`,
     );
     return json({ order_id: order.id, session_id: session.id, url: session.url });
@@ -141,6 +134,6 @@ export function createCheckout(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createCheckout(readConfig(checkoutConfig, env, [stripeService])));
+  lazyHandler(paymentsConfig, [stripeService], createCheckout, env);
 
 export default fromEnv();

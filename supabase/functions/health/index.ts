@@ -1,15 +1,16 @@
 // GET /functions/v1/health: is the database reachable, and which migration is it on? Public: no
 // credential is asked for, and none is looked at.
 // 200 {status:"ok", database:{reachable:true, migration_version}} or 503 when the database is down.
-import { platformEnv, readConfig } from "../_shared/config.ts";
-import { connect, type Sql } from "../_shared/db.ts";
+import { databaseEnv, type Env } from "../_shared/config.ts";
+import { pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 
-export function createHealth(config: { SUPABASE_DB_URL: string }) {
+export function createHealth(config: { SUPABASE_DB_URL: string; DB_POOL_SIZE?: number }) {
   let sql: Sql | undefined;
   const fetch = handle(async (req) => {
     if (req.method !== "GET") throw new HttpError(405, "method_not_allowed", "Use GET.");
-    sql ??= connect(config.SUPABASE_DB_URL, { max: 1, connect_timeout: 3 });
+    sql ??= pool(config, { connect_timeout: 3 });
     const time = new Date().toISOString();
     try {
       const [row] = await sql<{ version: string | null }[]>`
@@ -20,6 +21,7 @@ export function createHealth(config: { SUPABASE_DB_URL: string }) {
         time,
       });
     } catch (e) {
+      // An outage is this function's answer, not an error: it reports it.
       console.error("health: database check failed:", e instanceof Error ? e.message : e);
       return json(
         { status: "degraded", database: { reachable: false, migration_version: null }, time },
@@ -34,5 +36,7 @@ export function createHealth(config: { SUPABASE_DB_URL: string }) {
   return { fetch, close };
 }
 
-const health = createHealth(readConfig(platformEnv.pick({ SUPABASE_DB_URL: true })));
-export default { fetch: health.fetch };
+/** The handler, configured from `env` (default: the function's environment) on its first request. */
+export const fromEnv = (env?: Env) => lazyHandler(databaseEnv, [], createHealth, env);
+
+export default fromEnv();

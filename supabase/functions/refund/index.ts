@@ -4,10 +4,16 @@
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
 import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { paymentsConfig, stripeClient, stripeService } from "../_shared/stripe.ts";
+import type { Env } from "../_shared/config.ts";
+import { asCaller, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import {
+  type PaymentsConfig,
+  paymentsConfig,
+  stripeClient,
+  stripeService,
+} from "../_shared/stripe.ts";
 
 const input = z.object({
   order_id: z.uuid(),
@@ -17,16 +23,16 @@ const input = z.object({
 });
 
 export function createRefund(
-  config: z.infer<typeof paymentsConfig>,
+  config: PaymentsConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
-    const body = input.parse(await readJson(req));
+    const body = await parseBody(req, input);
     const [plan] = await asCaller(
       sql,
       claims,
@@ -54,6 +60,6 @@ export function createRefund(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createRefund(readConfig(paymentsConfig, env, [stripeService])));
+  lazyHandler(paymentsConfig, [stripeService], createRefund, env);
 
 export default fromEnv();

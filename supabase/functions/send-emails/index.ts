@@ -2,24 +2,24 @@
 // service_role key; anyone else gets 403 service_only): drains the email outbox through Resend.
 // claim -> render -> send (Idempotency-Key = outbox id, rate-limited) -> record, all SQL run as the
 // caller, so only the service role may drain the outbox (claim_emails is granted to it alone).
-// The response and the log say, per email, what happened and why: sent, skipped (not attempted
-// this run), retrying or dead, with the outbox id and a masked recipient (the full address stays
-// in the outbox row, with Resend's full error). Without a Resend key (missing, or the .env.example
-// placeholder) it answers 503 email_not_configured and claims nothing.
-import { Resend } from "resend";
+// The response and the log say, per email, what happened and why (outcomes.ts). Without a Resend
+// key (missing, or the .env.example placeholder) it answers 503 email_not_configured and claims
+// nothing.
 import { z } from "zod";
 import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
+import { databaseEnv, type Env, secret, type Service } from "../_shared/config.ts";
+import { asCaller, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import {
-  databaseUrl,
-  type Env,
-  lazyHandler,
-  readConfig,
-  secret,
-  type Service,
-} from "../_shared/config.ts";
-import { asCaller, type Claims, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { type OutboxEmail, render } from "./templates.ts";
+  type ClaimedEmail,
+  type EmailOutcome,
+  type Failure,
+  logOutcome,
+  runReport,
+} from "./outcomes.ts";
+import { resendMailer } from "./resend.ts";
+import { render, type Rendered } from "./templates.ts";
 
 /** Resend is not set up when a RESEND_ setting is missing, invalid or the placeholder. */
 export const emailService: Service = {
@@ -30,7 +30,7 @@ export const emailService: Service = {
 
 export const sendEmailsConfig = z.object({
   ...authEnv.shape,
-  SUPABASE_DB_URL: databaseUrl,
+  ...databaseEnv.shape,
   RESEND_API_KEY: secret(),
   EMAIL_FROM: z.string().min(3),
   RESEND_BASE_URL: z.url().optional(),
@@ -43,58 +43,6 @@ export type SendEmailsConfig = z.infer<typeof sendEmailsConfig>;
 
 const requestBody = z.object({ batch_size: z.number().int().min(1).max(500).optional() });
 
-/** Resend rejected the message itself: retrying can't help. */
-const permanentErrors = new Set([
-  "validation_error",
-  "missing_required_field",
-  "invalid_from_address",
-  "invalid_attachment",
-  "invalid_parameter",
-]);
-
-/** What happened to one claimed email in this run. */
-export interface EmailOutcome {
-  /** The outbox row (private.email_outbox.id): where an operator finds the address and full error. */
-  id: string;
-  template: string;
-  /** The recipient, masked: first letter and domain. */
-  to: string;
-  /** This attempt's number (of max_attempts). */
-  attempt: number;
-  /**
-   * sent: Resend accepted it. skipped: not attempted in this run (handed back). retrying: it
-   * failed and will be tried again. dead: it will not be tried again.
-   */
-  outcome: "sent" | "skipped" | "retrying" | "dead";
-  reason: string;
-}
-
-interface Summary {
-  claimed: number;
-  sent: number;
-  skipped: number;
-  retrying: number;
-  dead: number;
-  rate_limited: boolean;
-  emails: EmailOutcome[];
-}
-
-interface ClaimedEmail extends OutboxEmail {
-  attempts: number;
-  max_attempts: number;
-}
-
-/** "mia@example.com" -> "m***@example.com": enough to spot a domain's trouble, not the address. */
-export function maskEmail(address: string): string {
-  const at = address.lastIndexOf("@");
-  if (at < 1) return "***";
-  return `${address[0]}***${address.slice(at)}`;
-}
-
-/** Masks every address in a message (Resend's errors may quote the recipient). */
-export const maskAddresses = (text: string): string =>
-  text.replace(/[^\s@<>"'`,;:()]+@[^\s@<>"'`,;:()]+/g, maskEmail);
-
 export function createSendEmails(
   config: SendEmailsConfig,
   deps: {
@@ -103,46 +51,15 @@ export function createSendEmails(
     log?: (line: string, outcome: EmailOutcome) => void;
   } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
-  const log = deps.log ?? ((line: string, e: EmailOutcome) => {
-    if (e.outcome === "dead") console.error(line);
-    else if (e.outcome === "sent") console.log(line);
-    else console.warn(line);
-  });
-  const resend = new Resend(config.RESEND_API_KEY, { baseUrl: config.RESEND_BASE_URL });
-  const gapMs = 1000 / config.EMAIL_RATE_PER_SECOND;
-  let nextSlot = 0;
-  const throttle = async () => {
-    const now = Date.now();
-    const wait = Math.max(0, nextSlot - now);
-    nextSlot = Math.max(now, nextSlot) + gapMs;
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  };
-
-  const fail = async (
-    claims: Claims,
-    id: string,
-    error: string,
-    retryAfter: number | null,
-    permanent: boolean,
-  ) => {
-    const [row] = await asCaller(
-      sql,
-      claims,
-      (tx) =>
-        tx<
-          { status: string }[]
-        >`select public.fail_email(${id}, ${error}, ${retryAfter}, ${permanent}) as status`,
-    );
-    return row.status;
-  };
+  const send = resendMailer(config);
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
-    const body = requestBody.parse(await readJson(req, {}));
+    const body = await parseBody(req, requestBody, {});
     const batch = body.batch_size ?? config.EMAIL_BATCH_SIZE;
     const worker = `send-emails:${crypto.randomUUID()}`;
     // Oldest first, so a rate limit hands back the newest.
@@ -151,62 +68,20 @@ export function createSendEmails(
         select id, template, to_email, payload, attempts, max_attempts
         from public.claim_emails(${batch}, ${config.EMAIL_LEASE_SECONDS}, ${worker})
         order by created_at, id`);
+    const run = runReport(claimed.length, deps.log ?? logOutcome);
 
-    const summary: Summary = {
-      claimed: claimed.length,
-      sent: 0,
-      skipped: 0,
-      retrying: 0,
-      dead: 0,
-      rate_limited: false,
-      emails: [],
-    };
-    const report = (
-      email: ClaimedEmail,
-      outcome: EmailOutcome["outcome"],
-      reason: string,
-    ) => {
-      const entry: EmailOutcome = {
-        id: email.id,
-        template: email.template,
-        to: maskEmail(email.to_email),
-        attempt: email.attempts,
-        outcome,
-        reason: maskAddresses(reason),
-      };
-      summary.emails.push(entry);
-      summary[outcome]++;
-      log(
-        `send-emails: ${entry.id} ${entry.template} to ${entry.to} (attempt ${entry.attempt}): ${outcome}: ${entry.reason}`,
-        entry,
-      );
-    };
-    /**
-     * Records a failure (`cause`) in the outbox, which decides whether it is tried again, and
-     * reports it with that consequence. `attempted` false: handed back without trying (skipped).
-     */
-    const failed = async (
-      email: ClaimedEmail,
-      cause: string,
-      opts: { error: string; retryAfter: number | null; permanent: boolean; attempted: boolean },
-    ) => {
-      const status = await fail(claims, email.id, opts.error, opts.retryAfter, opts.permanent);
-      const of = `attempt ${email.attempts} of ${email.max_attempts}`;
-      if (status === "dead") {
-        report(
-          email,
-          "dead",
-          opts.permanent ? `${cause}; not retried` : `${cause}; ${of} was the last`,
-        );
-      } else {
-        const when = opts.retryAfter ? `retry after ${opts.retryAfter} s` : "retry with backoff";
-        report(email, opts.attempted ? "retrying" : "skipped", `${cause}; ${of}, ${when}`);
-      }
+    /** Records a failure in the outbox, which decides whether it is tried again, and reports it. */
+    const failed = async (email: ClaimedEmail, cause: string, failure: Failure) => {
+      const [row] = await asCaller(sql, claims, (tx) =>
+        tx<{ status: string }[]>`
+          select public.fail_email(${email.id}, ${failure.error}, ${failure.retryAfter},
+                                   ${failure.permanent}) as status`);
+      run.failed(email, cause, failure, row.status);
     };
 
     let retryAfter: number | null = null;
     for (const email of claimed) {
-      if (summary.rate_limited) {
+      if (run.summary.rate_limited) {
         // Resend said stop: hand the rest back for after the Retry-After.
         await failed(email, "not attempted: Resend is rate-limiting this run", {
           error: "not sent: rate limited",
@@ -216,7 +91,7 @@ export function createSendEmails(
         });
         continue;
       }
-      let message;
+      let message: Rendered;
       try {
         message = render(email, config.SITE_URL);
       } catch (e) {
@@ -229,56 +104,37 @@ export function createSendEmails(
         });
         continue;
       }
-      await throttle();
-      const { data, error, headers } = await resend.emails.send({
-        from: config.EMAIL_FROM,
-        to: email.to_email,
-        subject: message.subject,
-        html: message.html,
-        text: message.text,
-        attachments: message.attachments,
-      }, { idempotencyKey: email.id });
-      if (data) {
+      const delivery = await send(email.id, email.to_email, message);
+      if (delivery.sent) {
         const [{ recorded }] = await asCaller(
           sql,
           claims,
           (tx) =>
             tx<{ recorded: boolean | null }[]>`
-              select public.complete_email(${email.id}, ${data.id}) as recorded`,
+            select public.complete_email(${email.id}, ${delivery.id}) as recorded`,
         );
-        report(
+        run.report(
           email,
           "sent",
-          `accepted by Resend as ${data.id}` +
+          `accepted by Resend as ${delivery.id}` +
             (recorded
               ? ""
               : " (its lease had lapsed: a later run sends it again, with the same idempotency key)"),
         );
         continue;
       }
-      const name = error?.name ?? "unknown_error";
-      const detail = `${name}: ${error?.message ?? "no message"}`;
-      if (name === "rate_limit_exceeded") {
-        const header = headers?.["retry-after"];
-        retryAfter = Math.max(1, Math.ceil(Number(header ?? "1")) || 1);
-        summary.rate_limited = true;
-        await failed(email, `Resend answered ${detail}`, {
-          error: detail,
-          retryAfter,
-          permanent: false,
-          attempted: true,
-        });
-      } else {
-        const permanent = permanentErrors.has(name);
-        await failed(email, `Resend ${permanent ? "rejected the message" : "answered"} ${detail}`, {
-          error: detail,
-          retryAfter: null,
-          permanent,
-          attempted: true,
-        });
+      if (delivery.rateLimited) {
+        run.summary.rate_limited = true;
+        retryAfter = delivery.retryAfter;
       }
+      await failed(email, delivery.cause, {
+        error: delivery.error,
+        retryAfter: delivery.retryAfter,
+        permanent: delivery.permanent,
+        attempted: true,
+      });
     }
-    return json(summary);
+    return json(run.summary);
   });
 
   return { fetch, close: () => sql.end({ timeout: 5 }) };
@@ -286,6 +142,6 @@ export function createSendEmails(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createSendEmails(readConfig(sendEmailsConfig, env, [emailService])));
+  lazyHandler(sendEmailsConfig, [emailService], createSendEmails, env);
 
 export default fromEnv();

@@ -1,6 +1,7 @@
 // POST /functions/v1/stripe-webhook (no Supabase credential: Stripe signs its requests instead).
 // Verifies Stripe-Signature on the raw body (constructEventAsync, SubtleCrypto), then applies the
 // event through stripe_apply_event() in one transaction. A bad signature: 400, nothing written.
+// An event type not in handledStripeEvents (_shared/stripe.ts): 200 "ignored", nothing written.
 // Duplicates, stale events, and events that are not ours: 200, recorded in the ledger (Stripe stops
 // retrying). A paid order whose seat was lost ('refund_required'): refunded here, in full, with an
 // idempotency key per order. A database or Stripe failure: 500, so Stripe retries; the transaction
@@ -9,10 +10,12 @@
 // 503 stripe_not_configured before anything is read or written, so Stripe retries until it is.
 import type Stripe from "stripe";
 import { z } from "zod";
-import { databaseUrl, type Env, lazyHandler, readConfig, secret } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { errorResponse, json } from "../_shared/http.ts";
+import { databaseEnv, type Env, secret } from "../_shared/config.ts";
+import { asService, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json } from "../_shared/http.ts";
 import {
+  isHandledStripeEvent,
   stripeClient,
   stripeEnv,
   stripeService,
@@ -20,26 +23,21 @@ import {
 } from "../_shared/stripe.ts";
 
 export const stripeWebhookConfig = stripeEnv.extend({
-  SUPABASE_DB_URL: databaseUrl,
+  ...databaseEnv.shape,
   STRIPE_WEBHOOK_SECRET: secret(z.string().startsWith("whsec_")),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
 });
+export type StripeWebhookConfig = z.infer<typeof stripeWebhookConfig>;
 
-const service = { role: "service_role" };
-
-export function createStripeWebhook(
-  config: z.infer<typeof stripeWebhookConfig>,
-  deps: { sql?: Sql } = {},
-) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+export function createStripeWebhook(config: StripeWebhookConfig, deps: { sql?: Sql } = {}) {
+  const sql = deps.sql ?? pool(config);
   const stripe = stripeClient(config);
 
   /** Refunds an order the platform could not honour (the database says what is owed). */
   async function autoRefund(event: Stripe.Event): Promise<void> {
     const orderId = (event.data.object as { metadata?: Record<string, string> }).metadata?.order_id;
-    const [owed] = await asCaller(
+    const [owed] = await asService(
       sql,
-      service,
       (tx) =>
         tx<{ payment_intent: string; refund_amount: string; reason: string }[]>`
           select * from public.claim_auto_refund(${orderId ?? null}::uuid)`,
@@ -52,12 +50,11 @@ export function createStripeWebhook(
     }, { idempotencyKey: `auto-refund-${orderId}` });
   }
 
-  const fetch = async (req: Request): Promise<Response> => {
-    if (req.method !== "POST") return errorResponse(405, "method_not_allowed", "Use POST.");
+  /** Verifies the signature; the event it signs. */
+  async function verify(req: Request): Promise<Stripe.Event> {
     const raw = await req.text();
-    let event: Stripe.Event;
     try {
-      event = await stripe.webhooks.constructEventAsync(
+      return await stripe.webhooks.constructEventAsync(
         raw,
         req.headers.get("stripe-signature") ?? "",
         config.STRIPE_WEBHOOK_SECRET,
@@ -65,21 +62,31 @@ export function createStripeWebhook(
         webhookCryptoProvider,
       );
     } catch (e) {
-      return errorResponse(
+      throw new HttpError(
         400,
         "bad_signature",
-        e instanceof Error ? e.message : "Invalid signature.",
+        "The Stripe-Signature header does not match the body.",
+        e instanceof Error ? e.message : undefined,
       );
+    }
+  }
+
+  // Any failure once the event is verified is a 500, whatever it was, so Stripe retries it.
+  const fetch = handle(async (req) => {
+    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+    const event = await verify(req);
+    if (!isHandledStripeEvent(event.type)) {
+      return json({ received: true, result: "ignored: unhandled event type" });
     }
     let result: string;
     try {
-      [{ result }] = await asCaller(sql, service, (tx) =>
+      [{ result }] = await asService(sql, (tx) =>
         tx<{ result: string }[]>`
           select public.stripe_apply_event(${event.id}, ${event.type}, to_timestamp(${event.created}),
                                            ${sql.json(event.data.object as never)}) as result`);
     } catch (e) {
       console.error(`stripe-webhook: ${event.type} ${event.id} failed:`, e);
-      return errorResponse(
+      throw new HttpError(
         500,
         "processing_failed",
         "The event could not be applied; Stripe will retry.",
@@ -90,7 +97,7 @@ export function createStripeWebhook(
         await autoRefund(event);
       } catch (e) {
         console.error(`stripe-webhook: the refund for ${event.id} failed:`, e);
-        return errorResponse(
+        throw new HttpError(
           500,
           "refund_failed",
           "The refund could not be issued; Stripe will retry.",
@@ -98,13 +105,13 @@ export function createStripeWebhook(
       }
     }
     return json({ received: true, result });
-  };
+  });
 
   return { fetch, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createStripeWebhook(readConfig(stripeWebhookConfig, env, [stripeService])));
+  lazyHandler(stripeWebhookConfig, [stripeService], createStripeWebhook, env);
 
 export default fromEnv();

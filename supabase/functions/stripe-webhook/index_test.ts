@@ -1,16 +1,15 @@
 // stripe-webhook with events signed by stripe-node's own generateTestHeaderStringAsync.
 import assert from "node:assert/strict";
-import Stripe from "stripe";
 import { asCaller, connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
+import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
 import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
 
 const secret = "whsec_test_secret";
-const stripe = new Stripe("sk_test_x", { httpClient: Stripe.createFetchHttpClient() });
-const crypto_ = Stripe.createSubtleCryptoProvider();
+const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_x" });
 let seq = 0;
 
 async function setup() {
@@ -65,7 +64,7 @@ async function setup() {
       payload,
       secret: opts.secret ?? secret,
       timestamp: opts.timestamp,
-      cryptoProvider: crypto_,
+      cryptoProvider: webhookCryptoProvider,
     });
     return await hook.fetch(
       new Request("http://localhost/stripe-webhook", {
@@ -570,7 +569,7 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
     const header = await stripe.webhooks.generateTestHeaderStringAsync({
       payload,
       secret,
-      cryptoProvider: crypto_,
+      cryptoProvider: webhookCryptoProvider,
     });
     const original = console.error;
     console.error = () => {};
@@ -626,7 +625,7 @@ Deno.test("stripe-webhook: no Supabase credential is asked for or looked at; onl
     const signature = await stripe.webhooks.generateTestHeaderStringAsync({
       payload,
       secret,
-      cryptoProvider: crypto_,
+      cryptoProvider: webhookCryptoProvider,
     });
     for (
       const extra of [

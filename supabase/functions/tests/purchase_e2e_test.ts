@@ -1,13 +1,17 @@
 // End to end against the fakes: checkout -> signed webhook -> entitlement and receipt ->
 // admin refund -> refund_pending -> signed charge.refunded -> access revoked.
 import assert from "node:assert/strict";
-import Stripe from "stripe";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
-import { checkoutConfig, createCheckout } from "../checkout/index.ts";
+import {
+  paymentsConfig as checkoutConfig,
+  stripeClient,
+  webhookCryptoProvider,
+} from "../_shared/stripe.ts";
+import { createCheckout } from "../checkout/index.ts";
 import { createRefund } from "../refund/index.ts";
 import { createStripeWebhook, stripeWebhookConfig } from "../stripe-webhook/index.ts";
 
@@ -35,7 +39,7 @@ Deno.test("purchase and refund, end to end", async () => {
     STRIPE_SECRET_KEY: "sk_test_fake",
     STRIPE_WEBHOOK_SECRET: "whsec_e2e",
   }));
-  const stripe = new Stripe("sk_test_fake", { httpClient: Stripe.createFetchHttpClient() });
+  const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_fake" });
   const token = (user: string) => project.accessToken(sql, user);
   const call = async (
     fn: { fetch: (r: Request) => Promise<Response> },
@@ -63,7 +67,7 @@ Deno.test("purchase and refund, end to end", async () => {
     const header = await stripe.webhooks.generateTestHeaderStringAsync({
       payload,
       secret: "whsec_e2e",
-      cryptoProvider: Stripe.createSubtleCryptoProvider(),
+      cryptoProvider: webhookCryptoProvider,
     });
     return await webhook.fetch(
       new Request("http://localhost/stripe-webhook", {

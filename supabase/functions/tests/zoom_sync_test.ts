@@ -9,7 +9,8 @@ import { startFakeZoom } from "../_shared/testing/fake-zoom.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { createZoomJoin } from "../zoom-join/index.ts";
-import { createZoomMeeting, zoomMeetingConfig } from "../zoom-meeting/index.ts";
+import { zoomMeetingConfig } from "../_shared/zoom.ts";
+import { createZoomMeeting } from "../zoom-meeting/index.ts";
 import { createZoomSync, zoomSyncConfig } from "../zoom-sync/index.ts";
 
 const service: Claims = { role: "service_role" };

@@ -2,25 +2,30 @@
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
 import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient, zoomService } from "../_shared/zoom.ts";
-import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
+import type { Env } from "../_shared/config.ts";
+import { asCaller, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import {
+  zoomClient,
+  type ZoomMeetingConfig,
+  zoomMeetingConfig,
+  zoomService,
+} from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
 export function createZoomHostLink(
-  config: z.infer<typeof zoomMeetingConfig>,
+  config: ZoomMeetingConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
-    const { session_id } = input.parse(await readJson(req));
+    const { session_id } = await parseBody(req, input);
     const [session] = await asCaller(
       sql,
       claims,
@@ -40,6 +45,6 @@ export function createZoomHostLink(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createZoomHostLink(readConfig(zoomMeetingConfig, env, [zoomService])));
+  lazyHandler(zoomMeetingConfig, [zoomService], createZoomHostLink, env);
 
 export default fromEnv();

@@ -9,11 +9,16 @@
 // zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
 import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import { type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient, zoomService } from "../_shared/zoom.ts";
-import { zoomMeetingConfig } from "../zoom-meeting/index.ts";
+import type { Env } from "../_shared/config.ts";
+import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import {
+  zoomClient,
+  type ZoomMeetingConfig,
+  zoomMeetingConfig,
+  zoomService,
+} from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
@@ -27,13 +32,12 @@ interface JoinInfo {
 }
 
 export function createZoomJoin(
-  config: z.infer<typeof zoomMeetingConfig>,
+  config: ZoomMeetingConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
-  const service = { role: "service_role" };
   const noStore = { "cache-control": "no-store" };
 
   /** Adds the caller as a Zoom registrant and stores it; the stored registrant's id (the first wins). */
@@ -43,9 +47,8 @@ export function createZoomJoin(
       first_name: info.first_name,
       ...(info.last_name ? { last_name: info.last_name } : {}),
     });
-    const [saved] = await asCaller(
+    const [saved] = await asService(
       sql,
-      service,
       (tx) =>
         tx<{ registrant_id: string }[]>`
           select public.zoom_save_registrant(${sessionId}, ${info.user_id}, ${info.meeting_id},
@@ -57,7 +60,7 @@ export function createZoomJoin(
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
-    const { session_id } = input.parse(await readJson(req));
+    const { session_id } = await parseBody(req, input);
     const [info] = await asCaller(
       sql,
       claims,
@@ -65,9 +68,8 @@ export function createZoomJoin(
     );
     if (info.join_url !== null) return json({ session_id, join_url: info.join_url }, 200, noStore);
 
-    const [stored] = await asCaller(
+    const [stored] = await asService(
       sql,
-      service,
       (tx) =>
         tx<{ registrant_id: string; approved: boolean }[]>`
           select * from public.zoom_begin_approval(${session_id}, ${info.user_id})`,
@@ -76,9 +78,8 @@ export function createZoomJoin(
       const registrantId = stored?.registrant_id ?? await register(session_id, info);
       // Until Zoom approves it, the registrant's link lets no one in: no link before that.
       await zoom.updateRegistrantStatus(info.meeting_id, "approve", registrantId);
-      await asCaller(
+      await asService(
         sql,
-        service,
         (tx) =>
           tx`select public.zoom_registrant_approved(${session_id}, ${info.user_id}, ${registrantId})`,
       );
@@ -103,6 +104,6 @@ export function createZoomJoin(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createZoomJoin(readConfig(zoomMeetingConfig, env, [zoomService])));
+  lazyHandler(zoomMeetingConfig, [zoomService], createZoomJoin, env);
 
 export default fromEnv();

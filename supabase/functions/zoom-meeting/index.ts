@@ -3,17 +3,18 @@
 // create, update or delete its Zoom meeting. Stores the meeting id and join link; never the host
 // start link (see zoom-host-link).
 import { z } from "zod";
-import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
-import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
+import { type Authenticator, createAuth } from "../_shared/auth.ts";
+import type { Env } from "../_shared/config.ts";
+import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import {
+  zoomClient,
+  type ZoomMeetingConfig,
+  zoomMeetingConfig,
+  zoomService,
+} from "../_shared/zoom.ts";
 
-/** What zoom-meeting, zoom-host-link and zoom-join read: how callers are authenticated, the database, Zoom. */
-export const zoomMeetingConfig = zoomConfig.extend({
-  ...authEnv.shape,
-  SUPABASE_DB_URL: databaseUrl,
-});
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
 
 /**
@@ -23,7 +24,7 @@ const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update
  * registrant it stored for them, so Zoom reports each participant with that registrant id.
  * "update" sends the same settings, which turns manual approval on for meetings created before.
  */
-export const meetingSettings = {
+const meetingSettings = {
   join_before_host: false,
   waiting_room: true,
   mute_upon_entry: true,
@@ -44,18 +45,17 @@ interface Session {
 }
 
 export function createZoomMeeting(
-  config: z.infer<typeof zoomMeetingConfig>,
+  config: ZoomMeetingConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
-  const service = { role: "service_role" };
 
   const fetch = handle(async (req) => {
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     const { claims } = await auth.authenticate(req);
-    const { session_id, action } = input.parse(await readJson(req));
+    const { session_id, action } = await parseBody(req, input);
     const [session] = await asCaller(
       sql,
       claims,
@@ -74,7 +74,7 @@ export function createZoomMeeting(
     if (action === "delete") {
       if (meetingId === null) return json({ session_id, deleted: false });
       await zoom.deleteMeeting(meetingId);
-      await asCaller(sql, service, (tx) => tx`select public.zoom_forget_meeting(${session_id})`);
+      await asService(sql, (tx) => tx`select public.zoom_forget_meeting(${session_id})`);
       return json({ session_id, deleted: true });
     }
     if (action === "update" || meetingId !== null) {
@@ -85,9 +85,8 @@ export function createZoomMeeting(
       return json({ session_id, meeting_id: meetingId, updated: true });
     }
     const meeting = await zoom.createMeeting(fields);
-    await asCaller(
+    await asService(
       sql,
-      service,
       (tx) =>
         tx`select public.zoom_save_meeting(${session_id}, ${meeting.id}, ${meeting.join_url})`,
     );
@@ -99,6 +98,6 @@ export function createZoomMeeting(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createZoomMeeting(readConfig(zoomMeetingConfig, env, [zoomService])));
+  lazyHandler(zoomMeetingConfig, [zoomService], createZoomMeeting, env);
 
 export default fromEnv();

@@ -21,7 +21,7 @@ testFunctionAuth({
   body: { session_id: crypto.randomUUID(), action: "create" },
   expect: {
     user: { status: 404, code: "PT404" }, // zoom_session ran as the caller: no such session
-    anon: { status: 403, code: "42501" },
+    anon: { status: 401, code: "42501" }, // refused as anon: 401, as PostgREST answers it
     service: { status: 404, code: "PT404" }, // the service role may look; there is no such session
   },
 });

@@ -8,14 +8,15 @@
 // `npm run zoom:sync` does it on the local stack. Not a frontend action.
 import { z } from "zod";
 import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
-import { databaseUrl, type Env, lazyHandler, readConfig } from "../_shared/config.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { handle, HttpError, json, readJson } from "../_shared/http.ts";
+import { databaseEnv, type Env } from "../_shared/config.ts";
+import { asCaller, pool, type Sql } from "../_shared/db.ts";
+import { lazyHandler } from "../_shared/handler.ts";
+import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import { ZoomApiError, zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
 export const zoomSyncConfig = zoomConfig.extend({
   ...authEnv.shape,
-  SUPABASE_DB_URL: databaseUrl,
+  ...databaseEnv.shape,
   ZOOM_SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(20),
   ZOOM_SYNC_LEASE_SECONDS: z.coerce.number().int().min(30).max(3600).default(120),
 });
@@ -45,7 +46,7 @@ export function createZoomSync(
   config: ZoomSyncConfig,
   deps: { sql?: Sql; auth?: Authenticator } = {},
 ) {
-  const sql = deps.sql ?? connect(config.SUPABASE_DB_URL);
+  const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
 
@@ -53,7 +54,7 @@ export function createZoomSync(
     if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
-    const body = requestBody.parse(await readJson(req, {}));
+    const body = await parseBody(req, requestBody, {});
     const batch = body.batch_size ?? config.ZOOM_SYNC_BATCH_SIZE;
     const worker = `zoom-sync:${crypto.randomUUID()}`;
     const jobs = await asCaller(sql, claims, (tx) =>
@@ -119,6 +120,6 @@ export function createZoomSync(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(() => createZoomSync(readConfig(zoomSyncConfig, env, [zoomService])));
+  lazyHandler(zoomSyncConfig, [zoomService], createZoomSync, env);
 
 export default fromEnv();
