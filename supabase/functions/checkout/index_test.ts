@@ -298,7 +298,7 @@ testFunctionAuth({
     cancel_url: "https://learn.example.com/cart",
   },
   expect: {
-    user: { status: 404, code: "PT404" }, // create_order ran as the buyer: no such offer
+    user: { status: 404, code: "offer_not_found" }, // create_order ran as the buyer: no such offer
     anon: { status: 401, code: "42501" }, // refused as anon: 401, as PostgREST answers it
     service: { status: 403, code: "42501" },
   },

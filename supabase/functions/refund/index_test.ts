@@ -20,7 +20,7 @@ testFunctionAuth({
     }),
   body: { order_id: crypto.randomUUID(), idempotency_key: "auth-suite-refund" },
   expect: {
-    user: { status: 403, code: "42501" }, // request_refund ran as the student: admins only
+    user: { status: 403, code: "admin_only" }, // request_refund ran as the student: admins only
     anon: { status: 401, code: "42501" }, // refused as anon: 401, as PostgREST answers it
     service: { status: 403, code: "42501" },
   },

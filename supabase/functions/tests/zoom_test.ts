@@ -832,7 +832,7 @@ Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; 
         await errorOf(
           await t.post(fn, token, { session_id: crypto.randomUUID(), action: "create" }),
         ),
-        { status: 404, code: "PT404" },
+        { status: 404, code: "session_not_found" },
         `${name}: an unknown session`,
       );
     }

@@ -20,7 +20,7 @@ testFunctionAuth({
     }),
   body: { session_id: crypto.randomUUID() },
   expect: {
-    user: { status: 404, code: "PT404" }, // zoom_join_info ran as the caller: no such session
+    user: { status: 404, code: "session_not_found" }, // zoom_join_info ran as the caller: no such session
     anon: { status: 401, code: "42501" }, // refused as anon: 401, as PostgREST answers it
     service: { status: 403, code: "42501" },
   },
