@@ -24,7 +24,7 @@ select is((select count(*) from private.email_outbox where template = 'welcome' 
 select tests.authenticate_as('n1@test.local');
 select lives_ok($$ insert into public.email_preferences (reminders, marketing) values (false, false) $$, 'a user opts out of reminders');
 select throws_ok(format($$ insert into public.email_preferences (user_id, reminders) values (%L, false) $$, tests.user_id('n2@test.local')),
-  '42501', null, 'not for someone else');
+  '42501', 'permission denied for table email_preferences', 'not for someone else');
 select tests.authenticate_as('n2@test.local');
 select is((select count(*) from public.email_preferences), 0::bigint, 'preferences are private');
 select tests.clear_authentication();
@@ -66,7 +66,7 @@ select lives_ok($$ insert into realtime.messages (topic, extension, event) value
   'a user may use their own topic');
 select set_config('realtime.topic', 'user:' || tests.user_id('n2@test.local'), true);
 select throws_ok($$ insert into realtime.messages (topic, extension, event) values (realtime.topic(), 'presence', 'sync') $$,
-  '42501', null, 'not someone else''s');
+  '42501', 'new row violates row-level security policy for table "messages"', 'not someone else''s');
 select is((select count(*) from realtime.messages), 0::bigint, 'nor read on it');
 select tests.clear_authentication();
 select is(private.alert_admins('Disk almost full', 'Storage is at 90%'), (select count(*)::integer from public.user_roles where role = 'admin'),

@@ -19,9 +19,11 @@ select ok(not has_table_privilege('service_role', 'private.zoom_tokens', 'select
 select tests.authenticate_as('own@t');
 select is((select title from public.zoom_session((select id from z))), 'Zoom class', 'the host may manage the meeting');
 select tests.authenticate_as('ent@t');
-select throws_ok($$ select * from public.zoom_session((select id from z)) $$, '42501', null, 'a registered student may not');
+select throws_ok($$ select * from public.zoom_session((select id from z)) $$,
+  '42501', 'only the session''s hosts, its course''s instructors and admins manage its meeting', 'a registered student may not');
 select tests.authenticate_as('other@t');
-select throws_ok($$ select * from public.zoom_session((select id from z)) $$, '42501', null, 'another instructor may not');
+select throws_ok($$ select * from public.zoom_session((select id from z)) $$,
+  '42501', 'only the session''s hosts, its course''s instructors and admins manage its meeting', 'another instructor may not');
 select tests.authenticate_as('admin@t');
 select lives_ok($$ select * from public.zoom_session((select id from z)) $$, 'an admin may');
 select throws_ok($$ select * from public.zoom_session('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'session not found',
