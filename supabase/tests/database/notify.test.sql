@@ -1,6 +1,6 @@
 -- Outbox, preferences, notifications and Realtime authorization.
 begin;
-select plan(28);
+select plan(30);
 select tests.create_user('n1@test.local', 'student', '{"display_name":"Nia"}');
 select tests.create_user('n2@test.local');
 select tests.create_user('boss@test.local', 'admin');
@@ -70,7 +70,11 @@ select throws_ok($$ insert into realtime.messages (topic, extension, event) valu
 select is((select count(*) from realtime.messages), 0::bigint, 'nor read on it');
 select tests.clear_authentication();
 select is(private.alert_admins('Disk almost full', 'Storage is at 90%'), (select count(*)::integer from public.user_roles where role = 'admin'),
-  'a system alert reaches every admin');
+  'alert_admins counts one alert per admin');
+select set_eq($$ select user_id from public.notifications where kind = 'system_alert' and title = 'Disk almost full' $$,
+  $$ select user_id from public.user_roles where role = 'admin' $$, 'a system alert reaches every admin in the app, and nobody else');
+select set_eq($$ select to_user_id from private.email_outbox where template = 'system_alert' and payload ->> 'subject' = 'Disk almost full' $$,
+  $$ select user_id from public.user_roles where role = 'admin' $$, 'and by email');
 
 select * from finish();
 rollback;

@@ -51,6 +51,7 @@ select throws_ok(format($$ insert into public.offer_courses (offer_id, course_id
   tests.course_id('course-b')), '42501', 'you can only bundle your own courses', 'not someone else''s');
 select lives_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Draft offer', %L) $$, tests.course_id('course-draft')),
   'an owner may prepare an offer for a draft');
+insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 2900 from public.offers where title = 'Draft offer';
 select tests.authenticate_as('other@t');
 select is(tests.affected_rows($q$ update public.offer_prices set amount = 1 where currency = 'USD' and offer_id in (select id from public.offers where title = 'Course A') $q$),
   0::bigint, 'another instructor cannot change the price');
