@@ -86,8 +86,8 @@ select tests.authenticate_as('own@t');
 select lives_ok($$ insert into public.courses (slug, title) values ('own-new', 'Brand New Course') $$, 'an instructor creates a course');
 select is((select owner_id from public.courses where slug = 'own-new'), tests.user_id('own@t'), 'the creator owns it');
 select is((select status::text from public.courses where slug = 'own-new'), 'draft', 'it starts as a draft');
-select is((select role::text from public.course_instructors where course_id = tests.course_id('own-new')), 'owner',
-  'the owner is its first instructor');
+select is((select array_agg(row(user_id, role)::text) from public.course_instructors where course_id = tests.course_id('own-new')),
+  array[row(tests.user_id('own@t'), 'owner')::text], 'the owner is its first instructor');
 select throws_ok($$ update public.courses set status = 'published' where slug = 'own-new' $$, 'P0001',
   'a course needs at least one lesson before it can be published', 'a course without lessons cannot be published');
 select throws_ok($$ insert into public.courses (slug, title) values ('course-a', 'Duplicate slug') $$,

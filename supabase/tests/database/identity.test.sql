@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(86);
+select plan(87);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -138,6 +138,7 @@ select throws_ok($$ update public.profiles set avatar_url = 'javascript:alert(1)
   '23514', 'new row for relation "profiles" violates check constraint "profiles_avatar_url_valid"',
   'a non-http avatar URL is refused');
 select lives_ok($$ update public.profiles set timezone = 'Asia/Kolkata' where id = auth.uid() $$, 'a valid time zone is accepted');
+select is((select timezone from public.profiles where id = auth.uid()), 'Asia/Kolkata', 'and stored');
 select tests.authenticate_as('teach@test.local');
 select is((select count(*) from public.profiles), 1::bigint, 'an instructor reads only their own profile');
 select tests.authenticate_as('admin@test.local');
