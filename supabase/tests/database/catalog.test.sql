@@ -1,6 +1,6 @@
 -- Catalog: categories, courses, course_instructors, for every persona.
 begin;
-select plan(57);
+select plan(58);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -146,6 +146,9 @@ select is((select count(*) from public.course_instructors where course_id = test
   'anon sees who teaches a published course');
 select is((select count(*) from public.course_instructors where course_id = tests.course_id('course-draft')), 0::bigint,
   'anon does not see who teaches a draft');
+select tests.authenticate_as('none@t');
+select is((select count(*) from public.course_instructors where course_id = tests.course_id('course-draft')), 0::bigint,
+  'nor does a student');
 select tests.clear_authentication();
 update public.profiles set display_name = 'Olivia O.' where id = tests.user_id('own@t');
 select is((select instructors -> 0 ->> 'display_name' from public.courses where slug = 'course-a'), 'Olivia O.',

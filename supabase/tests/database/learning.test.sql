@@ -1,7 +1,7 @@
 -- Learning: outline, lesson content and materials for every persona (including a student before
 -- the drip date), writes, prerequisites, progress, the outline RPC and the dashboard.
 begin;
-select plan(70);
+select plan(76);
 select tests.catalog_fixture();
 
 -- readable(lesson titles) helper for this file: which course-a lessons' content the caller can read
@@ -36,6 +36,8 @@ select is((select count(*) from public.sections where course_id = tests.course_i
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 0::bigint,
   'another instructor does not read a draft''s outline');
+select is((select count(*) from public.sections where course_id = tests.course_id('course-draft')), 0::bigint,
+  'nor its sections');
 select tests.authenticate_as('own@t');
 select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 1::bigint,
   'the instructor reads their draft''s outline');
@@ -107,6 +109,16 @@ select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defa
   0::bigint, 'another instructor cannot edit content');
 select is(tests.affected_rows($q$ delete from public.lessons where course_id = tests.course_id('course-a') $q$), 0::bigint,
   'another instructor cannot delete lessons');
+select is(tests.affected_rows($q$ delete from public.lesson_contents where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'another instructor cannot delete content');
+select is(tests.affected_rows($q$ update public.lesson_materials set title = 'defaced' where course_id = tests.course_id('course-a') $q$),
+  0::bigint, 'another instructor cannot edit materials');
+select throws_ok(format($$ insert into public.sections (course_id, title, position) values (%L, 'evil', 9) $$, tests.course_id('course-a')),
+  '42501', 'new row violates row-level security policy for table "sections"', 'another instructor cannot add sections');
+select is(tests.affected_rows($q$ update public.sections set title = 'defaced' where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'nor edit them');
+select is(tests.affected_rows($q$ delete from public.sections where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'nor delete them');
 select tests.authenticate_as('ent@t');
 select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defaced' where course_id = tests.course_id('course-a') $q$),
   0::bigint, 'an entitled student cannot edit content');

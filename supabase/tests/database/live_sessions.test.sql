@@ -1,7 +1,7 @@
 -- Live sessions: listing, registration (capacity, course access, paid), join links, hosts,
 -- automatic registration, notices and reminders.
 begin;
-select plan(62);
+select plan(64);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -38,6 +38,11 @@ select is((select array_agg(title order by title) from public.live_sessions wher
   array['Course live Q&A', 'Free webinar', 'Paid masterclass'], 'anon lists published sessions');
 select tests.authenticate_as('none@t');
 select ok(not exists (select 1 from public.live_sessions where title = 'Draft session'), 'students do not see drafts');
+select is((select count(*) from public.live_session_hosts where session_id = pg_temp.sid('Draft session')), 0::bigint,
+  'nor who hosts them');
+select tests.authenticate_as_anon();
+select is((select count(*) from public.live_session_hosts where session_id = pg_temp.sid('Draft session')), 0::bigint,
+  'nor does anon');
 select tests.authenticate_as('own@t');
 select ok(exists (select 1 from public.live_sessions where title = 'Draft session'), 'the host sees their draft');
 select is((select array_agg(user_id) from public.live_session_hosts where session_id = pg_temp.sid('Free webinar')),

@@ -1,6 +1,6 @@
 -- Outbox, preferences, notifications and Realtime authorization.
 begin;
-select plan(30);
+select plan(32);
 select tests.create_user('n1@test.local', 'student', '{"display_name":"Nia"}');
 select tests.create_user('n2@test.local');
 select tests.create_user('boss@test.local', 'admin');
@@ -59,6 +59,9 @@ select tests.clear_authentication();
 select private.notify(tests.user_id('n1@test.local'), 'test', 'Hello', null, null);
 select tests.authenticate_as('n2@test.local');
 select is((select count(*) from public.notifications), 0::bigint, 'users read only their own notifications');
+select is(tests.affected_rows($q$ delete from public.notifications $q$), 0::bigint, 'nor delete anyone else''s');
+select is(tests.affected_rows($q$ update public.email_preferences set reminders = true $q$), 0::bigint,
+  'nor change anyone else''s email preferences');
 select tests.authenticate_as('n1@test.local');
 select is(tests.affected_rows($q$ update public.notifications set read_at = now() $q$), 1::bigint, 'users mark theirs read');
 select set_config('realtime.topic', 'user:' || tests.user_id('n1@test.local'), true);
