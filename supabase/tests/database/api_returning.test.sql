@@ -177,7 +177,7 @@ select throws_ok($$ insert into public.offer_prices (offer_id, currency, amount)
                     values (tests.offer_id('Draft offer (early bird)'), 'USD', 1)
                     on conflict (offer_id, currency) do update
                       set offer_id = excluded.offer_id, currency = excluded.currency, amount = excluded.amount $$,
-  '42501', null, 'offer_prices: another instructor''s upsert on an offer they do not manage is refused');
+  '42501', 'new row violates row-level security policy for table "offer_prices"', 'offer_prices: another instructor''s upsert on an offer they do not manage is refused');
 select is(tests.affected_rows($q$ update public.offer_prices set offer_id = tests.offer_id('Draft offer (early bird)')
                                  where offer_id = tests.offer_id('Draft offer (early bird)') $q$), 0::bigint,
   'offer_prices: another instructor moves no price of an offer they do not manage');

@@ -1,6 +1,6 @@
 -- course-materials and course-media buckets.
 begin;
-select plan(14);
+select plan(16);
 select tests.catalog_fixture();
 
 select is((select public from storage.buckets where id = 'course-materials'), false, 'course-materials is private');
@@ -23,18 +23,25 @@ select is(pg_temp.files(), 2::bigint, 'an entitled student downloads the materia
 select tests.authenticate_as('other@t');
 select is(pg_temp.files(), 1::bigint, 'another instructor: preview file only');
 select throws_ok(format($$ insert into storage.objects (bucket_id, name) values ('course-materials', %L) $$,
-  tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l2') || '/evil.pdf'), '42501', null,
-  'another instructor cannot upload to the course');
+  tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l2') || '/evil.pdf'),
+  '42501', 'new row violates row-level security policy for table "objects"', 'another instructor cannot upload to the course');
+select is(tests.affected_rows($q$ update storage.objects set metadata = '{"v":2}' where bucket_id = 'course-materials' $q$), 0::bigint,
+  'nor replace its files');
+select set_config('storage.allow_delete_query', 'true', true);
+select is(tests.affected_rows($q$ delete from storage.objects where bucket_id = 'course-materials' $q$), 0::bigint,
+  'nor delete them');
+select set_config('storage.allow_delete_query', 'false', true);
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ insert into storage.objects (bucket_id, name) values ('course-media', %L) $$,
-  tests.course_id('course-a') || '/thumb.png'), '42501', null, 'a student cannot upload course media');
+  tests.course_id('course-a') || '/thumb.png'),
+  '42501', 'new row violates row-level security policy for table "objects"', 'a student cannot upload course media');
 select tests.authenticate_as('own@t');
 select lives_ok(format($$ insert into storage.objects (bucket_id, name) values ('course-materials', %L) $$,
   tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l3') || '/notes.pdf'), 'the instructor uploads materials');
 select lives_ok(format($$ insert into storage.objects (bucket_id, name) values ('course-media', %L) $$,
   tests.course_id('course-a') || '/thumb.png'), 'the instructor uploads a thumbnail');
 select throws_ok($$ insert into storage.objects (bucket_id, name) values ('course-media', 'not-a-uuid/thumb.png') $$,
-  '42501', null, 'a malformed path is refused, not an error');
+  '42501', 'new row violates row-level security policy for table "objects"', 'a malformed path is refused, not an error');
 select is(pg_temp.files(), 3::bigint, 'the instructor sees every course file, with or without a materials row');
 select set_config('storage.allow_delete_query', 'true', true);
 select is(tests.affected_rows(format($q$ delete from storage.objects where name = %L $q$,

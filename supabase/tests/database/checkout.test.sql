@@ -26,7 +26,7 @@ select tests.clear_authentication();
 update public.orders set status = 'paid' where user_id = tests.user_id('none@t');
 select tests.authenticate_as_service_role();
 select throws_ok($$ select public.attach_checkout_session((select id from public.orders where user_id = tests.user_id('none@t')), 'cs_test_2') $$,
-  'P0001', null, 'a paid order cannot get another session');
+  'P0001', format('order %s is not pending', tests.order_id('none@t', 'Course B')), 'a paid order cannot get another session');
 
 select * from finish();
 rollback;

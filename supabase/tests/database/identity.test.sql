@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(86);
+select plan(87);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -107,32 +107,38 @@ select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@te
 select throws_ok($$ select private.require_admin('do x') $$, '42501', 'only admins can do x',
   'require_admin() refuses a non-admin with the action in the message');
 select tests.clear_authentication();
-select throws_ok($$ select private.require_admin('do x') $$, '42501', null, 'require_admin() refuses a call without a user');
+select throws_ok($$ select private.require_admin('do x') $$,
+  '42501', 'only admins can do x', 'require_admin() refuses a call without a user');
 
 -- ---------------------------------------------------------------- profiles as each persona
 select tests.authenticate_as_anon();
-select throws_ok($$ select * from public.profiles $$, '42501', null, 'anon: reading profiles is denied');
+select throws_ok($$ select * from public.profiles $$,
+  '42501', 'permission denied for table profiles', 'anon: reading profiles is denied');
 select tests.authenticate_as('s1@test.local');
 select is((select array_agg(id) from public.profiles), array[tests.user_id('s1@test.local')],
   'a student reads only their own profile');
 select is(tests.affected_rows($q$ update public.profiles set display_name = 'Sam Renamed', bio = 'hi' where id = tests.user_id('s1@test.local') $q$), 1::bigint, 'a student updates their own profile');
 select is(tests.affected_rows($q$ update public.profiles set display_name = 'hacked' where id = tests.user_id('s2@test.local') $q$), 0::bigint, 'a student cannot update someone else''s profile');
-select throws_ok($$ update public.profiles set id = gen_random_uuid() where id = auth.uid() $$, '42501', null,
-  'the profile id is not editable');
-select throws_ok($$ update public.profiles set created_at = now() - interval '1 year' where id = auth.uid() $$, '42501', null,
-  'created_at is not editable');
-select throws_ok($$ insert into public.profiles (id, display_name) values (gen_random_uuid(), 'x') $$, '42501', null,
-  'a student cannot insert profiles');
-select throws_ok($$ delete from public.profiles where id = auth.uid() $$, '42501', null, 'a student cannot delete profiles');
+select throws_ok($$ update public.profiles set id = gen_random_uuid() where id = auth.uid() $$,
+  '42501', 'permission denied for table profiles', 'the profile id is not editable');
+select throws_ok($$ update public.profiles set created_at = now() - interval '1 year' where id = auth.uid() $$,
+  '42501', 'permission denied for table profiles', 'created_at is not editable');
+select throws_ok($$ insert into public.profiles (id, display_name) values (gen_random_uuid(), 'x') $$,
+  '42501', 'permission denied for table profiles', 'a student cannot insert profiles');
+select throws_ok($$ delete from public.profiles where id = auth.uid() $$,
+  '42501', 'permission denied for table profiles', 'a student cannot delete profiles');
 select throws_ok($$ update public.profiles set timezone = 'Mars/Olympus' where id = auth.uid() $$, '22023',
   'unknown time zone "Mars/Olympus"', 'an unknown time zone is refused with 22023');
 select throws_ok($$ update public.profiles set timezone = repeat('z', 1000000) where id = auth.uid() $$, '22023',
   format('unknown time zone "%s…"', repeat('z', 64)), 'a 1 MB time zone is refused without echoing it whole');
-select throws_ok($$ update public.profiles set display_name = repeat('x', 81) where id = auth.uid() $$, '23514', null,
+select throws_ok($$ update public.profiles set display_name = repeat('x', 81) where id = auth.uid() $$,
+  '23514', 'new row for relation "profiles" violates check constraint "profiles_display_name_length"',
   'a display name over 80 characters is refused');
-select throws_ok($$ update public.profiles set avatar_url = 'javascript:alert(1)' where id = auth.uid() $$, '23514', null,
+select throws_ok($$ update public.profiles set avatar_url = 'javascript:alert(1)' where id = auth.uid() $$,
+  '23514', 'new row for relation "profiles" violates check constraint "profiles_avatar_url_valid"',
   'a non-http avatar URL is refused');
 select lives_ok($$ update public.profiles set timezone = 'Asia/Kolkata' where id = auth.uid() $$, 'a valid time zone is accepted');
+select is((select timezone from public.profiles where id = auth.uid()), 'Asia/Kolkata', 'and stored');
 select tests.authenticate_as('teach@test.local');
 select is((select count(*) from public.profiles), 1::bigint, 'an instructor reads only their own profile');
 select tests.authenticate_as('admin@test.local');
@@ -145,13 +151,14 @@ select is((select display_name from public.profiles where id = tests.user_id('s2
 -- ---------------------------------------------------------------- user_roles as each persona
 select tests.authenticate_as('s1@test.local');
 select is((select count(*) from public.user_roles), 0::bigint, 'a student sees no role rows (has none)');
-select throws_ok($$ insert into public.user_roles (user_id, role) values (auth.uid(), 'admin') $$, '42501', null,
-  'a student cannot insert a role row');
-select throws_ok($$ update public.user_roles set role = 'admin' $$, '42501', null, 'a student cannot update role rows');
+select throws_ok($$ insert into public.user_roles (user_id, role) values (auth.uid(), 'admin') $$,
+  '42501', 'permission denied for table user_roles', 'a student cannot insert a role row');
+select throws_ok($$ update public.user_roles set role = 'admin' $$,
+  '42501', 'permission denied for table user_roles', 'a student cannot update role rows');
 select tests.authenticate_as('teach@test.local');
 select is((select array_agg(role::text) from public.user_roles), array['instructor'], 'an instructor sees only their own role');
-select throws_ok($$ delete from public.user_roles where user_id = auth.uid() $$, '42501', null,
-  'an instructor cannot delete role rows');
+select throws_ok($$ delete from public.user_roles where user_id = auth.uid() $$,
+  '42501', 'permission denied for table user_roles', 'an instructor cannot delete role rows');
 select tests.authenticate_as('admin@test.local');
 select ok((select count(*) from public.user_roles) >= 3, 'an admin sees every role row');
 
@@ -165,18 +172,19 @@ select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'in
 select throws_ok($$ select public.revoke_role(tests.user_id('admin@test.local'), 'admin') $$, '42501',
   'only admins can change roles', 'an instructor cannot revoke roles');
 select tests.authenticate_as_anon();
-select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$, '42501', null,
-  'anon cannot call grant_role');
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$,
+  '42501', 'permission denied for function grant_role', 'anon cannot call grant_role');
 
 select tests.authenticate_as('admin@test.local');
 select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), true, 'an admin grants instructor');
 select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), false, 'granting a held role is a no-op');
-select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'student') $$, '22023', null,
-  'student cannot be granted (it is the default)');
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'student') $$,
+  '22023', 'every user is a student; grant instructor or admin instead', 'student cannot be granted (it is the default)');
 select throws_ok($$ select public.grant_role('00000000-0000-4000-8000-00000000abcd', 'instructor') $$, 'PT404',
   'user 00000000-0000-4000-8000-00000000abcd not found',
   'granting to an unknown user is not found');
-select throws_ok($$ select public.grant_role(null, 'instructor') $$, '22023', null, 'a null user is refused');
+select throws_ok($$ select public.grant_role(null, 'instructor') $$,
+  '22023', 'target_user_id and target_role are required', 'a null user is refused');
 select is((select count(*) from public.audit_log where action = 'role.granted' and target_id = tests.user_id('s1@test.local')::text
   and actor_id = tests.user_id('admin@test.local') and details ->> 'role' = 'instructor'), 1::bigint,
   'the grant is audited once, with the actor');
@@ -192,7 +200,7 @@ select throws_ok($$ select public.revoke_role(auth.uid(), 'admin') $$, 'P0001', 
 select is(public.grant_role(tests.user_id('s2@test.local'), 'admin'), true, 'an admin makes another admin');
 select is(public.revoke_role(auth.uid(), 'admin'), true, 'with another admin present, an admin can step down');
 -- The demoted admin still holds a token saying admin: the RPC checks user_roles, not the claim.
-select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$, '42501', null,
+select throws_ok($$ select public.grant_role(tests.user_id('s1@test.local'), 'admin') $$, '42501', 'only admins can change roles',
   'a demoted admin with a stale token cannot change roles');
 
 -- ---------------------------------------------------------------- audit log

@@ -17,16 +17,19 @@ select tests.authenticate_as('s1@test.local');
 select lives_ok(format($$ insert into storage.objects (bucket_id, name, owner_id) values ('avatars', %L, auth.uid()::text) $$,
   tests.user_id('s1@test.local') || '/me.png'), 'a user uploads into their own folder');
 select throws_ok(format($$ insert into storage.objects (bucket_id, name) values ('avatars', %L) $$,
-  tests.user_id('s2@test.local') || '/evil.png'), '42501', null, 'a user cannot upload into someone else''s folder');
-select throws_ok($$ insert into storage.objects (bucket_id, name) values ('avatars', 'me.png') $$, '42501', null,
-  'a user cannot upload at the bucket root');
+  tests.user_id('s2@test.local') || '/evil.png'),
+  '42501', 'new row violates row-level security policy for table "objects"', 'a user cannot upload into someone else''s folder');
+select throws_ok($$ insert into storage.objects (bucket_id, name) values ('avatars', 'me.png') $$,
+  '42501', 'new row violates row-level security policy for table "objects"', 'a user cannot upload at the bucket root');
 select throws_ok(format($$ insert into storage.objects (bucket_id, name) values ('other', %L) $$,
-  tests.user_id('s1@test.local') || '/me.png'), '42501', null, 'these policies grant nothing in other buckets');
+  tests.user_id('s1@test.local') || '/me.png'),
+  '42501', 'new row violates row-level security policy for table "objects"', 'these policies grant nothing in other buckets');
 select is((select array_agg(name) from storage.objects where bucket_id = 'avatars'),
   array[tests.user_id('s1@test.local') || '/me.png'], 'a user lists only their own avatar files');
 select is(tests.affected_rows($q$ update storage.objects set metadata = '{"v":2}' where bucket_id = 'avatars' $q$), 1::bigint, 'a user updates only their own avatar file');
 select throws_ok(format($$ update storage.objects set name = %L where name = %L $$,
-  tests.user_id('s2@test.local') || '/moved.png', tests.user_id('s1@test.local') || '/me.png'), '42501', null,
+  tests.user_id('s2@test.local') || '/moved.png', tests.user_id('s1@test.local') || '/me.png'),
+  '42501', 'new row violates row-level security policy for table "objects"',
   'a user cannot move a file into someone else''s folder');
 select set_config('storage.allow_delete_query', 'true', true); -- what the Storage API sets
 select is(tests.affected_rows($q$ delete from storage.objects where bucket_id = 'avatars' and name like tests.user_id('s2@test.local') || '/%' $q$), 0::bigint, 'a user cannot delete someone else''s avatar');
@@ -34,7 +37,8 @@ select is(tests.affected_rows($q$ delete from storage.objects where bucket_id = 
 
 select tests.authenticate_as_anon();
 select throws_ok(format($$ insert into storage.objects (bucket_id, name) values ('avatars', %L) $$,
-  tests.user_id('s1@test.local') || '/anon.png'), '42501', null, 'anon cannot upload avatars');
+  tests.user_id('s1@test.local') || '/anon.png'),
+  '42501', 'new row violates row-level security policy for table "objects"', 'anon cannot upload avatars');
 select is((select count(*) from storage.objects where bucket_id = 'avatars'), 0::bigint,
   'anon lists no objects (public files are served by URL)');
 

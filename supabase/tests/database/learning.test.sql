@@ -1,7 +1,7 @@
 -- Learning: outline, lesson content and materials for every persona (including a student before
 -- the drip date), writes, prerequisites, progress, the outline RPC and the dashboard.
 begin;
-select plan(73);
+select plan(79);
 select tests.catalog_fixture();
 
 -- readable(lesson titles) helper for this file: which course-a lessons' content the caller can read
@@ -36,6 +36,8 @@ select is((select count(*) from public.sections where course_id = tests.course_i
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 0::bigint,
   'another instructor does not read a draft''s outline');
+select is((select count(*) from public.sections where course_id = tests.course_id('course-draft')), 0::bigint,
+  'nor its sections');
 select tests.authenticate_as('own@t');
 select is((select count(*) from public.lessons where course_id = tests.course_id('course-draft')), 1::bigint,
   'the instructor reads their draft''s outline');
@@ -93,29 +95,40 @@ select lives_ok(format($$ insert into public.lesson_materials (lesson_id, title,
   'the instructor adds materials');
 select throws_ok(format($$ insert into public.lesson_materials (lesson_id, title, storage_path) values (%L, 'wrong', %L) $$,
   tests.lesson_id('course-a', 'l3'), tests.course_id('course-b') || '/' || tests.lesson_id('course-a', 'l3') || '/x.pdf'),
-  '23514', null, 'a materials path must match its course and lesson');
+  '23514', 'new row for relation "lesson_materials" violates check constraint "lesson_materials_path_matches"', 'a materials path must match its course and lesson');
 select tests.authenticate_as('other@t');
 select throws_ok(format($$ insert into public.lesson_materials (lesson_id, title, storage_path) values (%L, 'evil', %L) $$,
   tests.lesson_id('course-a', 'l3'), tests.course_id('course-a') || '/' || tests.lesson_id('course-a', 'l3') || '/evil.pdf'),
-  '42501', null, 'another instructor cannot add materials');
+  '42501', 'new row violates row-level security policy for table "lesson_materials"', 'another instructor cannot add materials');
 select is(tests.affected_rows($q$ delete from public.lesson_materials where course_id = tests.course_id('course-a') $q$), 0::bigint,
   'another instructor cannot delete materials');
 select throws_ok(format($$ insert into public.lessons (section_id, title, position) values (%L, 'evil', 9) $$,
-  (select id from public.sections where course_id = tests.course_id('course-a') and position = 0)), '42501', null,
-  'another instructor cannot add lessons');
+  (select id from public.sections where course_id = tests.course_id('course-a') and position = 0)),
+  '42501', 'new row violates row-level security policy for table "lessons"', 'another instructor cannot add lessons');
 select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defaced' where course_id = tests.course_id('course-a') $q$),
   0::bigint, 'another instructor cannot edit content');
 select is(tests.affected_rows($q$ delete from public.lessons where course_id = tests.course_id('course-a') $q$), 0::bigint,
   'another instructor cannot delete lessons');
+select is(tests.affected_rows($q$ delete from public.lesson_contents where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'another instructor cannot delete content');
+select is(tests.affected_rows($q$ update public.lesson_materials set title = 'defaced' where course_id = tests.course_id('course-a') $q$),
+  0::bigint, 'another instructor cannot edit materials');
+select throws_ok(format($$ insert into public.sections (course_id, title, position) values (%L, 'evil', 9) $$, tests.course_id('course-a')),
+  '42501', 'new row violates row-level security policy for table "sections"', 'another instructor cannot add sections');
+select is(tests.affected_rows($q$ update public.sections set title = 'defaced' where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'nor edit them');
+select is(tests.affected_rows($q$ delete from public.sections where course_id = tests.course_id('course-a') $q$), 0::bigint,
+  'nor delete them');
 select tests.authenticate_as('ent@t');
 select is(tests.affected_rows($q$ update public.lesson_contents set body = 'defaced' where course_id = tests.course_id('course-a') $q$),
   0::bigint, 'an entitled student cannot edit content');
 select throws_ok($$ insert into public.lesson_contents (lesson_id, body) values (tests.lesson_id('course-a', 'l5'), 'x') $$,
-  '42501', null, 'an entitled student cannot add content');
+  '42501', 'new row violates row-level security policy for table "lesson_contents"', 'an entitled student cannot add content');
 select is(tests.affected_rows($q$ update public.lessons set is_preview = true where title = 'l2' $q$), 0::bigint,
   'a student cannot turn lessons into previews');
 select tests.authenticate_as_anon();
-select throws_ok($$ delete from public.sections $$, '42501', null, 'anon cannot delete sections');
+select throws_ok($$ delete from public.sections $$,
+  '42501', 'permission denied for table sections', 'anon cannot delete sections');
 select tests.authenticate_as('admin@t');
 select is(tests.affected_rows($q$ update public.lessons set duration_seconds = 60 where title = 'l5' $q$), 1::bigint,
   'an admin edits any lesson');
@@ -126,20 +139,20 @@ select is(tests.affected_rows($q$ update public.lessons set is_preview = true wh
 select tests.authenticate_as_anon();
 select is(pg_temp.readable(), array['l1', 'l2'], 'previews follow the lesson''s flag');
 select tests.authenticate_as('own@t');
-select lives_ok($$ update public.lessons set is_preview = false where title = 'l2' $$, 'and back');
+select is(tests.affected_rows($q$ update public.lessons set is_preview = false where title = 'l2' $q$), 1::bigint, 'and back');
 
 -- ---------------------------------------------------------------- progress
 select tests.authenticate_as('drip@t');
 select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l3')), 'P0001',
   'this lesson is not open yet', 'a dripped lesson cannot be completed early');
 select tests.authenticate_as('none@t');
-select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501', null,
-  'a student without access records no progress, not even on a preview');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')),
+  '42501', 'you do not have access to this course', 'a student without access records no progress, not even on a preview');
 select throws_ok($$ select public.record_progress('00000000-0000-4000-8000-000000000000', true) $$, 'PT404', 'lesson not found',
   'an unknown lesson is not found');
 select tests.authenticate_as('ent@t');
-select throws_ok(format($$ select public.record_progress(%L, null, -5) $$, tests.lesson_id('course-a', 'l1')), '22023', null,
-  'negative time is refused');
+select throws_ok(format($$ select public.record_progress(%L, null, -5) $$, tests.lesson_id('course-a', 'l1')),
+  '22023', 'seconds_spent must be between 0 and 86400', 'negative time is refused');
 select is((public.record_progress(tests.lesson_id('course-a', 'l1'), true, 120, 300)).percent, 25.00,
   'completing one of four required lessons is 25%');
 select is((public.record_progress(tests.lesson_id('course-a', 'l1'), null, 30)).completed_lessons, 1,
@@ -148,9 +161,10 @@ select is((select row(time_spent_seconds, last_position_seconds)::text from publ
   where lesson_id = tests.lesson_id('course-a', 'l1')), row(150, 300)::text, 'time adds up; the position is kept');
 select is((public.record_progress(tests.lesson_id('course-a', 'l2'), true)).percent, 50.00, 'two of four: 50%');
 select is((public.record_progress(tests.lesson_id('course-a', 'l3'), true)).percent, 75.00, 'three of four: 75%');
-select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l4')), 'P0001', null,
-  'the dated lesson cannot be completed before its date');
-select is((select completed_at from public.course_progress where user_id = auth.uid()), null, 'not complete yet');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l4')),
+  'P0001', 'this lesson is not open yet', 'the dated lesson cannot be completed before its date');
+select is((select array_agg(completed_at is null) from public.course_progress where user_id = auth.uid()
+  and course_id = tests.course_id('course-a')), array[true], 'not complete yet');
 select tests.clear_authentication();
 update public.lessons set available_at = null where title = 'l4';
 select tests.authenticate_as('ent@t');
@@ -169,8 +183,8 @@ select tests.clear_authentication();
 update public.courses set requires_sequential = true where slug = 'course-a';
 select tests.authenticate_as('drip@t');
 select is(pg_temp.readable(), array['l1'], 'in-order course: only the first lesson is open at first');
-select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2')), 'P0001', null,
-  'in-order course: l2 cannot be completed before l1');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2')),
+  'P0001', 'this lesson is not open yet', 'in-order course: l2 cannot be completed before l1');
 select lives_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), 'l1 completed');
 select is(pg_temp.readable(), array['l1', 'l2'], 'then l2 opens');
 

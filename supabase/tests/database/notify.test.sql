@@ -1,6 +1,6 @@
 -- Outbox, preferences, notifications and Realtime authorization.
 begin;
-select plan(28);
+select plan(32);
 select tests.create_user('n1@test.local', 'student', '{"display_name":"Nia"}');
 select tests.create_user('n2@test.local');
 select tests.create_user('boss@test.local', 'admin');
@@ -24,7 +24,7 @@ select is((select count(*) from private.email_outbox where template = 'welcome' 
 select tests.authenticate_as('n1@test.local');
 select lives_ok($$ insert into public.email_preferences (reminders, marketing) values (false, false) $$, 'a user opts out of reminders');
 select throws_ok(format($$ insert into public.email_preferences (user_id, reminders) values (%L, false) $$, tests.user_id('n2@test.local')),
-  '42501', null, 'not for someone else');
+  '42501', 'permission denied for table email_preferences', 'not for someone else');
 select tests.authenticate_as('n2@test.local');
 select is((select count(*) from public.email_preferences), 0::bigint, 'preferences are private');
 select tests.clear_authentication();
@@ -59,6 +59,9 @@ select tests.clear_authentication();
 select private.notify(tests.user_id('n1@test.local'), 'test', 'Hello', null, null);
 select tests.authenticate_as('n2@test.local');
 select is((select count(*) from public.notifications), 0::bigint, 'users read only their own notifications');
+select is(tests.affected_rows($q$ delete from public.notifications $q$), 0::bigint, 'nor delete anyone else''s');
+select is(tests.affected_rows($q$ update public.email_preferences set reminders = true $q$), 0::bigint,
+  'nor change anyone else''s email preferences');
 select tests.authenticate_as('n1@test.local');
 select is(tests.affected_rows($q$ update public.notifications set read_at = now() $q$), 1::bigint, 'users mark theirs read');
 select set_config('realtime.topic', 'user:' || tests.user_id('n1@test.local'), true);
@@ -66,11 +69,15 @@ select lives_ok($$ insert into realtime.messages (topic, extension, event) value
   'a user may use their own topic');
 select set_config('realtime.topic', 'user:' || tests.user_id('n2@test.local'), true);
 select throws_ok($$ insert into realtime.messages (topic, extension, event) values (realtime.topic(), 'presence', 'sync') $$,
-  '42501', null, 'not someone else''s');
+  '42501', 'new row violates row-level security policy for table "messages"', 'not someone else''s');
 select is((select count(*) from realtime.messages), 0::bigint, 'nor read on it');
 select tests.clear_authentication();
 select is(private.alert_admins('Disk almost full', 'Storage is at 90%'), (select count(*)::integer from public.user_roles where role = 'admin'),
-  'a system alert reaches every admin');
+  'alert_admins counts one alert per admin');
+select set_eq($$ select user_id from public.notifications where kind = 'system_alert' and title = 'Disk almost full' $$,
+  $$ select user_id from public.user_roles where role = 'admin' $$, 'a system alert reaches every admin in the app, and nobody else');
+select set_eq($$ select to_user_id from private.email_outbox where template = 'system_alert' and payload ->> 'subject' = 'Disk almost full' $$,
+  $$ select user_id from public.user_roles where role = 'admin' $$, 'and by email');
 
 select * from finish();
 rollback;

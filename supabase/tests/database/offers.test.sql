@@ -1,7 +1,7 @@
 -- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
 -- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(65);
+select plan(73);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
@@ -51,11 +51,14 @@ select throws_ok(format($$ insert into public.offer_courses (offer_id, course_id
   tests.course_id('course-b')), '42501', 'you can only bundle your own courses', 'not someone else''s');
 select lives_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Draft offer', %L) $$, tests.course_id('course-draft')),
   'an owner may prepare an offer for a draft');
+insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 2900 from public.offers where title = 'Draft offer';
 select tests.authenticate_as('other@t');
 select is(tests.affected_rows($q$ update public.offer_prices set amount = 1 where currency = 'USD' and offer_id in (select id from public.offers where title = 'Course A') $q$),
   0::bigint, 'another instructor cannot change the price');
 select is(tests.affected_rows($q$ update public.offers set is_active = false where title = 'Course A' $q$), 0::bigint,
   'nor deactivate the offer');
+select is(tests.affected_rows($q$ delete from public.offer_prices $q$), 0::bigint, 'nor remove prices of offers they do not manage');
+select is(tests.affected_rows($q$ delete from public.offer_courses $q$), 0::bigint, 'nor what bundles they do not manage include');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Mine now', %L) $$, tests.course_id('course-a')),
   '42501', 'you can only sell your own courses', 'a student cannot create offers');
@@ -81,6 +84,12 @@ select is((select count(*) from public.offer_prices where offer_id = tests.offer
 select tests.authenticate_as('ent@t');
 select is((select count(*) from public.offers where title in ('Draft offer', 'Mixed bundle')), 0::bigint,
   'a student sees neither');
+select is((select count(*) from public.offer_courses where offer_id = tests.offer_id('Mixed bundle')), 0::bigint,
+  'nor what the bundle includes');
+select is((select count(*) from public.offer_prices where offer_id = tests.offer_id('Draft offer')), 0::bigint,
+  'nor the draft''s prices');
+select throws_ok($$ insert into public.coupons (code, kind, percent_off) values ('STUDENT10', 'percent', 10) $$,
+  '42501', 'new row violates row-level security policy for table "coupons"', 'a student cannot create coupons');
 select tests.authenticate_as('own@t');
 select is((select count(*) from public.offers where title = 'Draft offer'), 1::bigint, 'its seller does');
 select tests.clear_authentication();
@@ -158,6 +167,9 @@ insert into public.coupon_redemptions (coupon_id, user_id) select id, tests.user
 select tests.authenticate_as('other@t');
 insert into public.coupons (code, kind, percent_off) values ('OTHER50', 'percent', 50);
 select is((select count(*) from public.coupons), 1::bigint, 'an instructor reads only their own coupons');
+select is((select count(*) from public.coupon_offers), 0::bigint, 'nor the limits of anyone else''s');
+select is(tests.affected_rows($q$ update public.coupons set max_per_user = 5 $q$), 1::bigint, 'and changes only their own coupons');
+select is(tests.affected_rows($q$ delete from public.coupon_offers $q$), 0::bigint, 'nor removes the limits of anyone else''s');
 
 select tests.authenticate_as('none@t');
 select is((public.quote_offer(tests.offer_id('Course A'), 'usd')).total, 4900::bigint, 'the database price, without a coupon');

@@ -12,15 +12,16 @@ grant select on o to authenticated;
 
 select ok(not has_function_privilege('anon', 'public.request_refund(uuid, bigint)', 'execute'), 'anon cannot refund');
 select tests.authenticate_as('other@t');
-select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('drip@t'))) $$, '42501', null,
-  'the seller cannot refund');
+select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('drip@t'))) $$,
+  '42501', 'only admins can refund orders', 'the seller cannot refund');
 select tests.authenticate_as('drip@t');
-select throws_ok($$ select public.request_refund((select id from o where user_id = auth.uid())) $$, '42501', null, 'nor the buyer');
+select throws_ok($$ select public.request_refund((select id from o where user_id = auth.uid())) $$,
+  '42501', 'only admins can refund orders', 'nor the buyer');
 select tests.authenticate_as('admin@t');
-select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('drip@t')), 5000) $$, '22023', null,
-  'not more than was paid');
-select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('ent@t'))) $$, 'P0001', null,
-  'an unpaid order cannot be refunded');
+select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('drip@t')), 5000) $$,
+  '22023', 'the refund must be between 1 and 900 (minor units)', 'not more than was paid');
+select throws_ok($$ select public.request_refund((select id from o where user_id = tests.user_id('ent@t'))) $$,
+  'P0001', 'only paid Stripe orders can be refunded', 'an unpaid order cannot be refunded');
 select throws_ok($$ select public.request_refund('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'order not found',
   'an unknown order: not found');
 select is((select row(payment_intent, refund_amount)::text from public.request_refund((select id from o where user_id = tests.user_id('drip@t')), 400)),

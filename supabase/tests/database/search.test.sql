@@ -1,6 +1,6 @@
 -- search_courses: text, typos, filters, sorting, keyset pagination, bad input.
 begin;
-select plan(43);
+select plan(47);
 select tests.catalog_fixture();
 -- a course priced in euros, next to course-a (USD) and course-b (free)
 insert into public.courses (slug, title, owner_id, list_price_amount, list_price_currency)
@@ -51,6 +51,13 @@ select tests.authenticate_as('none@t');
 select is(pg_temp.slugs(array(select slug from public.search_courses(min_rating => 4))), array['course-a'], 'minimum rating');
 select is((select array_agg(slug) from (select slug from public.search_courses(q => null, sort => 'rating')) s where slug like 'course-%'),
   array['course-a', 'course-b'], 'sorted by rating');
+-- Each sort is also checked with the data the other way round: ties fall back to the id order, so
+-- a sort that ignored its key would still pass one of the two.
+select tests.clear_authentication();
+update public.courses set rating_avg = 5.0, rating_count = 3 where slug = 'course-b';
+select tests.authenticate_as('none@t');
+select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'rating')) s where slug like 'course-%'),
+  array['course-b', 'course-a'], 'sorted by rating, whichever course leads');
 select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'price_low', currency => 'USD')) s
             where slug like 'course-%'),
   array['course-b', 'course-a'], 'sorted by price in one currency, low first (free counts as 0)');
@@ -60,6 +67,18 @@ select is((select array_agg(slug) from (select slug from public.search_courses(s
 select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'price_high', currency => 'EUR')) s
             where slug like 'course-%' or slug = 'euro-course'),
   array['euro-course', 'course-b'], 'in euros: the euro course, never compared with a dollar price');
+select tests.clear_authentication();
+update public.courses set is_free = false, list_price_amount = 9900, list_price_currency = 'USD' where slug = 'course-b';
+select tests.authenticate_as('none@t');
+select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'price_low', currency => 'USD')) s
+            where slug like 'course-%'),
+  array['course-a', 'course-b'], 'sorted by price, low first, whichever course is cheaper');
+select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'price_high', currency => 'USD')) s
+            where slug like 'course-%'),
+  array['course-b', 'course-a'], 'and high first');
+select tests.clear_authentication();
+update public.courses set is_free = true, list_price_amount = null, list_price_currency = null where slug = 'course-b';
+select tests.authenticate_as('none@t');
 select throws_ok($$ select * from public.search_courses(sort => 'price_low') $$, '22023',
   'prices are compared in one currency: pass a currency to sort or filter by price', 'a price sort needs a currency');
 select throws_ok($$ select * from public.search_courses(min_price => 100) $$, '22023',
@@ -69,6 +88,11 @@ update public.courses set published_at = now() - interval '1 day' where slug = '
 select tests.authenticate_as('none@t');
 select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'newest')) s where slug like 'course-%'),
   array['course-b', 'course-a'], 'sorted by newest');
+select tests.clear_authentication();
+update public.courses set published_at = now() - interval '2 days' where slug = 'course-b';
+select tests.authenticate_as('none@t');
+select is((select array_agg(slug) from (select slug from public.search_courses(sort => 'newest')) s where slug like 'course-%'),
+  array['course-a', 'course-b'], 'sorted by newest, whichever course is newer');
 
 -- keyset pagination over the fixture's category: two pages of one, then nothing
 create temporary table tech as select id from public.categories where slug = 't-tech';

@@ -41,7 +41,6 @@ select is((select count(*) from public.subscriptions), 1::bigint, 'the plan''s s
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.subscriptions), 0::bigint, 'another instructor does not');
 select tests.authenticate_as('none@t');
-select tests.authenticate_as('none@t');
 select throws_ok($$ select public.create_order((select id from p), 'USD') $$, 'P0001', 'you already have this',
   'a live subscription cannot be bought twice');
 
