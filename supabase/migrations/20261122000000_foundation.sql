@@ -6,8 +6,9 @@
 --
 -- Errors reach clients through PostgREST, which picks the HTTP status from the SQLSTATE: 42501
 -- (401 for anon, 403 otherwise), 22023 and 23514 (400), 23505 and 23503 (409), P0001 for a business
--- rule (400, with a reason code in DETAIL), and PT404 for "not found" (404). Never P0002 or another
--- P0xxx: PostgREST answers those with 500.
+-- rule (400), and PT404 for "not found" (404). Never P0002 or another P0xxx: PostgREST answers those
+-- with 500. Every `raise` also carries a stable machine code in DETAIL (`detail = 'snake_case'`,
+-- what supabase-js shows as `error.details`); docs/API.md's error tables are generated from them.
 --
 -- The `private` schema holds what policies and Auth call but clients must never reach through
 -- the API: policy helpers, triggers, the access-token hook. API roles get no USAGE on it; a
