@@ -90,7 +90,7 @@ end;
 $$;
 
 -- Courses the caller manages: edits, with their content and files, and whose students'
--- entitlements and progress they read. The courses they teach; every course for admins.
+-- entitlements and progress they read. Every course for admins; otherwise the courses they teach.
 -- Policies: `course_id in (select private.managed_course_ids())`.
 create function private.managed_course_ids() returns setof uuid
 language plpgsql stable
@@ -98,9 +98,11 @@ security definer
 set search_path = ''
 as $$
 begin
-  return query select private.instructed_course_ids((select auth.uid()))
-  union
-  select c.id from public.courses c where (select private.is_admin());
+  if private.is_admin() then
+    return query select c.id from public.courses c;
+  else
+    return query select private.instructed_course_ids((select auth.uid()));
+  end if;
 end;
 $$;
 
@@ -116,16 +118,18 @@ begin
 end;
 $$;
 
--- Courses the caller has access to: entitled to, or managing (admins: all).
+-- Courses the caller has access to: those they manage (admins: all), and those they are
+-- entitled to. An id may come twice (policies only ask `in`): no deduplication of every course
+-- for admins.
 create function private.accessible_course_ids() returns setof uuid
 language plpgsql stable
 security definer
 set search_path = ''
 as $$
 begin
-  return query select private.entitled_course_ids()
-  union
-  select private.managed_course_ids();
+  return query select private.managed_course_ids()
+  union all
+  select private.entitled_course_ids();
 end;
 $$;
 

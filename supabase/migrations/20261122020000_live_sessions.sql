@@ -174,18 +174,21 @@ revoke all on function private.live_sessions_add_host() from public;
 create trigger live_sessions_add_host after insert on public.live_sessions
   for each row execute function private.live_sessions_add_host();
 
--- Sessions the caller manages (edits, and runs the meeting of): those they host, those of a
--- course they teach, every session for admins.
+-- Sessions the caller manages (edits, and runs the meeting of): every session for admins;
+-- otherwise those they host and those of a course they teach.
 create function private.managed_session_ids() returns setof uuid
 language plpgsql stable
 security definer
 set search_path = ''
 as $$
 begin
-  return query select private.hosted_session_ids()
-  union
-  select s.id from public.live_sessions s
-  where (select private.is_admin()) or s.course_id in (select private.managed_course_ids());
+  if private.is_admin() then
+    return query select s.id from public.live_sessions s;
+  else
+    return query select private.hosted_session_ids()
+    union
+    select s.id from public.live_sessions s where s.course_id in (select private.instructed_course_ids((select auth.uid())));
+  end if;
 end;
 $$;
 
