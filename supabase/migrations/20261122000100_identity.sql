@@ -60,26 +60,62 @@ alter table public.audit_log enable row level security;
 -- Policy helpers (private schema)
 -- ---------------------------------------------------------------------------------------------
 
--- One admin rule for policies and RPCs alike: the caller holds the admin role in user_roles now.
--- It reads the table, not the token's user_role claim (that claim is for frontends' display), so
--- a demoted admin whose token has not expired yet is no admin anywhere. Security definer because
--- user_roles' own read policy calls it. Policies call it as `(select private.is_admin())`.
-create function private.is_admin() returns boolean
-language sql stable
+-- Each helper answers one question about the caller, and policies call it once per statement:
+-- `(select private.f())` or `col in (select private.f())`. Helpers that others build on are
+-- PL/pgSQL, not SQL: with its fixed search_path a SQL function is never inlined, so it is parsed
+-- and planned again on each statement (and so is every helper it calls), while PL/pgSQL keeps its
+-- plans for the life of the connection, which PostgREST reuses.
+
+-- One admin rule for policies, RPCs and triggers alike: the user holds the admin role in user_roles
+-- now. It reads the table, not the token's user_role claim (that claim is for frontends' display),
+-- so a demoted admin whose token has not expired yet is no admin anywhere. Security definer
+-- because it reads other users' rows (and user_roles' own read policy calls it). Only our SQL
+-- functions ask it about someone else (an offer's owner, a registrant), so API roles can't
+-- execute it: they would learn who the admins are.
+create function private.is_admin(user_id uuid) returns boolean
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select exists (select 1 from public.user_roles ur where ur.user_id = (select auth.uid()) and ur.role = 'admin')
+begin
+  return exists (select 1 from public.user_roles ur where ur.user_id = is_admin.user_id and ur.role = 'admin');
+end;
 $$;
 
--- Who may create courses and offers: the caller holds the instructor or admin role now.
-create function private.is_instructor() returns boolean
-language sql stable
+-- The same rule for the caller. Policies call it as `(select private.is_admin())`, evaluated once
+-- per statement. Security definer so that it may ask the function above, which API roles can't.
+create function private.is_admin() returns boolean
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select exists (select 1 from public.user_roles ur
-                 where ur.user_id = (select auth.uid()) and ur.role in ('instructor', 'admin'))
+begin
+  return private.is_admin((select auth.uid()));
+end;
+$$;
+
+-- Who may create courses, offers and standalone sessions: the user holds the instructor or the
+-- admin role now. For another user: our SQL functions only, as above.
+create function private.is_instructor(user_id uuid) returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  return exists (select 1 from public.user_roles ur
+                 where ur.user_id = is_instructor.user_id and ur.role in ('instructor', 'admin'));
+end;
+$$;
+
+-- The same rule for the caller (policies: `(select private.is_instructor())`; definer as above).
+create function private.is_instructor() returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  return private.is_instructor((select auth.uid()));
+end;
 $$;
 
 -- The role the current request runs as. API requests always run under `set role anon` or
@@ -103,7 +139,9 @@ as $$
   select private.request_role() in ('postgres', 'service_role', 'supabase_admin')
 $$;
 
+revoke all on function private.is_admin(uuid) from public;
 revoke all on function private.is_admin() from public;
+revoke all on function private.is_instructor(uuid) from public;
 revoke all on function private.is_instructor() from public;
 revoke all on function private.request_role() from public;
 revoke all on function private.is_server_side() from public;

@@ -1,9 +1,10 @@
 -- Access: who may see and learn from a course.
 --
 -- The one notion of "has access to course X" (private.accessible_course_ids() /
--- private.has_course_access()): an active entitlement, being one of the course's instructors, or
--- being an admin. Every policy on course content uses it. A soft-deleted course drops out of it
--- for everyone but admins and its owner (the owner's trash view, from which they may restore it).
+-- private.has_course_access()): an active entitlement, or managing the course (being one of its
+-- instructors, or an admin: private.managed_course_ids() / private.can_manage_course()). Every
+-- policy on course content asks these helpers. A soft-deleted course drops out of them for
+-- everyone but admins and its owner (the owner's trash view, from which they may restore it).
 --
 -- Entitlements record where access came from, with a link to its source: free (enrol_free),
 -- purchase (one row per paid order: order_id), subscription (one row per subscription:
@@ -63,58 +64,95 @@ grant execute on function private.is_active(public.entitlements) to authenticate
 
 -- Courses (not deleted) the caller holds an active entitlement to.
 create function private.entitled_course_ids() returns setof uuid
-language sql stable
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select e.course_id from public.entitlements e join public.courses c on c.id = e.course_id
-  where e.user_id = (select auth.uid()) and private.is_active(e) and c.deleted_at is null
+begin
+  return query select e.course_id from public.entitlements e join public.courses c on c.id = e.course_id
+  where e.user_id = (select auth.uid()) and private.is_active(e) and c.deleted_at is null;
+end;
 $$;
 
--- Courses the caller teaches (owner or co-instructor). A deleted course stays here for its owner
--- only (the trash view); co-instructors lose it with everyone else.
-create function private.instructed_course_ids() returns setof uuid
-language sql stable
+-- Courses `user_id` teaches (owner or co-instructor). A deleted course stays here for its owner
+-- only (the trash view); co-instructors lose it with everyone else. Who a course's staff are, for
+-- every rule below and for selling (private.sellable_offer_ids). About another user: our SQL
+-- functions only.
+create function private.instructed_course_ids(user_id uuid) returns setof uuid
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select ci.course_id from public.course_instructors ci join public.courses c on c.id = ci.course_id
-  where ci.user_id = (select auth.uid()) and (c.deleted_at is null or c.owner_id = ci.user_id)
+begin
+  return query select ci.course_id from public.course_instructors ci join public.courses c on c.id = ci.course_id
+  where ci.user_id = instructed_course_ids.user_id and (c.deleted_at is null or c.owner_id = ci.user_id);
+end;
 $$;
 
--- Courses the caller has access to, admins aside: entitled or teaching.
+-- Courses the caller manages: edits, with their content and files, and whose students'
+-- entitlements and progress they read. Every course for admins; otherwise the courses they teach.
+-- Policies: `course_id in (select private.managed_course_ids())`.
+create function private.managed_course_ids() returns setof uuid
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  if private.is_admin() then
+    return query select c.id from public.courses c;
+  else
+    return query select private.instructed_course_ids((select auth.uid()));
+  end if;
+end;
+$$;
+
+-- The same rule for one course (SQL functions): an admin, or a course the caller teaches.
+create function private.can_manage_course(course_id uuid) returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  return private.is_admin()
+      or can_manage_course.course_id in (select private.instructed_course_ids((select auth.uid())));
+end;
+$$;
+
+-- Courses the caller has access to: those they manage (admins: all), and those they are
+-- entitled to. An id may come twice (policies only ask `in`): no deduplication of every course
+-- for admins.
 create function private.accessible_course_ids() returns setof uuid
-language sql stable
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select private.entitled_course_ids()
-  union
-  select private.instructed_course_ids()
+begin
+  return query select private.managed_course_ids()
+  union all
+  select private.entitled_course_ids();
+end;
 $$;
 
--- "Has access to course X": an admin, or X is among accessible_course_ids(). The same notion,
--- probed for one course (each branch is the one-course form of the sets above).
+-- "Has access to course X": the same notion for one course (SQL functions).
 create function private.has_course_access(course_id uuid) returns boolean
-language sql stable
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select private.is_admin()
-      or exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-                 where ci.course_id = has_course_access.course_id and ci.user_id = (select auth.uid())
-                   and (c.deleted_at is null or c.owner_id = ci.user_id))
-      or exists (select 1 from public.entitlements e join public.courses c on c.id = e.course_id
-                 where e.user_id = (select auth.uid()) and e.course_id = has_course_access.course_id
-                   and private.is_active(e) and c.deleted_at is null)
+begin
+  return private.can_manage_course(has_course_access.course_id)
+      or has_course_access.course_id in (select private.entitled_course_ids());
+end;
 $$;
 
 revoke all on function private.entitled_course_ids() from public;
-revoke all on function private.instructed_course_ids() from public;
+revoke all on function private.instructed_course_ids(uuid) from public;
+revoke all on function private.managed_course_ids() from public;
+revoke all on function private.can_manage_course(uuid) from public;
 revoke all on function private.accessible_course_ids() from public;
 revoke all on function private.has_course_access(uuid) from public;
 grant execute on function private.entitled_course_ids() to authenticated, service_role;
-grant execute on function private.instructed_course_ids() to authenticated, service_role;
+grant execute on function private.managed_course_ids() to authenticated, service_role;
 grant execute on function private.accessible_course_ids() to authenticated, service_role;
 grant execute on function private.has_course_access(uuid) to anon, authenticated, service_role;
 
@@ -132,10 +170,9 @@ create policy "anyone reads published courses"
 create policy "users read published courses, courses they have, and what they teach; admins all"
   on public.courses for select to authenticated
   using (
-    owner_id = (select auth.uid())
-    or (deleted_at is null and (status = 'published' or id in (select private.entitled_course_ids())))
-    or id in (select private.instructed_course_ids())
-    or (select private.is_admin())
+    (status = 'published' and deleted_at is null)
+    or id in (select private.accessible_course_ids())
+    or owner_id = (select auth.uid())
   );
 
 create policy "instructors create their own courses"
@@ -144,9 +181,15 @@ create policy "instructors create their own courses"
 
 create policy "instructors edit their courses; admins all"
   on public.courses for update to authenticated
-  using (id in (select private.instructed_course_ids()) or (select private.is_admin()))
-  with check (id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (id in (select private.managed_course_ids()))
+  with check (id in (select private.managed_course_ids()));
 
+-- "Of courses they can see" is a subquery on courses, which runs under the courses policies above:
+-- the parent's policy decides, with no second statement of it. It stays a subquery rather than a
+-- helper function because Postgres plans it together with the outer query (a semi-join that uses
+-- the outer filter, e.g. one index probe for `.eq('course_id', x)`); a helper, with its fixed
+-- search_path, can't be inlined and would list every visible course first. Reviews, session
+-- hosts, offer contents and prices, and coupon limits follow the same pattern.
 create policy "anyone reads the instructors of published courses"
   on public.course_instructors for select to anon
   using (course_id in (select c.id from public.courses c));
@@ -160,11 +203,7 @@ grant select, insert, update, delete on public.entitlements to service_role;
 
 create policy "students read their entitlements; instructors their courses'; admins all"
   on public.entitlements for select to authenticated
-  using (
-    user_id = (select auth.uid())
-    or course_id in (select private.instructed_course_ids())
-    or (select private.is_admin())
-  );
+  using (user_id = (select auth.uid()) or course_id in (select private.managed_course_ids()));
 
 -- ---------------------------------------------------------------------------------------------
 -- Granting and revoking: one function each, for every path
@@ -437,8 +476,7 @@ as $$
 #variable_conflict use_column
 begin
   perform private.require_course_owner(add_course_instructor.course_id);
-  if not exists (select 1 from public.user_roles ur where ur.user_id = add_course_instructor.user_id
-                 and ur.role in ('instructor', 'admin')) then
+  if not private.is_instructor(add_course_instructor.user_id) then
     raise exception 'that user is not an instructor' using errcode = 'P0001', detail = 'not_an_instructor',
       hint = 'An admin must grant them the instructor role first.';
   end if;

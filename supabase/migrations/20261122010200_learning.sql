@@ -5,9 +5,11 @@
 -- read them once the lesson is open (drip date, days after enrolment, lessons in order); preview
 -- lessons of published courses are open to anyone.
 --
--- Who may read a lesson's content: private.can_read_lesson() plus the "readers" policy on
--- lesson_contents, both here. To keep reads free of per-row joins, each row carries copies of
--- course_id, course_public (published and not deleted) and is_preview, kept in step by triggers.
+-- Who may read a lesson's content: the "readers" policy on lesson_contents (and lesson_materials),
+-- here: previews of published courses; the course's staff (private.managed_course_ids()); its
+-- students once the lesson is open for them (private.lesson_is_open(), here, on lesson_states()).
+-- To keep reads free of per-row joins, each row carries copies of course_id, course_public
+-- (published and not deleted) and is_preview, kept in step by triggers.
 
 create type public.lesson_kind as enum ('video', 'text', 'file', 'live');
 
@@ -236,75 +238,81 @@ as $$
 $$;
 revoke all on function private.lesson_opens_at(timestamptz, integer, timestamptz) from public;
 
--- The caller's progress state of one lesson: 'open', 'not_enrolled', 'scheduled' (drip) or
--- 'locked' (an earlier required lesson is not complete). Instructors and admins: always 'open'.
-create function private.lesson_state(lesson_id uuid) returns text
+-- Each lesson of a course (or only `only_lesson`) for the caller as its student: when it opens for
+-- them, and its state: 'open'; 'not_enrolled' (no active entitlement, or the course is deleted);
+-- 'scheduled' (drip: before its date, or enrolment + drip_days); 'locked' (the course takes
+-- lessons in order and an earlier required lesson is not complete). The one statement of drip and
+-- prerequisites. Always the generic plan: a plan made for one lesson id looks so much cheaper that
+-- Postgres would otherwise plan the query afresh on every call, per row of the readers policies.
+create function private.lesson_states(course_id uuid, only_lesson uuid default null)
+returns table (lesson_id uuid, opens_at timestamptz, state text)
 language plpgsql stable
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
-declare
-  uid uuid := auth.uid();
-  l record;
-  enrolled_at timestamptz;
+#variable_conflict use_column
 begin
-  select les.id, les.course_id, les.section_id, les.position, les.drip_days, les.available_at,
-         s.position as section_position, c.requires_sequential, c.deleted_at, c.owner_id
-    into l
-  from public.lessons les
-  join public.sections s on s.id = les.section_id
-  join public.courses c on c.id = les.course_id
-  where les.id = lesson_state.lesson_id;
-  if not found then
-    return 'not_enrolled';
-  end if;
-  if private.is_admin() or (exists (select 1 from public.course_instructors ci
-                                    where ci.course_id = l.course_id and ci.user_id = uid)
-                            and (l.deleted_at is null or l.owner_id = uid)) then
-    return 'open';
-  end if;
-  if l.deleted_at is not null then
-    return 'not_enrolled'; -- a deleted course is gone for its students
-  end if;
-  select min(e.starts_at) into enrolled_at from public.entitlements e
-  where e.user_id = uid and e.course_id = l.course_id and private.is_active(e);
-  if enrolled_at is null then
-    return 'not_enrolled';
-  end if;
-  if coalesce(private.lesson_opens_at(l.available_at, l.drip_days, enrolled_at), '-infinity') > now() then
-    return 'scheduled';
-  end if;
-  if l.requires_sequential and exists (
-    select 1 from public.lessons p join public.sections ps on ps.id = p.section_id
-    where p.course_id = l.course_id and p.is_required
-      and (ps.position, p.position) < (l.section_position, l.position)
-      and not exists (select 1 from public.lesson_progress lp
-                      where lp.user_id = uid and lp.lesson_id = p.id and lp.completed_at is not null)
-  ) then
-    return 'locked';
-  end if;
-  return 'open';
+  return query
+    with enrolment as (
+      select min(e.starts_at) as enrolled_at
+      from public.entitlements e join public.courses c on c.id = e.course_id
+      where e.user_id = (select auth.uid()) and e.course_id = lesson_states.course_id
+        and private.is_active(e) and c.deleted_at is null
+    )
+    select l.id, x.opens_at,
+           case when en.enrolled_at is null then 'not_enrolled'
+                when coalesce(x.opens_at, '-infinity') > now() then 'scheduled'
+                when c.requires_sequential and exists (
+                  select 1 from public.lessons p join public.sections ps on ps.id = p.section_id
+                  where p.course_id = l.course_id and p.is_required
+                    and (ps.position, p.position) < (s.position, l.position)
+                    and not exists (select 1 from public.lesson_progress lp
+                                    where lp.user_id = (select auth.uid()) and lp.lesson_id = p.id
+                                      and lp.completed_at is not null)) then 'locked'
+                else 'open' end
+    from public.lessons l
+    join public.sections s on s.id = l.section_id
+    join public.courses c on c.id = l.course_id
+    cross join enrolment en
+    cross join lateral (select private.lesson_opens_at(l.available_at, l.drip_days, en.enrolled_at) as opens_at) x
+    where l.course_id = lesson_states.course_id
+      and (lesson_states.only_lesson is null or l.id = lesson_states.only_lesson);
 end;
 $$;
-revoke all on function private.lesson_state(uuid) from public;
-grant execute on function private.lesson_state(uuid) to authenticated, service_role;
+revoke all on function private.lesson_states(uuid, uuid) from public;
 
--- Who may read a lesson's content and materials (the row's copied flags are passed in so the
--- common cases need no lookups): anyone for a preview lesson of a published course; otherwise
--- users with access to the course, once the lesson is open for them.
--- (lesson_state() is 'open' only for admins, the course's instructors, and students with an
--- active entitlement once the lesson is open: the access notion plus drip and prerequisites.)
-create function private.can_read_lesson(lesson_id uuid, course_id uuid, is_preview boolean, course_public boolean)
-returns boolean
+-- The caller's state of one lesson (record_progress): 'open' for those who manage its course
+-- (private.can_manage_course), else its state in lesson_states(); 'not_enrolled' for an unknown
+-- lesson.
+create function private.lesson_state(lesson_id uuid) returns text
 language sql stable
 security definer
 set search_path = ''
 as $$
-  select (can_read_lesson.is_preview and can_read_lesson.course_public)
-      or private.lesson_state(can_read_lesson.lesson_id) = 'open'
+  select coalesce((
+    select case when private.can_manage_course(l.course_id) then 'open'
+                else (select ls.state from private.lesson_states(l.course_id, l.id) ls) end
+    from public.lessons l where l.id = lesson_state.lesson_id), 'not_enrolled')
 $$;
-revoke all on function private.can_read_lesson(uuid, uuid, boolean, boolean) from public;
-grant execute on function private.can_read_lesson(uuid, uuid, boolean, boolean) to anon, authenticated, service_role;
+revoke all on function private.lesson_state(uuid) from public;
+
+-- Whether a lesson of a course is open to the caller as its student (lesson_states()). The
+-- "readers" policies below ask it per row, and only for rows of courses the caller is entitled
+-- to: a reader opens one lesson at a time, and a set of every open lesson would cost a
+-- subscriber to the whole catalog a pass over all of it on each read.
+create function private.lesson_is_open(lesson_id uuid, course_id uuid) returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  return exists (select 1 from private.lesson_states(lesson_is_open.course_id, lesson_is_open.lesson_id) ls
+                 where ls.state = 'open');
+end;
+$$;
+revoke all on function private.lesson_is_open(uuid, uuid) from public;
+grant execute on function private.lesson_is_open(uuid, uuid) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -327,56 +335,60 @@ grant select, insert, update, delete on public.sections, public.lessons, public.
 create policy "anyone reads the outline of published courses" on public.sections for select to anon
   using (course_public);
 create policy "users read outlines they can see" on public.sections for select to authenticated
-  using (course_public or course_id in (select private.accessible_course_ids()) or (select private.is_admin()));
+  using (course_public or course_id in (select private.accessible_course_ids()));
 create policy "anyone reads the lessons of published courses" on public.lessons for select to anon
   using (course_public);
 create policy "users read lesson outlines they can see" on public.lessons for select to authenticated
-  using (course_public or course_id in (select private.accessible_course_ids()) or (select private.is_admin()));
+  using (course_public or course_id in (select private.accessible_course_ids()));
 
 -- Content and materials: the readers
 create policy "anyone reads preview lessons of published courses" on public.lesson_contents for select to anon
   using (is_preview and course_public);
 create policy "readers: previews, or access to the course once the lesson is open" on public.lesson_contents
   for select to authenticated
-  using ((is_preview and course_public) or private.can_read_lesson(lesson_id, course_id, is_preview, course_public));
+  using ((is_preview and course_public)
+         or (course_id in (select private.entitled_course_ids()) and private.lesson_is_open(lesson_id, course_id))
+         or course_id in (select private.managed_course_ids()));
 create policy "anyone reads preview materials of published courses" on public.lesson_materials for select to anon
   using (is_preview and course_public);
 create policy "readers: previews, or access to the course once the lesson is open" on public.lesson_materials
   for select to authenticated
-  using ((is_preview and course_public) or private.can_read_lesson(lesson_id, course_id, is_preview, course_public));
+  using ((is_preview and course_public)
+         or (course_id in (select private.entitled_course_ids()) and private.lesson_is_open(lesson_id, course_id))
+         or course_id in (select private.managed_course_ids()));
 
 -- The writers: the course's instructors, and admins
 create policy "instructors add sections" on public.sections for insert to authenticated
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors edit sections" on public.sections for update to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()))
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()))
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors delete sections" on public.sections for delete to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()));
 
 create policy "instructors add lessons" on public.lessons for insert to authenticated
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors edit lessons" on public.lessons for update to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()))
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()))
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors delete lessons" on public.lessons for delete to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()));
 
 create policy "instructors add lesson content" on public.lesson_contents for insert to authenticated
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors edit lesson content" on public.lesson_contents for update to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()))
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()))
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors delete lesson content" on public.lesson_contents for delete to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()));
 
 create policy "instructors add materials" on public.lesson_materials for insert to authenticated
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors edit materials" on public.lesson_materials for update to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()))
-  with check (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()))
+  with check (course_id in (select private.managed_course_ids()));
 create policy "instructors delete materials" on public.lesson_materials for delete to authenticated
-  using (course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+  using (course_id in (select private.managed_course_ids()));
 
 -- ---------------------------------------------------------------------------------------------
 -- Progress
@@ -416,12 +428,10 @@ grant select, insert, update, delete on public.lesson_progress, public.course_pr
 
 create policy "students read their progress; instructors their courses'; admins all"
   on public.lesson_progress for select to authenticated
-  using (user_id = (select auth.uid()) or course_id in (select private.instructed_course_ids())
-         or (select private.is_admin()));
+  using (user_id = (select auth.uid()) or course_id in (select private.managed_course_ids()));
 create policy "students read their course progress; instructors their courses'; admins all"
   on public.course_progress for select to authenticated
-  using (user_id = (select auth.uid()) or course_id in (select private.instructed_course_ids())
-         or (select private.is_admin()));
+  using (user_id = (select auth.uid()) or course_id in (select private.managed_course_ids()));
 
 -- Recomputes a user's progress in a course. Completion is set once, when every required lesson
 -- is complete.
@@ -547,9 +557,7 @@ declare
   enrolled_at timestamptz;
 begin
   select * into c from public.courses where id = course_outline.course_id;
-  staff := private.is_admin() or (exists (select 1 from public.course_instructors ci
-                                          where ci.course_id = course_outline.course_id and ci.user_id = uid)
-                                  and (c.deleted_at is null or c.owner_id = uid));
+  staff := private.can_manage_course(course_outline.course_id);
   if not found or not (staff or (c.deleted_at is null and (c.status = 'published'
        or exists (select 1 from private.entitled_course_ids() e where e = c.id)))) then
     raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
@@ -564,11 +572,13 @@ begin
            case when staff then null else private.lesson_opens_at(l.available_at, l.drip_days, coalesce(enrolled_at, now())) end,
            case when staff then 'open'
                 when enrolled_at is null then case when l.is_preview then 'preview' else 'not_enrolled' end
-                else private.lesson_state(l.id) end,
+                else ls.state end,
            lp.completed_at
     from public.sections s
     join public.lessons l on l.section_id = s.id
     left join public.lesson_progress lp on lp.lesson_id = l.id and lp.user_id = uid
+    left join (select ls.lesson_id, ls.state from private.lesson_states(c.id) ls
+               where not staff and enrolled_at is not null) ls on ls.lesson_id = l.id
     where s.course_id = c.id
     order by s.position, l.position;
 end;

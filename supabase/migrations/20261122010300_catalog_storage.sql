@@ -6,6 +6,9 @@
 -- and admins write.
 -- course-media (public): <course id>/<file>, thumbnails and promo images. Anyone reads through
 -- the public URL; the course's instructors and admins write.
+-- A path is not a row with a foreign key: a file can outlive its course, or name none. Admins
+-- manage every path in these buckets, so the policies keep "or an admin" next to
+-- private.managed_course_ids() (which holds only existing courses).
 
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
@@ -35,27 +38,24 @@ create policy "readers download materials of lessons they may read; instructors 
   using ((bucket_id = 'course-materials'
           and exists (select 1 from public.lesson_materials m where m.storage_path = objects.name))
          or (bucket_id in ('course-materials', 'course-media')
-             and (private.path_course_id(name) in (select private.instructed_course_ids())
-                  or (select private.is_admin()))));
+             and ((select private.is_admin()) or private.path_course_id(name) in (select private.managed_course_ids()))));
 
 create policy "instructors upload course files"
   on storage.objects for insert to authenticated
   with check (bucket_id in ('course-materials', 'course-media')
-              and (private.path_course_id(name) in (select private.instructed_course_ids())
-                   or (select private.is_admin())));
+              and ((select private.is_admin()) or private.path_course_id(name) in (select private.managed_course_ids())));
 
 create policy "instructors replace course files"
   on storage.objects for update to authenticated
   using (bucket_id in ('course-materials', 'course-media')
-         and (private.path_course_id(name) in (select private.instructed_course_ids()) or (select private.is_admin())))
+         and ((select private.is_admin()) or private.path_course_id(name) in (select private.managed_course_ids())))
   with check (bucket_id in ('course-materials', 'course-media')
-              and (private.path_course_id(name) in (select private.instructed_course_ids())
-                   or (select private.is_admin())));
+              and ((select private.is_admin()) or private.path_course_id(name) in (select private.managed_course_ids())));
 
 create policy "instructors delete course files"
   on storage.objects for delete to authenticated
   using (bucket_id in ('course-materials', 'course-media')
-         and (private.path_course_id(name) in (select private.instructed_course_ids()) or (select private.is_admin())));
+         and ((select private.is_admin()) or private.path_course_id(name) in (select private.managed_course_ids())));
 
 create policy "anyone downloads preview materials of published courses"
   on storage.objects for select to anon

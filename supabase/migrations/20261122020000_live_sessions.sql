@@ -175,21 +175,44 @@ revoke all on function private.live_sessions_add_host() from public;
 create trigger live_sessions_add_host after insert on public.live_sessions
   for each row execute function private.live_sessions_add_host();
 
--- Who may create or manage sessions: course sessions, the course's instructors; standalone
--- sessions, instructors; admins all.
-create function private.can_manage_session(course_id uuid, session_id uuid) returns boolean
-language sql stable
+-- Sessions the caller manages (edits, and runs the meeting of): every session for admins;
+-- otherwise those they host and those of a course they teach.
+create function private.managed_session_ids() returns setof uuid
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select private.is_admin()
-      or (can_manage_session.session_id is not null
-          and can_manage_session.session_id in (select private.hosted_session_ids()))
-      or (can_manage_session.course_id is not null
-          and can_manage_session.course_id in (select private.instructed_course_ids()))
-      or (can_manage_session.course_id is null and can_manage_session.session_id is null and private.is_instructor())
+begin
+  if private.is_admin() then
+    return query select s.id from public.live_sessions s;
+  else
+    return query select private.hosted_session_ids()
+    union
+    select s.id from public.live_sessions s where s.course_id in (select private.instructed_course_ids((select auth.uid())));
+  end if;
+end;
 $$;
+
+-- The same rule for one session (zoom_session), or, without a session id, who may create one: for
+-- a course, those who manage the course; a standalone session, instructors (and admins).
+create function private.can_manage_session(course_id uuid, session_id uuid) returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  return case
+    when can_manage_session.session_id is not null
+      then can_manage_session.session_id in (select private.managed_session_ids())
+    when can_manage_session.course_id is not null then private.can_manage_course(can_manage_session.course_id)
+    else private.is_instructor()
+  end;
+end;
+$$;
+
+revoke all on function private.managed_session_ids() from public;
 revoke all on function private.can_manage_session(uuid, uuid) from public;
+grant execute on function private.managed_session_ids() to authenticated, service_role;
 grant execute on function private.can_manage_session(uuid, uuid) to authenticated, service_role;
 
 -- A co-instructor removed from a course stops hosting its sessions, so they lose the join link
@@ -224,20 +247,21 @@ grant select, insert, update, delete on public.live_sessions to service_role;
 
 create policy "anyone lists published sessions" on public.live_sessions for select to anon
   using (is_published);
--- The creator of a standalone session reads it from the moment it exists: they are its host, but
--- the host row comes from an AFTER trigger, and INSERT ... RETURNING (supabase-js's
--- insert(...).select()) checks the new row against this policy before that. (A course's sessions
--- are read through the course's instructors, whose removal takes their hosting away too.)
+-- A new session is read from the moment it exists, before managed_session_ids() can hold it:
+-- INSERT ... RETURNING (supabase-js's insert(...).select()) checks the new row against this policy
+-- before it is stored and before the AFTER trigger makes its creator a host. So the policy also
+-- asks the row's own values: a course's session, those who manage the course (whose removal takes
+-- their hosting away too); a standalone one, its creator.
 create policy "users list published sessions, theirs, and what they host" on public.live_sessions
   for select to authenticated
-  using (is_published or id in (select private.hosted_session_ids())
-         or (course_id is null and created_by = (select auth.uid()))
+  using (is_published or id in (select private.managed_session_ids())
          or id in (select private.registered_session_ids())
-         or course_id in (select private.instructed_course_ids()) or (select private.is_admin()));
+         or course_id in (select private.managed_course_ids())
+         or (course_id is null and created_by = (select auth.uid())));
 create policy "instructors create sessions" on public.live_sessions for insert to authenticated
   with check (private.can_manage_session(course_id, null) and created_by = (select auth.uid()));
 create policy "hosts and instructors edit sessions" on public.live_sessions for update to authenticated
-  using (private.can_manage_session(course_id, id)) with check (private.can_manage_session(course_id, id));
+  using (id in (select private.managed_session_ids())) with check (id in (select private.managed_session_ids()));
 
 grant select on public.live_session_hosts to anon, authenticated;
 grant select, insert, update, delete on public.live_session_hosts to service_role;

@@ -362,7 +362,7 @@ begin
                     where e.user_id = r.user_id and e.course_id = s.course_id and private.is_active(e))
     and not exists (select 1 from public.course_instructors ci where ci.course_id = s.course_id and ci.user_id = r.user_id)
     and not exists (select 1 from public.live_session_hosts h where h.session_id = s.id and h.user_id = r.user_id)
-    and not exists (select 1 from public.user_roles ur where ur.user_id = r.user_id and ur.role = 'admin');
+    and not private.is_admin(r.user_id);
   get diagnostics n = row_count;
   return n;
 end;

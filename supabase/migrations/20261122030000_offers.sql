@@ -117,12 +117,10 @@ security definer
 set search_path = ''
 as $$
   select o.id from public.offers o
-  where exists (select 1 from public.user_roles ur where ur.user_id = sellable_offer_ids.user_id and ur.role = 'admin')
+  where private.is_admin(sellable_offer_ids.user_id)
   union
   select o.id from public.offers o
-  join public.course_instructors ci on ci.course_id = o.course_id and ci.user_id = sellable_offer_ids.user_id
-  join public.courses c on c.id = o.course_id and (c.deleted_at is null or c.owner_id = ci.user_id)
-  where o.kind = 'course'
+  where o.kind = 'course' and o.course_id in (select private.instructed_course_ids(sellable_offer_ids.user_id))
   union
   select o.id from public.offers o
   join public.live_session_hosts h on h.session_id = o.session_id and h.user_id = sellable_offer_ids.user_id
@@ -130,17 +128,15 @@ as $$
   union
   select o.id from public.offers o
   where o.kind = 'plan' and o.plan_scope = 'instructor' and o.owner_id = sellable_offer_ids.user_id
-    and exists (select 1 from public.user_roles ur where ur.user_id = sellable_offer_ids.user_id and ur.role = 'instructor')
+    and private.is_instructor(sellable_offer_ids.user_id)
   union
   select o.id from public.offers o
   where o.kind = 'bundle'
     and (o.owner_id = sellable_offer_ids.user_id or exists (select 1 from public.offer_courses oc where oc.offer_id = o.id))
     and not exists (
-      select 1 from public.offer_courses oc join public.courses c on c.id = oc.course_id
+      select 1 from public.offer_courses oc
       where oc.offer_id = o.id
-        and ((c.deleted_at is not null and c.owner_id <> sellable_offer_ids.user_id)
-             or not exists (select 1 from public.course_instructors ci
-                            where ci.course_id = oc.course_id and ci.user_id = sellable_offer_ids.user_id)))
+        and oc.course_id not in (select private.instructed_course_ids(sellable_offer_ids.user_id)))
     and (select count(distinct c.owner_id) from public.offer_courses oc join public.courses c on c.id = oc.course_id
          where oc.offer_id = o.id) <= 1
 $$;
@@ -178,15 +174,9 @@ security definer
 set search_path = ''
 as $$
   select case owner_sells_offer.kind
-    when 'course' then exists (
-      select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-      where ci.course_id = owner_sells_offer.course_id and ci.user_id = (select auth.uid())
-        and (c.deleted_at is null or c.owner_id = ci.user_id))
-    when 'session' then exists (
-      select 1 from public.live_session_hosts h
-      where h.session_id = owner_sells_offer.session_id and h.user_id = (select auth.uid()))
-    when 'plan' then owner_sells_offer.plan_scope = 'instructor' and exists (
-      select 1 from public.user_roles ur where ur.user_id = (select auth.uid()) and ur.role = 'instructor')
+    when 'course' then owner_sells_offer.course_id in (select private.instructed_course_ids((select auth.uid())))
+    when 'session' then owner_sells_offer.session_id in (select private.hosted_session_ids())
+    when 'plan' then owner_sells_offer.plan_scope = 'instructor' and private.is_instructor()
     when 'bundle' then not exists (select 1 from public.offer_courses oc where oc.offer_id = owner_sells_offer.offer_id)
     else false
   end

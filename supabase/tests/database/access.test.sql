@@ -1,7 +1,16 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(84);
+select plan(112);
 select tests.catalog_fixture();
+
+-- Helpers for this file: act with a persona's claims (as a policy helper sees them; null: anon),
+-- and name a set of course ids by their slugs.
+create function pg_temp.claims(email text) returns void language sql as $$
+  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
+$$;
+create function pg_temp.slugs(ids uuid[]) returns text[] language sql as $$
+  select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (ids)
+$$;
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
 select ok(has_table_privilege('authenticated', 'public.entitlements', 'select'), 'authenticated may select entitlements');
@@ -71,6 +80,74 @@ select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@t'
 select ok(private.has_course_access(tests.course_id('course-a')), 'admin: access');
 select set_config('request.jwt.claims', '', true);
 select ok(not private.has_course_access(tests.course_id('course-a')), 'anon: none');
+
+-- ---------------------------------------------------------------- the course's staff: managed_course_ids and can_manage_course
+select ok(has_function_privilege('authenticated', 'private.managed_course_ids()', 'execute')
+  and not has_function_privilege('anon', 'private.managed_course_ids()', 'execute')
+  and not has_function_privilege('public', 'private.managed_course_ids()', 'execute'), 'managed_course_ids(): authenticated only');
+select ok(has_function_privilege('authenticated', 'private.accessible_course_ids()', 'execute')
+  and not has_function_privilege('anon', 'private.accessible_course_ids()', 'execute')
+  and not has_function_privilege('public', 'private.accessible_course_ids()', 'execute'), 'accessible_course_ids(): authenticated only');
+select ok(not has_function_privilege('anon', 'private.can_manage_course(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.can_manage_course(uuid)', 'execute')
+  and not has_function_privilege('public', 'private.can_manage_course(uuid)', 'execute'),
+  'can_manage_course(): for our SQL functions only');
+select ok(not has_function_privilege('anon', 'private.instructed_course_ids(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.instructed_course_ids(uuid)', 'execute')
+  and not has_function_privilege('public', 'private.instructed_course_ids(uuid)', 'execute'),
+  'instructed_course_ids(user_id): no API role may list what someone else teaches');
+select pg_temp.claims(null);
+select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'managed_course_ids: anon, none');
+select pg_temp.claims('none@t');
+select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'a student without access: none');
+select pg_temp.claims('ent@t');
+select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'an entitled student: none (access is not management)');
+select pg_temp.claims('own@t');
+select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-a', 'course-draft'],
+  'the course''s instructor: the courses they teach, their draft included');
+select pg_temp.claims('other@t');
+select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-b'], 'another course''s instructor: only theirs');
+select pg_temp.claims('admin@t');
+select is((select count(*) from private.managed_course_ids()), (select count(*) from public.courses),
+  'an admin: every course, once each');
+select is(array(select private.managed_course_ids() order by 1), array(select id from public.courses order by id),
+  'and exactly the courses');
+select pg_temp.claims(null);
+select is(private.can_manage_course(tests.course_id('course-a')), false, 'can_manage_course: anon, no');
+select pg_temp.claims('none@t');
+select is(private.can_manage_course(tests.course_id('course-a')), false, 'a student without access: no');
+select pg_temp.claims('ent@t');
+select is(private.can_manage_course(tests.course_id('course-a')), false, 'an entitled student: no');
+select pg_temp.claims('own@t');
+select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-draft')),
+                private.can_manage_course(tests.course_id('course-b'))], array[true, true, false],
+  'the course''s instructor: their courses, not another''s');
+select pg_temp.claims('other@t');
+select is(private.can_manage_course(tests.course_id('course-a')), false, 'another course''s instructor: no');
+select pg_temp.claims('admin@t');
+select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-b')),
+                private.can_manage_course('00000000-0000-4000-8000-000000000000')], array[true, true, true],
+  'an admin: any course (as the policies let them)');
+select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('own@t')))), array['course-a', 'course-draft'],
+  'instructed_course_ids(user_id): what a given user teaches');
+select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('admin@t')))), '{}'::text[],
+  'an admin teaches nothing by being an admin');
+
+-- ---------------------------------------------------------------- accessible_course_ids: entitled or managing
+select pg_temp.claims(null);
+select is(pg_temp.slugs(array(select private.accessible_course_ids())), '{}'::text[], 'accessible_course_ids: anon, none');
+select pg_temp.claims('none@t');
+select is(pg_temp.slugs(array(select private.accessible_course_ids())), '{}'::text[], 'a student without access: none');
+select pg_temp.claims('ent@t');
+select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-a'], 'an entitled student: their course');
+select pg_temp.claims('own@t');
+select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-a', 'course-draft'],
+  'the course''s instructor: what they teach');
+select pg_temp.claims('other@t');
+select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-b'], 'another course''s instructor: theirs');
+select pg_temp.claims('admin@t');
+select is((select count(distinct c) from private.accessible_course_ids() c), (select count(*) from public.courses), 'an admin: every course');
+select pg_temp.claims(null);
 
 -- ---------------------------------------------------------------- enrol_free
 select tests.authenticate_as('none@t');
@@ -142,6 +219,17 @@ select throws_ok($$ update public.courses set deleted_at = now() where slug = 'c
 select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.courses set deleted_at = now() where slug = 'course-a' $q$), 1::bigint,
   'the owner moves it to the trash');
+select tests.clear_authentication();
+select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('own@t'))))
+          || pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('other@t')))),
+  array['course-a', 'course-draft', 'course-b'],
+  'a trashed course is still taught by its owner (course-a, course-draft), not by its co-instructor (course-b only)');
+select pg_temp.claims('other@t');
+select is(array[private.can_manage_course(tests.course_id('course-a')), tests.course_id('course-a') in (select private.managed_course_ids())],
+  array[false, false], 'its co-instructor no longer manages it');
+select pg_temp.claims('own@t');
+select is(array[private.can_manage_course(tests.course_id('course-a')), tests.course_id('course-a') in (select private.managed_course_ids())],
+  array[true, true], 'its owner still does (to restore it)');
 select tests.authenticate_as_anon();
 select is((select count(*) from public.courses where id = tests.course_id('course-a')), 0::bigint, 'anon: the course is gone');
 select is((select count(*) from public.sections where course_id = tests.course_id('course-a')), 0::bigint, 'anon: its sections');

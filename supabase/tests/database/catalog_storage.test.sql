@@ -1,6 +1,6 @@
 -- course-materials and course-media buckets.
 begin;
-select plan(16);
+select plan(18);
 select tests.catalog_fixture();
 
 select is((select public from storage.buckets where id = 'course-materials'), false, 'course-materials is private');
@@ -48,6 +48,11 @@ select is(tests.affected_rows(format($q$ delete from storage.objects where name 
   tests.course_id('course-a') || '/thumb.png')), 1::bigint, 'the instructor deletes course media');
 select tests.authenticate_as('admin@t');
 select is(pg_temp.files(), 3::bigint, 'an admin sees every course file');
+select lives_ok($$ insert into storage.objects (bucket_id, name) values ('course-media', '00000000-0000-4000-8000-000000000000/left.png') $$,
+  'an admin also manages a path whose course is gone (a path is no foreign key)');
+select tests.authenticate_as('own@t');
+select throws_ok($$ insert into storage.objects (bucket_id, name) values ('course-media', '00000000-0000-4000-8000-000000000000/mine.png') $$,
+  '42501', 'new row violates row-level security policy for table "objects"', 'an instructor does not: only their courses'' paths');
 
 select * from finish();
 rollback;

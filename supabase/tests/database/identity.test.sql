@@ -1,6 +1,6 @@
 -- Identity and roles: profiles, user_roles, the access token hook, grant_role/revoke_role, audit.
 begin;
-select plan(87);
+select plan(97);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -109,6 +109,38 @@ select throws_ok($$ select private.require_admin('do x') $$, '42501', 'only admi
 select tests.clear_authentication();
 select throws_ok($$ select private.require_admin('do x') $$,
   '42501', 'only admins can do x', 'require_admin() refuses a call without a user');
+
+-- The one admin rule (and the instructor rule), about any user and about the caller: read from
+-- user_roles. About another user only our SQL functions may ask.
+select ok(not has_function_privilege('anon', 'private.is_admin(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.is_admin(uuid)', 'execute')
+  and not has_function_privilege('public', 'private.is_admin(uuid)', 'execute'),
+  'is_admin(user_id): no API role may ask whether someone else is an admin');
+select ok(not has_function_privilege('anon', 'private.is_instructor(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.is_instructor(uuid)', 'execute')
+  and not has_function_privilege('public', 'private.is_instructor(uuid)', 'execute'),
+  'is_instructor(user_id): nor whether someone else is an instructor');
+select ok(has_function_privilege('authenticated', 'private.is_instructor()', 'execute')
+  and not has_function_privilege('anon', 'private.is_instructor()', 'execute')
+  and not has_function_privilege('public', 'private.is_instructor()', 'execute'), 'is_instructor(): authenticated only');
+select is(array[private.is_admin(tests.user_id('admin@test.local')), private.is_admin(tests.user_id('teach@test.local')),
+                private.is_admin(tests.user_id('s1@test.local')), private.is_admin(null)],
+  array[true, false, false, false], 'is_admin(user_id): the admin only (not an instructor, a student, or no user)');
+select is(array[private.is_instructor(tests.user_id('admin@test.local')), private.is_instructor(tests.user_id('teach@test.local')),
+                private.is_instructor(tests.user_id('s1@test.local')), private.is_instructor(null)],
+  array[true, true, false, false], 'is_instructor(user_id): instructors and admins, not students');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select is(private.is_instructor(), true, 'is_instructor() is true for an instructor''s token');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select is(private.is_instructor(), true, 'and for an admin''s');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('s1@test.local'))::text, true);
+select is(private.is_instructor(), false, 'not for a student''s');
+select tests.clear_authentication();
+select is(private.is_instructor(), false, 'nor without claims (anon)');
+select set_config('request.jwt.claims', jsonb_build_object('sub', tests.user_id('s1@test.local'), 'user_role', 'admin')::text, true);
+select is(array[private.is_admin(), private.is_instructor()], array[false, false],
+  'a user_role claim in the token makes no admin or instructor: the table decides');
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------- profiles as each persona
 select tests.authenticate_as_anon();

@@ -1,7 +1,7 @@
 -- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
 -- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(73);
+select plan(83);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
@@ -198,6 +198,50 @@ select is((select count(*) from public.coupon_redemptions), 1::bigint, 'a user r
 select throws_ok($$ select public.quote_offer('00000000-0000-4000-8000-000000000000', 'USD') $$, 'PT404', 'offer not found', 'unknown offer');
 select throws_ok($$ select public.quote_offer(tests.offer_id('Draft offer'), 'USD') $$, 'P0001',
   'this offer includes a course that is not available', 'a draft''s offer cannot be quoted');
+
+-- ---------------------------------------------------------------- who may sell what, asked directly
+select tests.clear_authentication();
+create function pg_temp.sellable(email text) returns text[] language sql as $$
+  select coalesce(array_agg(o.title order by o.title), '{}') from public.offers o
+  where o.id in (select private.sellable_offer_ids(tests.user_id(email)))
+    and o.title in ('Course A', 'My courses monthly', 'My bundle', 'Draft offer', 'All access yearly', 'Mixed bundle',
+                    'Deleted course offer', 'Co offer (taken over)')
+$$;
+create function pg_temp.claims(email text) returns void language sql as $$
+  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
+$$;
+select is(pg_temp.sellable('admin@t'), array['All access yearly', 'Co offer (taken over)', 'Course A', 'Deleted course offer',
+  'Draft offer', 'Mixed bundle', 'My bundle', 'My courses monthly'], 'sellable_offer_ids: an admin sells every offer');
+select is(pg_temp.sellable('own@t'), array['Co offer (taken over)', 'Course A', 'Deleted course offer', 'Draft offer',
+  'Mixed bundle', 'My bundle', 'My courses monthly'],
+  'own@t: what their courses and course-b (which they co-teach) sell, their plan, and bundles of their own courses; no platform plan');
+select is(pg_temp.sellable('other@t'), array['Deleted course offer'], 'another course''s instructor: only what their course sells');
+select is(pg_temp.sellable('co@t'), '{}'::text[], 'a removed co-instructor: nothing, not even the offer they created');
+select is(pg_temp.sellable('ent@t'), '{}'::text[], 'a student: nothing');
+select ok(has_function_privilege('authenticated', 'private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)', 'execute')
+  and not has_function_privilege('anon', 'private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)', 'execute'),
+  'owner_sells_offer(): authenticated only (the offers read policy calls it)');
+select pg_temp.claims('own@t');
+select is(array[private.owner_sells_offer(gen_random_uuid(), 'course', tests.course_id('course-a'), null, null),
+                private.owner_sells_offer(gen_random_uuid(), 'course', '00000000-0000-4000-8000-000000000000', null, null),
+                private.owner_sells_offer(gen_random_uuid(), 'session', null,
+                  (select id from public.live_sessions where title = 'Course A office hours'), null),
+                private.owner_sells_offer(gen_random_uuid(), 'plan', null, null, 'instructor'),
+                private.owner_sells_offer(gen_random_uuid(), 'plan', null, null, 'all_courses'),
+                private.owner_sells_offer(gen_random_uuid(), 'bundle', null, null, null),
+                private.owner_sells_offer(tests.offer_id('My bundle'), 'bundle', null, null, null)],
+  array[true, false, true, true, false, true, false],
+  'owner_sells_offer, for a new offer of an instructor: their course, a session they host, their plan, an empty bundle; not the rest');
+select pg_temp.claims('ent@t');
+select is(array[private.owner_sells_offer(gen_random_uuid(), 'course', tests.course_id('course-a'), null, null),
+                private.owner_sells_offer(gen_random_uuid(), 'plan', null, null, 'instructor')],
+  array[false, false], 'for a student: neither a course they learn from nor a plan');
+-- The instructor rule is read from user_roles: losing the role takes their plan off sale at once.
+select tests.clear_authentication();
+delete from public.user_roles where user_id = tests.user_id('own@t') and role = 'instructor';
+select is(pg_temp.sellable('own@t'), array['Co offer (taken over)', 'Course A', 'Deleted course offer', 'Draft offer',
+  'Mixed bundle', 'My bundle'], 'without the instructor role own@t no longer sells their plan (their courses still)');
+select is((select is_active from public.offers where title = 'My courses monthly'), false, 'and the plan is off sale');
 
 select * from finish();
 rollback;

@@ -3,7 +3,7 @@
 -- dispute; and the reminder sweep cancels registrations whose access ended, so lapsed students
 -- are neither reminded nor kept registered.
 begin;
-select plan(35);
+select plan(36);
 select tests.catalog_fixture();
 select tests.create_user('refund@t');   -- buys course-a, then is refunded
 select tests.create_user('sub@t');      -- subscribes to course-a; the period ends
@@ -207,6 +207,9 @@ select public.grant_session_registration(tests.user_id('admin@t'), pg_temp.sid('
 select tests.clear_authentication();
 select is(private.cancel_lapsed_registrations(), 0, 'a free standalone registration and an admin''s seat are kept');
 select is(pg_temp.registered('Open webinar'), array['none@t'], 'the free webinar registration stands');
+-- The admin exception is the one admin rule (user_roles now): demoted, the admin's seat lapses too.
+delete from public.user_roles where user_id = tests.user_id('admin@t') and role = 'admin';
+select is(private.cancel_lapsed_registrations(), 1, 'once no longer an admin, their seat is cancelled by the sweep');
 
 select * from finish();
 rollback;
