@@ -11,6 +11,6 @@ export default {
   request: (s) => courseOutline({ course_id: s.courseId }),
   notes:
     "`course_outline` runs as its owner (security definer): it checks that the caller may see the " +
-    "course, finds their enrolment date once, and computes each lesson's opening date and state " +
-    "(`lesson_state()` per lesson, for an enrolled student), with their completion joined in.",
+    "course, then reads every lesson's opening date and state for the caller from one " +
+    "`private.lesson_states()` call (drip and prerequisites), with their completion joined in.",
 } satisfies Scenario;
