@@ -238,3 +238,7 @@ revoke all on function public.fail_email(uuid, text, integer, boolean) from publ
 grant execute on function public.claim_emails(integer, integer, text) to service_role;
 grant execute on function public.complete_email(uuid, text) to service_role;
 grant execute on function public.fail_email(uuid, text, integer, boolean) to service_role;
+
+-- pg_cron starts the send-emails drain every minute (on hosted Supabase; `npm run emails:send`
+-- locally): private.call_edge_function() is a no-op where pg_net or Vault is absent.
+select cron.schedule('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')');
