@@ -1,6 +1,6 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(102);
+select plan(97);
 select tests.catalog_fixture();
 
 -- Helpers for this file: act with a persona's claims (as a policy helper sees them; null: anon),
@@ -65,6 +65,40 @@ select is((select count(*) from public.entitlements where course_id = tests.cour
 select tests.authenticate_as('admin@t');
 select ok((select count(*) from public.entitlements) >= 2, 'an admin reads all');
 
+-- ---------------------------------------------------------------- course visibility
+select tests.authenticate_as_anon();
+select is((select array_agg(slug order by slug) from public.courses where slug like 'course-%'), array['course-a', 'course-b'],
+  'anon sees published courses only');
+select tests.authenticate_as('none@t');
+select is((select array_agg(slug order by slug) from public.courses where slug like 'course-%'), array['course-a', 'course-b'],
+  'a student without access sees published courses only');
+select tests.authenticate_as('own@t');
+select is((select array_agg(slug order by slug) from public.courses where slug like 'course-%'), array['course-a', 'course-b', 'course-draft'],
+  'the owner also sees their draft');
+select tests.authenticate_as('other@t');
+select is((select array_agg(slug order by slug) from public.courses where slug like 'course-%'), array['course-a', 'course-b'],
+  'another instructor does not see the draft');
+select tests.authenticate_as('admin@t');
+select is((select count(*) from public.courses where slug like 'course-%'), 3::bigint, 'an admin sees drafts too');
+
+-- archived: entitled students keep it, the catalog drops it
+select tests.clear_authentication();
+update public.courses set status = 'archived' where slug = 'course-a';
+select tests.authenticate_as('ent@t');
+select ok(exists (select 1 from public.courses where slug = 'course-a'), 'an entitled student still sees an archived course');
+select tests.authenticate_as('none@t');
+select ok(not exists (select 1 from public.courses where slug = 'course-a'), 'others no longer see an archived course');
+select tests.authenticate_as_anon();
+select ok(not exists (select 1 from public.courses where slug = 'course-a'), 'anon no longer sees an archived course');
+select tests.clear_authentication();
+update public.courses set status = 'published', deleted_at = now() where slug = 'course-a';
+select tests.authenticate_as('ent@t');
+select ok(not exists (select 1 from public.courses where slug = 'course-a'), 'a soft-deleted course disappears for students');
+select tests.authenticate_as('own@t');
+select ok(exists (select 1 from public.courses where slug = 'course-a'), 'its instructor still sees a soft-deleted course');
+select tests.clear_authentication();
+update public.courses set deleted_at = null where slug = 'course-a';
+
 -- ---------------------------------------------------------------- has_course_access per persona
 select tests.clear_authentication();
 select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
@@ -81,57 +115,10 @@ select ok(private.has_course_access(tests.course_id('course-a')), 'admin: access
 select set_config('request.jwt.claims', '', true);
 select ok(not private.has_course_access(tests.course_id('course-a')), 'anon: none');
 
--- ---------------------------------------------------------------- the course's staff: managed_course_ids and can_manage_course
-select ok(has_function_privilege('authenticated', 'private.managed_course_ids()', 'execute')
-  and not has_function_privilege('anon', 'private.managed_course_ids()', 'execute')
-  and not has_function_privilege('public', 'private.managed_course_ids()', 'execute'), 'managed_course_ids(): authenticated only');
+-- ---------------------------------------------------------------- accessible_course_ids
 select ok(has_function_privilege('authenticated', 'private.accessible_course_ids()', 'execute')
   and not has_function_privilege('anon', 'private.accessible_course_ids()', 'execute')
   and not has_function_privilege('public', 'private.accessible_course_ids()', 'execute'), 'accessible_course_ids(): authenticated only');
-select ok(not has_function_privilege('anon', 'private.can_manage_course(uuid)', 'execute')
-  and not has_function_privilege('authenticated', 'private.can_manage_course(uuid)', 'execute')
-  and not has_function_privilege('public', 'private.can_manage_course(uuid)', 'execute'),
-  'can_manage_course(): for our SQL functions only');
-select ok(not has_function_privilege('anon', 'private.instructed_course_ids(uuid)', 'execute')
-  and not has_function_privilege('authenticated', 'private.instructed_course_ids(uuid)', 'execute')
-  and not has_function_privilege('public', 'private.instructed_course_ids(uuid)', 'execute'),
-  'instructed_course_ids(user_id): no API role may list what someone else teaches');
-select pg_temp.claims(null);
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'managed_course_ids: anon, none');
-select pg_temp.claims('none@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'a student without access: none');
-select pg_temp.claims('ent@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'an entitled student: none (access is not management)');
-select pg_temp.claims('own@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-a', 'course-draft'],
-  'the course''s instructor: the courses they teach, their draft included');
-select pg_temp.claims('other@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-b'], 'another course''s instructor: only theirs');
-select pg_temp.claims('admin@t');
-select is((select count(*) from private.managed_course_ids()), (select count(*) from public.courses),
-  'an admin: every course, once each');
-select is(array(select private.managed_course_ids() order by 1), array(select id from public.courses order by id),
-  'and exactly the courses');
-select pg_temp.claims(null);
-select is(private.can_manage_course(tests.course_id('course-a')), false, 'can_manage_course: anon, no');
-select pg_temp.claims('none@t');
-select is(private.can_manage_course(tests.course_id('course-a')), false, 'a student without access: no');
-select pg_temp.claims('ent@t');
-select is(private.can_manage_course(tests.course_id('course-a')), false, 'an entitled student: no');
-select pg_temp.claims('own@t');
-select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-draft')),
-                private.can_manage_course(tests.course_id('course-b'))], array[true, true, false],
-  'the course''s instructor: their courses, not another''s');
-select pg_temp.claims('other@t');
-select is(private.can_manage_course(tests.course_id('course-a')), false, 'another course''s instructor: no');
-select pg_temp.claims('admin@t');
-select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-b')),
-                private.can_manage_course('00000000-0000-4000-8000-000000000000')], array[true, true, true],
-  'an admin: any course (as the policies let them)');
-select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('own@t')))), array['course-a', 'course-draft'],
-  'instructed_course_ids(user_id): what a given user teaches');
-select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('admin@t')))), '{}'::text[],
-  'an admin teaches nothing by being an admin');
 
 -- ---------------------------------------------------------------- accessible_course_ids: entitled or managing
 select pg_temp.claims(null);
@@ -148,6 +135,17 @@ select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['c
 select pg_temp.claims('admin@t');
 select is((select count(distinct c) from private.accessible_course_ids() c), (select count(*) from public.courses), 'an admin: every course');
 select pg_temp.claims(null);
+
+-- ---------------------------------------------------------------- who sees a course's instructors: who sees the course
+select tests.authenticate_as_anon();
+select is((select count(*) from public.course_instructors where course_id = tests.course_id('course-a')), 1::bigint,
+  'anon sees who teaches a published course');
+select is((select count(*) from public.course_instructors where course_id = tests.course_id('course-draft')), 0::bigint,
+  'anon does not see who teaches a draft');
+select tests.authenticate_as('none@t');
+select is((select count(*) from public.course_instructors where course_id = tests.course_id('course-draft')), 0::bigint,
+  'nor does a student');
+
 
 -- ---------------------------------------------------------------- enrol_free
 select tests.authenticate_as('none@t');
