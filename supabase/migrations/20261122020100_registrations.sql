@@ -1,11 +1,13 @@
--- Registrations, join links, session notices and reminders.
+-- Registrations: who is registered to a session, who may join it now, and what registrants are
+-- told (notices and reminders).
 --
 -- One private function registers a user (private.register_user): it locks the session row, so
 -- concurrent registrations serialize and the capacity (registrations plus the seats held for
--- pending paid orders) holds; it writes the confirmation email and
--- the notification in the same transaction. Its doors: register_for_session() (students: free
--- sessions, or their course's sessions), automatic registration of entitled students to their
--- course's published sessions, and grant_session_registration() for commerce (service_role).
+-- pending paid orders) holds; it writes the confirmation email and the notification in the same
+-- transaction. Its doors: register_for_session() (students: free sessions, or their course's
+-- sessions), automatic registration of entitled students to their course's published sessions,
+-- and grant_session_registration() for commerce (service_role). Who may join a session now is
+-- private.join_role(); the link itself comes from the zoom meetings migration.
 
 -- live_sessions.registered_count follows the registrations themselves: +1 for a new or
 -- reactivated registration, -1 for a cancelled one, whoever writes them.
@@ -255,7 +257,7 @@ create trigger live_sessions_changed_notices after update of status, starts_at o
   for each row execute function private.session_changed_notices();
 
 -- ---------------------------------------------------------------------------------------------
--- Join link
+-- Who may join a session now
 -- ---------------------------------------------------------------------------------------------
 
 -- Who may join a session, decided at each call and never from a stored grant alone: its hosts
@@ -301,41 +303,6 @@ begin
 end;
 $$;
 revoke all on function private.join_role(uuid) from public;
-
--- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
--- link for hosts and admins; for attendees, their personal registrant link once Zoom has approved
--- it. An attendee who has none yet, or whose registrant is not approved (yet, or again after a
--- cancellation), gets P0001 join_link_pending: the zoom-join function creates and approves it
--- (Zoom must be called).
-create function public.session_join_link(session_id uuid) returns text
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-#variable_conflict use_column
-declare
-  role text := private.join_role(session_join_link.session_id);
-  url text;
-begin
-  select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
-  if url is null then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
-  end if;
-  if role = 'host' then
-    return url;
-  end if;
-  select r.join_url into url from private.zoom_registrants r
-  where r.session_id = session_join_link.session_id and r.user_id = auth.uid() and r.status = 'approved';
-  if url is null then
-    raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
-      hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';
-  end if;
-  return url;
-end;
-$$;
-revoke all on function public.session_join_link(uuid) from public, anon;
-grant execute on function public.session_join_link(uuid) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
 -- Reminders, 24 h and 1 h before the start; never twice (dedupe keys include the start time)
