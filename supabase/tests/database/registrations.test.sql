@@ -5,7 +5,7 @@
 -- reminder sweep cancels registrations whose access ended, so lapsed students are neither reminded
 -- nor kept registered.
 begin;
-select plan(67);
+select plan(68);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -25,6 +25,7 @@ grant execute on function pg_temp.sid(text) to anon, authenticated, service_role
 
 select ok(not has_function_privilege('authenticated', 'public.grant_session_registration(uuid, uuid, text)', 'execute'),
   'paid seats are granted by the service only');
+select ok(not has_table_privilege('authenticated', 'private.seat_holds', 'select'), 'seat holds are not reachable by clients');
 
 -- ---------------------------------------------------------------- automatic registration of the course's students
 select tests.clear_authentication();
