@@ -1,6 +1,7 @@
+-- Cross-cutting (no migration of its own): the platform under every migration.
 -- The platform our migrations run on is as strict as a fresh Supabase project: roles and what
 -- `postgres` may do (no owner roles, supautils' privileged extensions and policy grants), the auth,
--- storage and realtime objects we use, graphql_public, and pg_cron created by our own migrations.
+-- storage and realtime objects we use, graphql_public, and the jobs every migration schedules.
 -- Passes as `postgres` (as `supabase test db` runs it) and as supabase_admin: the checks that need
 -- `postgres` switch to it, and those only a non-superuser session can show are skipped otherwise.
 begin;

@@ -1,3 +1,4 @@
+-- Cross-cutting (no migration of its own): rules over the whole schema, whichever migration wrote it.
 -- Security meta-tests: rules every table and function must follow, checked over the whole schema
 -- so later migrations can't forget them.
 begin;

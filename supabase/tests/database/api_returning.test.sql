@@ -1,3 +1,4 @@
+-- Cross-cutting (no migration of its own): the recipes of docs/API.md, which write across domains.
 -- What the docs/API.md recipes send through PostgREST when they ask for the row back:
 -- insert(...).select(), update(...).select() and upsert(...) become INSERT/UPDATE ... RETURNING
 -- (INSERT ... ON CONFLICT DO UPDATE for an upsert), run as the persona (tests.returned() wraps
