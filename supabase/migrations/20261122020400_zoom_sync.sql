@@ -103,13 +103,12 @@ revoke all on function private.zoom_registrant_removed() from public;
 create trigger zoom_registrants_removed after delete on private.zoom_registrants
   for each row execute function private.zoom_registrant_removed();
 
--- Hands out up to batch_size due jobs, each to one caller only (`for update skip locked`), leased
--- for lease_seconds: a drainer that dies before recording the outcome gives the job back when the
--- lease ends. First, one drainer at a time queues a cancellation for every registrant Zoom may
--- hold approved (approved, or an approval begun more than the approval window ago) whose
--- registration is cancelled, for sessions not over or cancelled, unless one is queued, running, or gave up
--- since the registrant last changed; then jobs whose attendee is registered again, still with
--- that registrant, become obsolete.
+-- Hands out up to batch_size due jobs (at most 100), each to one caller only, leased for
+-- lease_seconds (private.claim_jobs), and notes when each was claimed. First, one drainer at a
+-- time queues a cancellation for every registrant Zoom may hold approved (approved, or an approval
+-- begun more than the approval window ago) whose registration is cancelled, for sessions not over
+-- or cancelled, unless one is queued, running, or gave up since the registrant last changed; then
+-- jobs whose attendee is registered again, still with that registrant, become obsolete.
 create function public.claim_zoom_sync(batch_size integer default 20, lease_seconds integer default 120,
                                        worker text default null)
 returns table (id uuid, action text, meeting_id bigint, registrant_id text, attempts integer, max_attempts integer)
@@ -118,6 +117,8 @@ security definer
 set search_path = ''
 as $$
 #variable_conflict use_column
+declare
+  claimed uuid[];
 begin
   if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('public.claim_zoom_sync')) then
     insert into private.zoom_sync_jobs (action, session_id, user_id, meeting_id, registrant_id)
@@ -146,19 +147,11 @@ begin
     for update skip locked
   );
 
+  claimed := array(select private.claim_jobs('private.zoom_sync_jobs', 'running', claim_zoom_sync.batch_size, 100,
+                                            claim_zoom_sync.lease_seconds, claim_zoom_sync.worker));
   return query
-  update private.zoom_sync_jobs j
-  set status = 'running', attempts = j.attempts + 1, claimed_at = now(),
-      locked_until = now() + make_interval(secs => greatest(claim_zoom_sync.lease_seconds, 10)),
-      locked_by = claim_zoom_sync.worker
-  where j.id in (
-    select d.id from private.zoom_sync_jobs d
-    where d.status in ('pending', 'running') and d.next_attempt_at <= now()
-      and (d.locked_until is null or d.locked_until < now())
-    order by d.next_attempt_at
-    limit least(greatest(claim_zoom_sync.batch_size, 1), 100)
-    for update skip locked
-  )
+  update private.zoom_sync_jobs j set claimed_at = now()
+  where j.id = any (claimed)
   returning j.id, j.action, j.meeting_id, j.registrant_id, j.attempts, j.max_attempts;
 end;
 $$;
@@ -194,10 +187,9 @@ begin
 end;
 $$;
 
--- Records a failed attempt: retry after retry_after_seconds (a 429's Retry-After), else after an
--- exponential backoff (30 s, 1, 2, 4, 8, 16, 32 min); dead-lettered after max_attempts, which
--- alerts the admins (a refunded attendee's link may still work). Returns the new status, or null
--- when the job was not running.
+-- Records a failed attempt (private.fail_job: backoff, then the dead letter; a Retry-After counts
+-- as a second at least); a dead-lettered job alerts the admins (a refunded attendee's link may
+-- still work). Returns the new status, or null when the job was not running.
 create function public.fail_zoom_sync(id uuid, error text, retry_after_seconds integer default null) returns text
 language plpgsql
 security definer
@@ -205,29 +197,20 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
+  status text := private.fail_job('private.zoom_sync_jobs', 'running', fail_zoom_sync.id, fail_zoom_sync.error,
+    case when fail_zoom_sync.retry_after_seconds is not null then greatest(fail_zoom_sync.retry_after_seconds, 1) end,
+    false);
   j private.zoom_sync_jobs;
 begin
-  update private.zoom_sync_jobs sj
-  set status = case when sj.attempts >= sj.max_attempts then 'dead' else 'pending' end,
-      done_at = case when sj.attempts >= sj.max_attempts then now() end,
-      last_error = left(fail_zoom_sync.error, 2000),
-      locked_until = null,
-      next_attempt_at = now() + make_interval(secs => case
-        when fail_zoom_sync.retry_after_seconds is not null then greatest(fail_zoom_sync.retry_after_seconds, 1)
-        else least(30 * power(2, greatest(sj.attempts, 1) - 1), 3600)::integer end)
-  where sj.id = fail_zoom_sync.id and sj.status = 'running'
-  returning sj.* into j;
-  if not found then
-    return null;
-  end if;
-  if j.status = 'dead' then
+  if status = 'dead' then
+    update private.zoom_sync_jobs sj set done_at = now() where sj.id = fail_zoom_sync.id returning sj.* into j;
     perform private.alert_admins('A Zoom registrant could not be cancelled',
       format('Zoom refused to cancel registrant %s of meeting %s %s times; their personal join link may still work. Last error: %s',
              j.registrant_id, j.meeting_id, j.attempts, left(j.last_error, 500)),
       jsonb_build_object('job_id', j.id, 'session_id', j.session_id, 'user_id', j.user_id,
                          'meeting_id', j.meeting_id, 'registrant_id', j.registrant_id));
   end if;
-  return j.status;
+  return status;
 end;
 $$;
 
