@@ -530,7 +530,7 @@ Deno.test("auth: nothing sent is 401 missing_token; a malformed Authorization is
 Deno.test("auth: refusals answer 401 {error: {code, message}} with WWW-Authenticate through http.ts", async () => {
   await withProject(async ({ server }) => {
     const auth = authFor(server);
-    const fn = handle(async (req) => {
+    const fn = handle("POST", async (req) => {
       await auth.authenticate(req);
       return new Response("ran");
     });

@@ -263,13 +263,36 @@ Deno.test("parseJson: an empty body is `whenEmpty` when the body is optional", (
 });
 
 Deno.test("handle: answers preflight and maps thrown errors", async () => {
-  const h = handle(() => Promise.reject(new HttpError(404, "not_found", "No such thing.")));
+  const h = handle("GET", () => Promise.reject(new HttpError(404, "not_found", "No such thing.")));
   const pre = await h(new Request("http://x/", { method: "OPTIONS" }));
   assert.equal(pre.status, 200);
   assert.equal(pre.headers.get("access-control-allow-origin"), "*");
   const res = await h(new Request("http://x/"));
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.code, "not_found");
+});
+
+Deno.test("handle: any other method is a 405 naming the one it takes, and the handler never runs", async () => {
+  let ran = 0;
+  const h = (method: "GET" | "POST") =>
+    handle(method, () => {
+      ran++;
+      return Promise.resolve(new Response("ran"));
+    });
+  for (
+    const [method, sent, message] of [
+      ["POST", "GET", "Use POST."],
+      ["POST", "PUT", "Use POST."],
+      ["GET", "POST", "Use GET."],
+    ] as const
+  ) {
+    const res = await h(method)(new Request("http://x/", { method: sent }));
+    assert.equal(res.status, 405, `${sent} to a ${method} handler`);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.deepEqual(await res.json(), { error: { code: "method_not_allowed", message } });
+  }
+  assert.equal(ran, 0);
+  assert.equal(await (await h("POST")(new Request("http://x/", { method: "POST" }))).text(), "ran");
 });
 
 Deno.test("readConfig: names every missing or invalid variable", () => {

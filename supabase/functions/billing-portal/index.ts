@@ -23,8 +23,7 @@ export function createBillingPortal(
   const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const userId = await requireSignedInAccount(sql, claims);
     const { return_url } = await parseBody(req, input);

@@ -44,8 +44,7 @@ export function createCheckout(
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const body = await parseBody(req, input);
     for (const url of [body.success_url, body.cancel_url]) {

@@ -7,7 +7,7 @@ import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import type { Env } from "../_shared/config.ts";
 import { asCaller, pool, type Sql } from "../_shared/db.ts";
 import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import { handle, json, parseBody } from "../_shared/http.ts";
 import {
   type PaymentsConfig,
   paymentsConfig,
@@ -29,8 +29,7 @@ export function createRefund(
   const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const stripe = stripeClient(config);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const body = await parseBody(req, input);
     const [plan] = await asCaller(

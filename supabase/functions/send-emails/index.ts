@@ -10,7 +10,7 @@ import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
 import { databaseEnv, type Env, secret, type Service } from "../_shared/config.ts";
 import { asCaller, pool, type Sql } from "../_shared/db.ts";
 import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import { handle, json, parseBody } from "../_shared/http.ts";
 import {
   type ClaimedEmail,
   type EmailOutcome,
@@ -55,8 +55,7 @@ export function createSendEmails(
   const auth = deps.auth ?? createAuth(config);
   const send = resendMailer(config);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
     const body = await parseBody(req, requestBody, {});

@@ -72,8 +72,7 @@ export function createStripeWebhook(config: StripeWebhookConfig, deps: { sql?: S
   }
 
   // Any failure once the event is verified is a 500, whatever it was, so Stripe retries it.
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const event = await verify(req);
     if (!isHandledStripeEvent(event.type)) {
       return json({ received: true, result: "ignored: unhandled event type" });

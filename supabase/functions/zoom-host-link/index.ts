@@ -22,8 +22,7 @@ export function createZoomHostLink(
   const sql = deps.sql ?? pool(config);
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id } = await parseBody(req, input);
     const [session] = await asCaller(

@@ -57,8 +57,7 @@ export function createZoomJoin(
     return saved.registrant_id;
   }
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id } = await parseBody(req, input);
     const [info] = await asCaller(

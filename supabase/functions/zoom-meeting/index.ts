@@ -52,8 +52,7 @@ export function createZoomMeeting(
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id, action } = await parseBody(req, input);
     const [session] = await asCaller(

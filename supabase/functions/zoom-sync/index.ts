@@ -50,8 +50,7 @@ export function createZoomSync(
   const auth = deps.auth ?? createAuth(config);
   const zoom = zoomClient(config, sql);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
     const body = await parseBody(req, requestBody, {});

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { databaseEnv, type Env, secret } from "../_shared/config.ts";
 import { asService, pool, type Sql } from "../_shared/db.ts";
 import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseJson, validate } from "../_shared/http.ts";
+import { handle, json, parseJson, validate } from "../_shared/http.ts";
 import { zoomService } from "../_shared/zoom.ts";
 import { envelopeSchema, handledZoomEvents, validationSchema, zoomEvent } from "./events.ts";
 import { hmacHex, verifyZoomSignature } from "./signature.ts";
@@ -25,8 +25,7 @@ export type ZoomWebhookConfig = z.infer<typeof zoomWebhookConfig>;
 export function createZoomWebhook(config: ZoomWebhookConfig, deps: { sql?: Sql } = {}) {
   const sql = deps.sql ?? pool(config);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const raw = await req.text();
     const token = config.ZOOM_WEBHOOK_SECRET_TOKEN;
     await verifyZoomSignature(req, raw, token, config.ZOOM_WEBHOOK_TOLERANCE_SECONDS);
