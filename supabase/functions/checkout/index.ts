@@ -3,10 +3,9 @@
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import type { Env } from "../_shared/config.ts";
-import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller, asService } from "../_shared/db.ts";
+import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import {
   type PaymentsConfig,
@@ -36,12 +35,8 @@ interface Order {
 /** Stripe's Checkout Session ends this long before the order's hold, so no payment outlives it. */
 const SESSION_ENDS_BEFORE_HOLD_S = 180;
 
-export function createCheckout(
-  config: PaymentsConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createCheckout(config: PaymentsConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const stripe = stripeClient(config);
 
   const fetch = handle("POST", async (req) => {
@@ -128,7 +123,7 @@ export function createCheckout(
     return json({ order_id: order.id, session_id: session.id, url: session.url });
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

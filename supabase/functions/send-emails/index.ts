@@ -6,10 +6,10 @@
 // key (missing, or the .env.example placeholder) it answers 503 email_not_configured and claims
 // nothing.
 import { z } from "zod";
-import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
+import { authEnv } from "../_shared/auth.ts";
 import { databaseEnv, type Env, secret, type Service } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
 import { handle, json, parseBody } from "../_shared/http.ts";
 import {
   type ClaimedEmail,
@@ -45,14 +45,11 @@ const requestBody = z.object({ batch_size: z.number().int().min(1).max(500).opti
 
 export function createSendEmails(
   config: SendEmailsConfig,
-  deps: {
-    sql?: Sql;
-    auth?: Authenticator;
+  deps: Deps & {
     log?: (line: string, outcome: EmailOutcome) => void;
   } = {},
 ) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const send = resendMailer(config);
 
   const fetch = handle("POST", async (req) => {
@@ -136,7 +133,7 @@ export function createSendEmails(
     return json(run.summary);
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

@@ -1,10 +1,9 @@
 // POST /functions/v1/zoom-host-link {session_id}: a fresh host start link, fetched from Zoom on
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
 import type { Env } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import {
   zoomClient,
@@ -15,12 +14,8 @@ import {
 
 const input = z.object({ session_id: z.uuid() });
 
-export function createZoomHostLink(
-  config: ZoomMeetingConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createZoomHostLink(config: ZoomMeetingConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const zoom = zoomClient(config, sql);
   const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
@@ -39,7 +34,7 @@ export function createZoomHostLink(
     const meeting = await zoom.getMeeting(Number(session.meeting_id));
     return json({ session_id, start_url: meeting.start_url }, 200, { "cache-control": "no-store" });
   });
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
