@@ -344,6 +344,7 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   assert.match(autoRefund.subject, /refunding your order: Tiny class/);
   assert.match(autoRefund.text, /last seat in Tiny class was taken/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
+  assert.match(autoRefund.text, /refunding the full US\$9\.00/);
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 
