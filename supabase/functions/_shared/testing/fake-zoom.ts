@@ -273,22 +273,3 @@ export function startFakeZoom(
     close: () => server.shutdown(),
   };
 }
-
-/** Signs a webhook body the way Zoom does (v0 HMAC-SHA256), for tests. */
-export async function zoomSignature(
-  secret: string,
-  timestamp: string,
-  body: string,
-): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`v0:${timestamp}:${body}`)),
-  );
-  return `v0=${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
