@@ -38,6 +38,10 @@ interface ScriptedReply {
   before?: () => Promise<void>;
 }
 
+/** A meeting's settings.approval_type: 0 automatic, 1 manual, 2 (or none) no registration. */
+const approvalType = (meeting: Record<string, unknown>) =>
+  (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+
 export function startFakeZoom(
   credentials = { clientId: "zoom-client", clientSecret: "zoom-secret" },
 ) {
@@ -55,7 +59,7 @@ export function startFakeZoom(
     fields: { email: string; first_name: string; last_name?: string },
   ) => {
     const id = meeting.id as number;
-    const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+    const approval = approvalType(meeting);
     const registrantId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
     const registrant: FakeRegistrant = {
       meeting_id: id,
@@ -67,6 +71,22 @@ export function startFakeZoom(
     };
     registrants.set(registrantId, registrant);
     return { registrantId, registrant };
+  };
+  /** Zoom's 404 for a meeting it does not know. */
+  const noSuchMeeting = (id: number) =>
+    Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, { status: 404 });
+  /** The meeting, if it takes registrants; else Zoom's answer (404 unknown, 400 registration off). */
+  const registrationMeeting = (id: number): Record<string, unknown> | Response => {
+    const meeting = meetings.get(id);
+    if (!meeting) return noSuchMeeting(id);
+    const approval = approvalType(meeting);
+    if (approval !== 0 && approval !== 1) {
+      return Response.json({
+        code: 3000,
+        message: `Registration has not been enabled for this meeting: ${id}.`,
+      }, { status: 400 });
+    }
+    return meeting;
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
@@ -138,19 +158,8 @@ export function startFakeZoom(
     const register = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants$/);
     if (register && req.method === "POST") {
       const id = Number(register[1]);
-      const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
-      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
-      if (approval !== 0 && approval !== 1) {
-        return Response.json({
-          code: 3000,
-          message: `Registration has not been enabled for this meeting: ${id}.`,
-        }, { status: 400 });
-      }
+      const meeting = registrationMeeting(id);
+      if (meeting instanceof Response) return meeting;
       const body = JSON.parse(text);
       if (typeof body.email !== "string" || typeof body.first_name !== "string") {
         return Response.json({ code: 300, message: "Validation Failed." }, { status: 400 });
@@ -170,19 +179,8 @@ export function startFakeZoom(
     const status = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants\/status$/);
     if (status && req.method === "PUT") {
       const id = Number(status[1]);
-      const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
-      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
-      if (approval !== 0 && approval !== 1) {
-        return Response.json({
-          code: 3000,
-          message: `Registration has not been enabled for this meeting: ${id}.`,
-        }, { status: 400 });
-      }
+      const meeting = registrationMeeting(id);
+      if (meeting instanceof Response) return meeting;
       const body = JSON.parse(text || "null");
       const ids = Array.isArray(body?.registrants)
         ? (body.registrants as { id?: unknown }[]).map((r) => r?.id)
@@ -204,11 +202,7 @@ export function startFakeZoom(
     if (one) {
       const id = Number(one[1]);
       const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
+      if (!meeting) return noSuchMeeting(id);
       if (req.method === "GET") {
         return Response.json({
           ...meeting,
