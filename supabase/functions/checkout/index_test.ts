@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
+import { stripeUnreachable, testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
@@ -32,10 +32,7 @@ async function setup() {
   const config = checkoutConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    STRIPE_SECRET_KEY: "sk_test_fake",
-    STRIPE_API_HOST: stripe.host,
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripe.env,
     CHECKOUT_ALLOWED_ORIGINS: `${site},http://localhost:3000`,
   });
   const token = await project.accessToken(sql, buyer);
@@ -279,18 +276,7 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
 testFunctionAuth({
   name: "checkout",
   fromEnv,
-  setup: () =>
-    Promise.resolve({
-      env: {
-        SUPABASE_DB_URL: testDbUrl(),
-        // Unreachable: each caller below is answered before the function would call Stripe.
-        STRIPE_SECRET_KEY: "sk_test_auth_suite",
-        STRIPE_API_HOST: "127.0.0.1",
-        STRIPE_API_PORT: "9",
-        STRIPE_API_PROTOCOL: "http",
-        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
-      },
-    }),
+  setup: stripeUnreachable,
   body: {
     offer_id: crypto.randomUUID(),
     currency: "USD",

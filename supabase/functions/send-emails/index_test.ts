@@ -515,7 +515,6 @@ testFunctionAuth({
     const resend = startFakeResend();
     return Promise.resolve({
       env: {
-        SUPABASE_DB_URL: testDbUrl(),
         RESEND_API_KEY: "re_test_key",
         EMAIL_FROM: "Coursebase <hello@example.com>",
         RESEND_BASE_URL: resend.url,

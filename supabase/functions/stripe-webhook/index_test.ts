@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { asCaller, connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
-import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
+import { startFakeStripe, stripeApiAt } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
@@ -35,11 +35,8 @@ async function setup() {
   const hook = createStripeWebhook(
     stripeWebhookConfig.parse({
       SUPABASE_DB_URL: testDbUrl(),
-      STRIPE_SECRET_KEY: "sk_test_x",
+      ...fake.env,
       STRIPE_WEBHOOK_SECRET: secret,
-      STRIPE_API_HOST: fake.host,
-      STRIPE_API_PORT: String(fake.port),
-      STRIPE_API_PROTOCOL: "http",
     }),
     { sql: connect(testDbUrl(), { max: 10 }) },
   );
@@ -548,9 +545,7 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
       SUPABASE_DB_URL: testDbUrl(),
       STRIPE_SECRET_KEY: "sk_test_x",
       STRIPE_WEBHOOK_SECRET: secret,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: "9",
-      STRIPE_API_PROTOCOL: "http",
+      ...stripeApiAt("127.0.0.1", 9), // nothing listens there
     }),
     { sql: connect(testDbUrl(), { max: 2 }) },
   );

@@ -26,10 +26,7 @@ Deno.test("purchase and refund, end to end", async () => {
   const config = checkoutConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    STRIPE_SECRET_KEY: "sk_test_fake",
-    STRIPE_API_HOST: fake.host,
-    STRIPE_API_PORT: String(fake.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...fake.env,
     CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
   });
   const checkout = createCheckout(config);

@@ -40,11 +40,7 @@ async function setup(students = 1) {
   const zoomEnv = {
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    ZOOM_ACCOUNT_ID: "acct_123",
-    ZOOM_CLIENT_ID: zoom.credentials.clientId,
-    ZOOM_CLIENT_SECRET: zoom.credentials.clientSecret,
-    ZOOM_API_BASE: zoom.apiBase,
-    ZOOM_OAUTH_URL: zoom.oauthUrl,
+    ...zoom.env,
   };
   const meetingConfig = zoomMeetingConfig.parse(zoomEnv);
   const syncConfig = zoomSyncConfig.parse(zoomEnv);

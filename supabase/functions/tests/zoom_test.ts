@@ -46,11 +46,7 @@ async function setup(opts: { startsIn?: string } = {}) {
   const config = zoomMeetingConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    ZOOM_ACCOUNT_ID: "acct_123",
-    ZOOM_CLIENT_ID: zoom.credentials.clientId,
-    ZOOM_CLIENT_SECRET: zoom.credentials.clientSecret,
-    ZOOM_API_BASE: zoom.apiBase,
-    ZOOM_OAUTH_URL: zoom.oauthUrl,
+    ...zoom.env,
   });
   const tokenFor = (user: string) => project.accessToken(sql, user);
   const post = (

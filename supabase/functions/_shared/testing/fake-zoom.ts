@@ -42,9 +42,21 @@ interface ScriptedReply {
 const approvalType = (meeting: Record<string, unknown>) =>
   (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
 
-export function startFakeZoom(
-  credentials = { clientId: "zoom-client", clientSecret: "zoom-secret" },
-) {
+/** The app credentials the fake accepts by default. */
+const defaultCredentials = { clientId: "zoom-client", clientSecret: "zoom-secret" };
+
+/** The ZOOM_ settings that point a function at a Zoom API and OAuth server at `origin`. */
+export function zoomEnv(origin: string, credentials = defaultCredentials): Record<string, string> {
+  return {
+    ZOOM_ACCOUNT_ID: "acct_123",
+    ZOOM_CLIENT_ID: credentials.clientId,
+    ZOOM_CLIENT_SECRET: credentials.clientSecret,
+    ZOOM_API_BASE: `${origin}/v2`,
+    ZOOM_OAUTH_URL: `${origin}/oauth/token`,
+  };
+}
+
+export function startFakeZoom(credentials = defaultCredentials) {
   const requests: ZoomRequest[] = [];
   const tokens = new Set<string>();
   const meetings = new Map<number, Record<string, unknown>>();
@@ -223,11 +235,9 @@ export function startFakeZoom(
     return Response.json({ code: 404, message: "Not found" }, { status: 404 });
   });
   const { port } = server.addr as Deno.NetAddr;
-  const base = `http://127.0.0.1:${port}`;
   return {
-    apiBase: `${base}/v2`,
-    oauthUrl: `${base}/oauth/token`,
-    credentials,
+    /** The function settings that point at this fake (account acct_123). */
+    env: zoomEnv(`http://127.0.0.1:${port}`, credentials),
     requests,
     meetings,
     registrants,
