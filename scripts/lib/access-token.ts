@@ -6,7 +6,7 @@
 // MinimumViableTokenSchema), internal/hooks/v0hooks (CustomAccessTokenInput) and
 // internal/hooks/hookspgfunc (a Postgres hook is run as `select <schema>.<fn>(input)` in the
 // transaction of the Auth server's own connection, as supabase_auth_admin).
-import type { Claims, Sql } from "../../supabase/functions/_shared/db.ts";
+import { type Claims, connect, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
 import { signWithKey } from "./keys.ts";
 import type { SigningJwk } from "./signing-keys.ts";
@@ -171,4 +171,20 @@ export async function accessToken(
 ): Promise<{ token: string; claims: Claims }> {
   const claims = await accessTokenClaims(sql, idOrEmail, opts);
   return { token: await signAccessToken(claims, key), claims };
+}
+
+/**
+ * Runs `fn` on a one-connection pool to the database at `dbUrl` as supabase_auth_admin, the role
+ * the Auth server runs the access token hook as (the CLI gives every role the database password),
+ * and closes it.
+ */
+export async function asAuthServer<T>(dbUrl: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const url = new URL(dbUrl);
+  url.username = "supabase_auth_admin";
+  const sql = connect(url.toString(), { max: 1 });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
 }

@@ -12,8 +12,7 @@
 // Storage servers, the recipes' calls to them go to scripts/lib/recipe-stand-ins.ts.
 import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
-import { connect } from "../../supabase/functions/_shared/db.ts";
-import { accessToken } from "./access-token.ts";
+import { accessToken, asAuthServer } from "./access-token.ts";
 import type { SigningJwk } from "./signing-keys.ts";
 import { root } from "./paths.ts";
 import type { RecipePersona } from "./recipe-client.ts";
@@ -159,19 +158,13 @@ async function signIn(
         "mint the personas' access tokens as Auth would",
     );
   }
-  const url = new URL(opts.dbUrl);
-  url.username = "supabase_auth_admin"; // the role Auth runs the access token hook as
-  const sql = connect(url.toString(), { max: 1 });
-  try {
+  const key = opts.signingKey ?? opts.jwtSecret;
+  await asAuthServer(opts.dbUrl, async (sql) => {
     for (const email of emails) {
-      const { token } = await accessToken(sql, email, opts.signingKey ?? opts.jwtSecret, {
-        issuer: `${opts.url}/auth/v1`,
-      });
+      const { token } = await accessToken(sql, email, key, { issuer: `${opts.url}/auth/v1` });
       sessions.set(email, { access_token: token, refresh_token: "minted-by-the-recipe-suite" });
     }
-  } finally {
-    await sql.end();
-  }
+  });
   return sessions;
 }
 
