@@ -10,12 +10,7 @@ import { INVALID_API_KEY, NO_API_KEY } from "./lib/gateway.ts";
 import { signWithKey, stackKeys, tokenHeader } from "./lib/keys.ts";
 import { reloadSchema } from "./lib/postgrest.ts";
 import { generateSigningKey } from "./lib/signing-keys.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 const keys = await stackKeys();
 const supabaseUrl = () => env("SUPABASE_URL");

@@ -8,12 +8,7 @@ import { signJwt } from "../supabase/functions/_shared/jwt.ts";
 import { accessToken, asAuthServer } from "./lib/access-token.ts";
 import { INVALID_API_KEY, NO_API_KEY } from "./lib/gateway.ts";
 import { reloadSchema } from "./lib/postgrest.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 const supabaseUrl = () => env("SUPABASE_URL");
 const restUrl = () => `${supabaseUrl()}/rest/v1`;

@@ -15,12 +15,7 @@ import {
 import { stackKeys, tokenHeader } from "./keys.ts";
 import { bin, root } from "./paths.ts";
 import { run } from "./proc.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../../supabase/functions/_shared/testing/env.ts";
 
 const user: AuthUser = {
   id: "b0000000-0000-4000-8000-000000000001",
