@@ -5,6 +5,7 @@ import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
 import { type ApiKeys, gateway, JWKS_PATH, MINTED_TOKEN_SECONDS } from "./gateway.ts";
 import { apiKeys, signWithKey, tokenHeader } from "./keys.ts";
 import { generateSigningKey, publicJwks } from "./signing-keys.ts";
+import { quietly } from "../../supabase/functions/_shared/testing/console.ts";
 
 const secret = "test-secret-with-at-least-32-characters!!";
 const signingKey = await generateSigningKey();
@@ -60,15 +61,6 @@ const serve = gateway({
 });
 const call = (path: string, init: RequestInit = {}) =>
   serve(new Request(`http://127.0.0.1:54321${path}`, init));
-const quiet = async <T>(fn: () => T | Promise<T>) => {
-  const original = console.error;
-  console.error = () => {};
-  try {
-    return await fn();
-  } finally {
-    console.error = original;
-  }
-};
 
 Deno.test("gateway: a missing Authorization header is 401, as the CLI words it", async () => {
   const res = await call("/functions/v1/echo");
@@ -267,10 +259,10 @@ Deno.test("gateway: unknown functions are 404 text, unknown routes 404 JSON", as
 });
 
 Deno.test("gateway: a function that fails to load is 503 BOOT_ERROR; a crash is 500 WORKER_ERROR", async () => {
-  const boot = await quiet(() => call("/functions/v1/broken"));
+  const boot = await quietly(() => call("/functions/v1/broken"));
   assert.equal(boot.status, 503);
   assert.equal((await boot.json()).code, "BOOT_ERROR");
-  const crash = await quiet(() => call("/functions/v1/crashing"));
+  const crash = await quietly(() => call("/functions/v1/crashing"));
   assert.equal(crash.status, 500);
   assert.equal((await crash.json()).code, "WORKER_ERROR");
 });

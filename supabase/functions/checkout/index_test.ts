@@ -7,6 +7,7 @@ import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts"
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { paymentsConfig as checkoutConfig, STRIPE_API_VERSION } from "../_shared/stripe.ts";
 import { createCheckout, fromEnv } from "./index.ts";
+import { quietly } from "../_shared/testing/console.ts";
 
 const site = "https://learn.example.com";
 
@@ -248,26 +249,25 @@ Deno.test("checkout: a course that is not on sale is refused with its code, befo
 Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
   const t = await setup();
   const down = createCheckout({ ...t.config, STRIPE_API_HOST: "127.0.0.1", STRIPE_API_PORT: 9 });
-  const original = console.error;
-  console.error = () => {};
   try {
     const token = await t.project.accessToken(t.sql, t.buyer);
-    const res = await down.fetch(
-      new Request("http://localhost/checkout", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          offer_id: t.offer,
-          currency: "USD",
-          success_url: `${site}/ok`,
-          cancel_url: `${site}/cart`,
+    const res = await quietly(() =>
+      down.fetch(
+        new Request("http://localhost/checkout", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            offer_id: t.offer,
+            currency: "USD",
+            success_url: `${site}/ok`,
+            cancel_url: `${site}/cart`,
+          }),
         }),
-      }),
+      )
     );
     assert.equal(res.status, 503);
     assert.equal((await res.json()).error.code, "stripe_unavailable");
   } finally {
-    console.error = original;
     await down.close();
     await t.teardown();
   }

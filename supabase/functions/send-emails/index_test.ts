@@ -10,6 +10,7 @@ import {
 } from "../_shared/testing/fake-resend.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
+import { withConsoleError } from "../_shared/testing/console.ts";
 
 async function setup(rate = 1000) {
   const sql = connect(testDbUrl(), { max: 2 });
@@ -479,31 +480,30 @@ Deno.test("send-emails: says, per email, whether it was sent, skipped, retried o
 
 Deno.test("send-emails: without a Resend key (missing or the .env.example placeholder) it answers 503 and claims nothing", async () => {
   const t = await setup();
-  const original = console.error;
   const logged: string[] = [];
-  console.error = (m: string) => logged.push(m);
   try {
-    for (const key of ["re_replace_me", undefined]) {
-      const handler = fromEnv({
-        ...t.project.env,
-        SUPABASE_DB_URL: testDbUrl(),
-        RESEND_API_KEY: key,
-        EMAIL_FROM: "Coursebase <hello@example.com>",
-        SITE_URL: "http://127.0.0.1:3000",
-      });
-      const res = await t.drain(handler);
-      assert.equal(res.status, 503);
-      assert.equal((await res.json()).error.code, "email_not_configured");
-      await handler.close();
-    }
-    assert.match(logged[0], /RESEND_API_KEY is still the \.env\.example placeholder/);
-    assert.match(logged[1], /RESEND_API_KEY is not set/);
-    const [{ n }] = await t.sql`select count(*)::int as n from private.email_outbox
+    await withConsoleError((m: string) => logged.push(m), async () => {
+      for (const key of ["re_replace_me", undefined]) {
+        const handler = fromEnv({
+          ...t.project.env,
+          SUPABASE_DB_URL: testDbUrl(),
+          RESEND_API_KEY: key,
+          EMAIL_FROM: "Coursebase <hello@example.com>",
+          SITE_URL: "http://127.0.0.1:3000",
+        });
+        const res = await t.drain(handler);
+        assert.equal(res.status, 503);
+        assert.equal((await res.json()).error.code, "email_not_configured");
+        await handler.close();
+      }
+      assert.match(logged[0], /RESEND_API_KEY is still the \.env\.example placeholder/);
+      assert.match(logged[1], /RESEND_API_KEY is not set/);
+      const [{ n }] = await t.sql`select count(*)::int as n from private.email_outbox
       where to_user_id = ${t.user} and status = 'pending' and attempts = 0`;
-    assert.equal(n, 1, "the welcome email is untouched: not claimed, no attempt spent");
-    assert.equal(t.fake.requests.length, 0);
+      assert.equal(n, 1, "the welcome email is untouched: not claimed, no attempt spent");
+      assert.equal(t.fake.requests.length, 0);
+    });
   } finally {
-    console.error = original;
     await t.teardown();
   }
 });

@@ -7,6 +7,7 @@ import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testin
 import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
 import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
+import { quietly } from "../_shared/testing/console.ts";
 
 const secret = "whsec_test_secret";
 const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_x" });
@@ -273,10 +274,7 @@ Deno.test("stripe-webhook: async payments, expiry, bad signatures, unknown event
       create trigger test_injected_fault before insert on public.entitlements for each row
         when (new.user_id = '${t.buyer}') execute function private.test_injected_fault();`);
     const failing = t.event("checkout.session.completed", t.session(failingOrder));
-    const original = console.error;
-    console.error = () => {};
-    const res = await t.deliver(failing).finally(async () => {
-      console.error = original;
+    const res = await quietly(() => t.deliver(failing)).finally(async () => {
       await t.sql.unsafe(`drop trigger test_injected_fault on public.entitlements;
                           drop function private.test_injected_fault();`);
     });
@@ -566,15 +564,15 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
       secret,
       cryptoProvider: webhookCryptoProvider,
     });
-    const original = console.error;
-    console.error = () => {};
-    const failed = await down.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "stripe-signature": header },
-        body: payload,
-      }),
-    ).finally(() => console.error = original);
+    const failed = await quietly(() =>
+      down.fetch(
+        new Request("http://localhost/stripe-webhook", {
+          method: "POST",
+          headers: { "stripe-signature": header },
+          body: payload,
+        }),
+      )
+    );
     assert.equal(failed.status, 500, "Stripe will deliver the event again");
     assert.equal((await failed.json()).error.code, "refund_failed");
     assert.equal(await t.status(id), "refund_pending", "the decision to refund is kept");
