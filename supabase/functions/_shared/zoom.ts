@@ -2,8 +2,9 @@
 // the meeting calls our functions make. Base URLs are configurable so tests use a local fake.
 import { z } from "zod";
 import { authEnv } from "./auth.ts";
-import { databaseEnv, secret, type Service } from "./config.ts";
+import { databaseEnv, type Env, secret, type Service } from "./config.ts";
 import { asService, type Sql } from "./db.ts";
+import { type Handler, lazyHandler } from "./handler.ts";
 import { HttpError } from "./http.ts";
 
 /**
@@ -33,6 +34,15 @@ export type ZoomConfig = z.infer<typeof zoomConfig>;
  */
 export const zoomMeetingConfig = zoomConfig.extend({ ...authEnv.shape, ...databaseEnv.shape });
 export type ZoomMeetingConfig = z.infer<typeof zoomMeetingConfig>;
+
+/**
+ * zoom-meeting's, zoom-host-link's and zoom-join's `fromEnv`: the handler, built from
+ * zoomMeetingConfig on the first request (lazyHandler); until Zoom is set up, 503
+ * zoom_not_configured.
+ */
+export const zoomMeetingFromEnv =
+  <H extends Handler>(build: (config: ZoomMeetingConfig) => H) => (env?: Env) =>
+    lazyHandler(zoomMeetingConfig, [zoomService], build, env);
 
 export interface ZoomMeeting {
   id: number;

@@ -2,16 +2,10 @@
 // caller's own subscriptions and payment methods. The customer is the caller's (looked up from
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asService, requireSignedInAccount } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
 
@@ -38,7 +32,6 @@ export function createBillingPortal(config: PaymentsConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createBillingPortal, env);
+export const fromEnv = paymentsFromEnv(createBillingPortal);
 
 export default fromEnv();

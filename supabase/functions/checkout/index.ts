@@ -3,16 +3,10 @@
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asCaller, asService } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
   offer_id: z.uuid(),
@@ -127,7 +121,6 @@ export function createCheckout(config: PaymentsConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createCheckout, env);
+export const fromEnv = paymentsFromEnv(createCheckout);
 
 export default fromEnv();

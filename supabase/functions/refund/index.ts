@@ -3,16 +3,10 @@
 // then Stripe refunds the payment intent. The order stays refund_pending until the webhook's
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asCaller } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
   order_id: z.uuid(),
@@ -53,7 +47,6 @@ export function createRefund(config: PaymentsConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createRefund, env);
+export const fromEnv = paymentsFromEnv(createRefund);
 
 export default fromEnv();

@@ -1,16 +1,10 @@
 // POST /functions/v1/zoom-host-link {session_id}: a fresh host start link, fetched from Zoom on
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asCaller } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
@@ -38,7 +32,6 @@ export function createZoomHostLink(config: ZoomMeetingConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomHostLink, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomHostLink);
 
 export default fromEnv();

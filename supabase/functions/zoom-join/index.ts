@@ -8,16 +8,10 @@
 // registrant through Zoom's "Update registrant's status", records the approval, and asks
 // zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asCaller, asService } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
@@ -97,7 +91,6 @@ export function createZoomJoin(config: ZoomMeetingConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomJoin, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomJoin);
 
 export default fromEnv();

@@ -3,16 +3,10 @@
 // create, update or delete its Zoom meeting. Stores the meeting id and join link; never the host
 // start link (see zoom-host-link).
 import { z } from "zod";
-import type { Env } from "../_shared/config.ts";
 import { asCaller, asService } from "../_shared/db.ts";
-import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
 
@@ -91,7 +85,6 @@ export function createZoomMeeting(config: ZoomMeetingConfig, deps: Deps = {}) {
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomMeeting, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomMeeting);
 
 export default fromEnv();
