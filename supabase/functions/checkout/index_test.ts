@@ -4,7 +4,7 @@ import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
+import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { paymentsConfig as checkoutConfig, STRIPE_API_VERSION } from "../_shared/stripe.ts";
 import { createCheckout, fromEnv } from "./index.ts";
 import { quietly } from "../_shared/testing/console.ts";
@@ -20,10 +20,7 @@ async function setup() {
   const buyer = await createUser(sql, `buyer-${tag}@test.local`);
   const course = await publishedCourse(sql, seller, { slug: `paid-${tag}`, title: "Paid Course" });
   const offer = { id: await courseOffer(sql, course.id, seller, "Paid Course", { USD: 4900 }) };
-  const [plan] =
-    await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
-    values ('plan', 'Monthly access', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
+  const plan = { id: await planOffer(sql, seller, "Monthly access", { USD: 1900 }) };
   await sql`insert into public.coupons (code, kind, percent_off, owner_id) values (${
     "HALF" + tag.toUpperCase()
   }, 'percent', 50, ${seller}),

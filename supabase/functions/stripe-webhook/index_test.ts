@@ -4,7 +4,7 @@ import { asCaller, connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe, stripeApiAt } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
+import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
 import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
 import { quietly } from "../_shared/testing/console.ts";
@@ -21,10 +21,7 @@ async function setup() {
   await sql`insert into public.user_roles (user_id, role) values (${seller}, 'admin')`; // receives dispute alerts
   const course = await publishedCourse(sql, seller, { slug: `wh-${tag}`, title: "Webhook Course" });
   const offer = { id: await courseOffer(sql, course.id, seller, "Webhook Course", { USD: 4900 }) };
-  const [plan] =
-    await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
-    values ('plan', 'Webhook plan', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
+  const plan = { id: await planOffer(sql, seller, "Webhook plan", { USD: 1900 }) };
   const claims = await claimsFor(sql, buyer);
   const order = async (offerId: string) =>
     (await asCaller(
