@@ -1,5 +1,6 @@
 // Reads the errors a migration raises: every `raise exception`, its SQLSTATE, its machine code in
 // `detail` and its message, plus the functions and triggers around it (scripts/error-table.ts).
+import { readSqlString } from "./sql-strings.ts";
 
 /** Something the generator refuses, with where it is. */
 export interface Problem {
@@ -85,20 +86,10 @@ export function maskSql(sql: string): { code: string; skel: string } {
         blank(skel, i);
       }
     } else if (c === "'") {
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === "'" && sql[i + 1] === "'") {
-          blank(skel, i);
-          blank(skel, i + 1);
-          i += 2;
-        } else if (sql[i] === "'") {
-          i++;
-          break;
-        } else {
-          blank(skel, i);
-          i++;
-        }
-      }
+      // The string's insides, not its quotes.
+      const { next, closed } = readSqlString(sql, i);
+      for (let j = i + 1; j < (closed ? next - 1 : next); j++) blank(skel, j);
+      i = next;
     } else if (c === '"') {
       const end = sql.indexOf('"', i + 1);
       i = end < 0 ? sql.length : end + 1;
@@ -131,17 +122,8 @@ function statementTokens(code: string, from: number): Token[] {
     }
     const start = i;
     if (c === "'") {
-      let value = "";
-      i++;
-      while (i < code.length) {
-        if (code[i] === "'" && code[i + 1] === "'") {
-          value += "'";
-          i += 2;
-        } else if (code[i] === "'") {
-          i++;
-          break;
-        } else value += code[i++];
-      }
+      const { value, next } = readSqlString(code, i);
+      i = next;
       tokens.push({ kind: "string", text: code.slice(start, i), value, start, end: i });
       continue;
     }
