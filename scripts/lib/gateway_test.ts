@@ -15,6 +15,8 @@ const keys: ApiKeys = {
   secret: ["sb_secret_test"],
   legacy: [legacy.anon, legacy.serviceRole],
 };
+/** Each sb_ key above, and the role the gateway mints a JWT of for it. */
+const sbKeyRoles = [["sb_secret_test", "service_role"], ["sb_publishable_test", "anon"]] as const;
 const jwks = createLocalJWKSet(publicJwks([signingKey]));
 /** The role of a minted bearer, after checking it is an ES256 JWT signed with the stack's key. */
 async function mintedRole(authorization: string | null): Promise<string> {
@@ -113,12 +115,7 @@ Deno.test("gateway: Kong copies a legacy apikey into Authorization (raw, so not 
 });
 
 Deno.test("gateway: an sb_ key reaches a verify_jwt function as a short-lived ES256 JWT of its role, never as the bearer", async () => {
-  for (
-    const [apikey, role] of [["sb_secret_test", "service_role"], [
-      "sb_publishable_test",
-      "anon",
-    ]] as const
-  ) {
+  for (const [apikey, role] of sbKeyRoles) {
     // apikey alone, and as supabase-js's functions.invoke sends it (the key as bearer too).
     for (const bearer of [undefined, `Bearer ${apikey}`]) {
       const headers: Record<string, string> = { apikey };
@@ -332,12 +329,7 @@ Deno.test("gateway /rest/v1: the prefix is stripped; the apikey becomes the bear
 });
 
 Deno.test("gateway /rest/v1: publishable and secret keys reach PostgREST as short-lived ES256 JWTs of their role", async () => {
-  for (
-    const [apikey, role] of [["sb_secret_test", "service_role"], [
-      "sb_publishable_test",
-      "anon",
-    ]] as const
-  ) {
+  for (const [apikey, role] of sbKeyRoles) {
     const forms: RequestInit[] = [
       { headers: { apikey } },
       { headers: { apikey, authorization: `Bearer ${apikey}` } }, // supabase-js
