@@ -37,7 +37,7 @@ export interface TokenOptions {
   hook?: string | null;
 }
 
-export const DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1";
+const DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1";
 export const DEFAULT_HOOK = "private.custom_access_token_hook";
 
 /** GoTrue's AccessTokenClaims for a fresh session of `user`, before the hook runs. */
@@ -89,7 +89,7 @@ function hookName(hook: string): string {
  * claims, authentication_method) and returns the claims it gives back, checked like Auth checks
  * them.
  */
-export async function runHook(
+async function runHook(
   sql: Sql,
   hook: string,
   userId: string,
@@ -153,7 +153,7 @@ export async function accessTokenClaims(
  * Signs claims as Auth does (tokens.SignJWT): with a signing key, its alg (ES256) and kid in the
  * header; with a legacy JWT secret (a string), HS256. typ JWT either way.
  */
-export async function signAccessToken(claims: Claims, key: string | SigningJwk): Promise<string> {
+async function signAccessToken(claims: Claims, key: string | SigningJwk): Promise<string> {
   if (typeof claims.exp !== "number") throw new Error("claims have no exp");
   if (typeof key === "string") return await signJwt(claims, key, claims.exp);
   return await signWithKey(claims, key);

@@ -39,7 +39,7 @@ export function fakeStripeInstructions(port = FAKE_STRIPE_PORT): string {
 }
 
 /** The env file the local functions read, and the secrets in it (or the documented defaults). */
-export function functionSecrets(
+function functionSecrets(
   envFile = Deno.env.get("FUNCTIONS_ENV_FILE") ?? join(functionsDir, ".env"),
 ): { file: string | null; env: Record<string, string> } {
   if (existsSync(envFile)) {
@@ -49,7 +49,7 @@ export function functionSecrets(
 }
 
 /** Whether the functions' Stripe secrets are set (not missing, not the .env.example placeholders). */
-export function stripeConfigured(env: Record<string, string>): boolean {
+function stripeConfigured(env: Record<string, string>): boolean {
   const key = env.STRIPE_SECRET_KEY ?? "";
   const secret = env.STRIPE_WEBHOOK_SECRET ?? "";
   return key.startsWith("sk_") && !/replace_me/.test(key) && secret.startsWith("whsec_") &&

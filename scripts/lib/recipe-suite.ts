@@ -31,7 +31,7 @@ import {
 } from "./recipes.ts";
 
 /** The seeded users' password (supabase/seed.sql). */
-export const SEED_PASSWORD = "Password123!";
+const SEED_PASSWORD = "Password123!";
 
 export interface SuiteOptions {
   url: string;
@@ -74,7 +74,7 @@ async function answers(url: string, headers: HeadersInit): Promise<Response | nu
  * functions (a function that needs one answers any request 503 `<service>_not_configured` until
  * it is, before it reads the body).
  */
-export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
+async function probeStack(opts: SuiteOptions): Promise<StackServices> {
   const headers = { apikey: opts.anonKey, authorization: `Bearer ${opts.anonKey}` };
   const auth = await answers(`${opts.url}/auth/v1/health`, headers);
   // Storage answers a bucket listing with JSON whatever it decides; a gateway without Storage has
@@ -104,7 +104,7 @@ export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
  * The recipes expect supabase/seed.sql's users and catalog: checked through the REST API with the
  * service role key (which RLS does not filter), so a missing seed or a wrong key fails first, once.
  */
-export async function checkSeeded(opts: SuiteOptions): Promise<void> {
+async function checkSeeded(opts: SuiteOptions): Promise<void> {
   const ids = [
     "a0000000-0000-4000-8000-000000000001",
     "b0000000-0000-4000-8000-000000000001",

@@ -63,7 +63,7 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
  * blanked (`skel`); both keep every offset and newline, so a match in `skel` indexes `code`.
  * Dollar quotes are transparent: a function body is code.
  */
-export function maskSql(sql: string): { code: string; skel: string } {
+function maskSql(sql: string): { code: string; skel: string } {
   const code = sql.split("");
   const skel = sql.split("");
   const blank = (arr: string[], i: number) => {
@@ -184,7 +184,7 @@ function placeholder(arg: Token[]): string {
 }
 
 /** A message format with its `%` placeholders filled in readably. */
-export function readableMessage(format: string, args: Token[][]): string {
+function readableMessage(format: string, args: Token[][]): string {
   let n = 0;
   return format.replace(/%%|%/g, (m) => m === "%%" ? "%" : args[n] ? placeholder(args[n++]) : "%");
 }

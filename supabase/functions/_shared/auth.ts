@@ -67,7 +67,7 @@ const jwkList = z.union([
 ]);
 
 /** SUPABASE_JWKS: a JSON Web Key Set, `{"keys": [...]}` or a bare array, of public or `oct` keys. */
-export function parseJwks(text: string): Parsed<JWK[]> {
+function parseJwks(text: string): Parsed<JWK[]> {
   const json = parseJson(text, "a JSON Web Key Set");
   if ("error" in json) return json;
   const list = jwkList.safeParse(json.value);

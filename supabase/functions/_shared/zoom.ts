@@ -61,7 +61,7 @@ export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
  * How long one call to Zoom may take. Bounded so that an approval zoom-join sends lands within
  * the window the database allows it (zoom_registrants.status 'approving', two minutes).
  */
-export const ZOOM_TIMEOUT_MS = 20_000;
+const ZOOM_TIMEOUT_MS = 20_000;
 
 /** Zoom refused a call: the HTTP error we answer, plus what Zoom said. */
 export class ZoomApiError extends HttpError {

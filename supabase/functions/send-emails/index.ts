@@ -22,7 +22,7 @@ import { resendMailer } from "./resend.ts";
 import { render, type Rendered } from "./templates.ts";
 
 /** Resend is not set up when a RESEND_ setting is missing, invalid or the placeholder. */
-export const emailService: Service = {
+const emailService: Service = {
   prefix: "RESEND_",
   code: "email_not_configured",
   message: "Email is not set up on this server yet; the function logs say which setting.",

@@ -40,7 +40,7 @@ const money = (p: Record<string, unknown>, key: string) =>
 const icsDate = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 
 /** An iCalendar invite for a session (RFC 5545), so it lands in the student's calendar. */
-export function sessionIcs(p: Record<string, unknown>, siteUrl: string): string {
+function sessionIcs(p: Record<string, unknown>, siteUrl: string): string {
   const start = new Date(String(p.starts_at));
   const end = new Date(start.getTime() + Number(p.duration_minutes ?? 60) * 60_000);
   const text = (s: string) =>
@@ -205,7 +205,7 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
   }
 }
 
-export class UnknownTemplateError extends Error {
+class UnknownTemplateError extends Error {
   constructor(template: string) {
     super(`unknown email template "${template}"`);
   }

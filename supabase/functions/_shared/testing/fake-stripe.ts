@@ -143,7 +143,6 @@ export function startFakeStripe(opts: FakeStripeOptions = {}) {
   );
   const { port } = server.addr as Deno.NetAddr;
   return {
-    host: "127.0.0.1",
     port,
     /** The function settings that point at this fake: a test key (it accepts any sk_test_ key). */
     env: { STRIPE_SECRET_KEY: "sk_test_fake", ...stripeApiAt("127.0.0.1", port) },
