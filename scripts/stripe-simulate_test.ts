@@ -30,6 +30,8 @@ const cssCourse = "0f000000-0000-4000-8000-000000000004";
 
 const keys = await stackKeys();
 
+// Every test opens with `const t = setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 function setup(opts: { functionsUrl?: string } = {}) {
   const sql = connect(testDbUrl(), { max: 2 });
   const fake = startFakeStripe();

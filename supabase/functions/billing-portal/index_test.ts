@@ -64,6 +64,7 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "billing-portal",
   fromEnv,

@@ -11,6 +11,8 @@ import { quietly } from "../_shared/testing/console.ts";
 
 const site = "https://learn.example.com";
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup() {
   const sql = connect(testDbUrl(), { max: 2 });
   const stripe = startFakeStripe();
@@ -270,6 +272,7 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "checkout",
   fromEnv,

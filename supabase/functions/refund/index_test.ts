@@ -2,6 +2,7 @@
 import { stripeUnreachable, testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { fromEnv } from "./index.ts";
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "refund",
   fromEnv,

@@ -12,6 +12,8 @@ import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts"
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
 import { withConsoleError } from "../_shared/testing/console.ts";
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup(rate = 1000) {
   const sql = connect(testDbUrl(), { max: 2 });
   // Start from an outbox with nothing due, so each test sees only its own emails.
@@ -508,6 +510,7 @@ Deno.test("send-emails: without a Resend key (missing or the .env.example placeh
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "send-emails",
   fromEnv,

@@ -13,6 +13,8 @@ const secret = "whsec_test_secret";
 const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_x" });
 let seq = 0;
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup() {
   const sql = connect(testDbUrl(), { max: 2 });
   const tag = crypto.randomUUID().slice(0, 8);

@@ -78,6 +78,7 @@ async function setup() {
   const token = (user: string) => project.accessToken(sql, user);
   const site = "http://127.0.0.1:3000";
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  // One row per function, alike on purpose: each states what that function is sent and must name.
   const cases: Case[] = [
     {
       name: "checkout",

@@ -18,6 +18,8 @@ const statusPath = /\/registrants\/status$/;
 
 type Handler = { fetch: (r: Request) => Promise<Response>; close: () => Promise<void> };
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 /** A paid course with a session starting in five minutes and its Zoom meeting; `students` buy it. */
 async function setup(students = 1) {
   const sql = connect(testDbUrl(), { max: 4 });

@@ -14,6 +14,8 @@ import { zoomSignature } from "../zoom-webhook/signature.ts";
 
 const webhookSecret = "zoom-webhook-secret-token";
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup(opts: { startsIn?: string } = {}) {
   const sql = connect(testDbUrl(), { max: 2 });
   const zoom = startFakeZoom();
@@ -106,6 +108,7 @@ Deno.test("zoom-meeting: the host creates, updates and deletes the meeting; the 
     assert.equal(create.body!.duration, 60);
     assert.equal(create.body!.timezone, "Asia/Kolkata");
     assert.equal(create.body!.topic, "Live class");
+    // zoom-meeting's meetingSettings, written out again on purpose: what Zoom must receive.
     assert.deepEqual(
       create.body!.settings,
       {
