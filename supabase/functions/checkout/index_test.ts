@@ -8,6 +8,7 @@ import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/cata
 import { paymentsConfig as checkoutConfig, STRIPE_API_VERSION } from "../_shared/stripe.ts";
 import { createCheckout, fromEnv } from "./index.ts";
 import { quietly } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const site = "https://learn.example.com";
 
@@ -39,16 +40,12 @@ async function setup() {
   const fn = createCheckout(config);
   const checkout = (body: Record<string, unknown>, bearer = token) =>
     fn.fetch(
-      new Request("http://localhost/checkout", {
-        method: "POST",
-        headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          currency: "usd",
-          success_url: `${site}/thanks`,
-          cancel_url: `${site}/cart`,
-          ...body,
-        }),
-      }),
+      postJson("checkout", {
+        currency: "usd",
+        success_url: `${site}/thanks`,
+        cancel_url: `${site}/cart`,
+        ...body,
+      }, { authorization: `Bearer ${bearer}` }),
     );
   const teardown = async () => {
     await fn.close();
@@ -252,16 +249,12 @@ Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
     const token = await t.project.accessToken(t.sql, t.buyer);
     const res = await quietly(() =>
       down.fetch(
-        new Request("http://localhost/checkout", {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            offer_id: t.offer,
-            currency: "USD",
-            success_url: `${site}/ok`,
-            cancel_url: `${site}/cart`,
-          }),
-        }),
+        postJson("checkout", {
+          offer_id: t.offer,
+          currency: "USD",
+          success_url: `${site}/ok`,
+          cancel_url: `${site}/cart`,
+        }, { authorization: `Bearer ${token}` }),
       )
     );
     assert.equal(res.status, 503);

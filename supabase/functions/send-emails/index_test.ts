@@ -11,6 +11,7 @@ import {
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
 import { withConsoleError } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 // Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
 // repeated on purpose, so each test reads alone.
@@ -45,11 +46,7 @@ async function setup(rate = 1000) {
     creds: { bearer?: string; apikey?: string } = { apikey: project.secretKey },
   ) =>
     handler.fetch(
-      new Request("http://localhost/send-emails", {
-        method: "POST",
-        headers: { ...authHeaders(creds), "content-type": "application/json" },
-        body: "{}",
-      }),
+      postJson("send-emails", {}, authHeaders(creds)),
     );
   const outbox = (id: string) =>
     sql<

@@ -8,6 +8,7 @@ import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/cata
 import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
 import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
 import { quietly } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const secret = "whsec_test_secret";
 const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_x" });
@@ -64,11 +65,7 @@ async function setup() {
       cryptoProvider: webhookCryptoProvider,
     });
     return await hook.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "stripe-signature": header, "content-type": "application/json" },
-        body: payload,
-      }),
+      postJson("stripe-webhook", payload, { "stripe-signature": header }),
     );
   };
   const session = (orderId: string, payment_status = "paid", amount_total = 4900) => ({
@@ -607,11 +604,7 @@ Deno.test("stripe-webhook: no Supabase credential is asked for or looked at; onl
   });
   const post = (headers: Record<string, string>) =>
     hook.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: payload,
-      }),
+      postJson("stripe-webhook", payload, headers),
     );
   try {
     const signature = await stripe.webhooks.generateTestHeaderStringAsync({

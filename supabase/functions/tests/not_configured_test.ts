@@ -17,6 +17,7 @@ import { fromEnv as zoomHostLink } from "../zoom-host-link/index.ts";
 import { fromEnv as zoomSync } from "../zoom-sync/index.ts";
 import { fromEnv as zoomWebhook } from "../zoom-webhook/index.ts";
 import { withConsoleError } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 type Env = Record<string, string | undefined>;
 type FromEnv = (
@@ -177,11 +178,7 @@ async function call(c: Case, env: Env) {
       (...args: unknown[]) => logged.push(args.map(String).join(" ")),
       async () => {
         const res = await handler.fetch(
-          new Request(`http://localhost/${c.name}`, {
-            method: "POST",
-            headers: { "content-type": "application/json", ...c.headers },
-            body: JSON.stringify(c.body),
-          }),
+          postJson(c.name, c.body, c.headers),
         );
         return { status: res.status, body: await res.json(), log: logged.join("\n") };
       },

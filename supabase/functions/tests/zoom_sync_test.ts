@@ -12,6 +12,7 @@ import { createZoomJoin } from "../zoom-join/index.ts";
 import { zoomMeetingConfig } from "../_shared/zoom.ts";
 import { createZoomMeeting } from "../zoom-meeting/index.ts";
 import { createZoomSync, zoomSyncConfig } from "../zoom-sync/index.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const service: Claims = { role: "service_role" };
 const statusPath = /\/registrants\/status$/;
@@ -57,14 +58,11 @@ async function setup(students = 1) {
   /** `token`: a user's access token as bearer; a secret key (sb_secret_…) goes on apikey. */
   const post = async (handler: Handler, token: string, body: unknown = {}) =>
     await handler.fetch(
-      new Request("http://localhost/fn", {
-        method: "POST",
-        headers: {
-          ...(token.startsWith("sb_") ? { apikey: token } : { authorization: `Bearer ${token}` }),
-          "content-type": "application/json",
-        },
-        body: JSON.stringify(body),
-      }),
+      postJson(
+        "fn",
+        body,
+        token.startsWith("sb_") ? { apikey: token } : { authorization: `Bearer ${token}` },
+      ),
     );
   /** A run, as pg_cron starts it: the secret key on apikey. */
   const drain = async (handler: Handler = syncFn, body: unknown = {}) => {

@@ -11,6 +11,7 @@ import { zoomMeetingConfig } from "../_shared/zoom.ts";
 import { createZoomMeeting } from "../zoom-meeting/index.ts";
 import { createZoomWebhook, zoomWebhookConfig } from "../zoom-webhook/index.ts";
 import { zoomSignature } from "../zoom-webhook/signature.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const webhookSecret = "zoom-webhook-secret-token";
 
@@ -57,11 +58,7 @@ async function setup(opts: { startsIn?: string } = {}) {
     body: unknown,
   ) =>
     handler.fetch(
-      new Request("http://localhost/fn", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }),
+      postJson("fn", body, { authorization: `Bearer ${token}` }),
     );
   const teardown = async (...handlers: { close: () => Promise<void> }[]) => {
     for (const h of handlers) await h.close();
@@ -428,14 +425,9 @@ Deno.test("zoom-webhook: validation challenge, signatures, replays, attendance a
     const raw = JSON.stringify(body);
     const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
     return await hook.fetch(
-      new Request("http://localhost/zoom-webhook", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-zm-request-timestamp": ts,
-          "x-zm-signature": await zoomSignature(opts.secret ?? webhookSecret, ts, raw),
-        },
-        body: raw,
+      postJson("zoom-webhook", raw, {
+        "x-zm-request-timestamp": ts,
+        "x-zm-signature": await zoomSignature(opts.secret ?? webhookSecret, ts, raw),
       }),
     );
   };
@@ -643,14 +635,9 @@ Deno.test("zoom-webhook: what the sender got wrong answers 400; only an outage a
   const signed = async (raw: string, handler = hook) => {
     const ts = String(Math.floor(Date.now() / 1000));
     return await handler.fetch(
-      new Request("http://localhost/zoom-webhook", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-zm-request-timestamp": ts,
-          "x-zm-signature": await zoomSignature(webhookSecret, ts, raw),
-        },
-        body: raw,
+      postJson("zoom-webhook", raw, {
+        "x-zm-request-timestamp": ts,
+        "x-zm-signature": await zoomSignature(webhookSecret, ts, raw),
       }),
     );
   };
@@ -769,11 +756,7 @@ Deno.test("zoom-meeting, zoom-host-link, zoom-join: client mistakes answer 4xx; 
     body: string,
   ) =>
     handler.fetch(
-      new Request("http://localhost/fn", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body,
-      }),
+      postJson("fn", body, { authorization: `Bearer ${token}` }),
     );
   const errorOf = async (res: Response) => {
     const body = await res.json();

@@ -6,6 +6,7 @@ import { startTestProject } from "../_shared/testing/auth.ts";
 import { testDbUrl } from "../_shared/testing/users.ts";
 import { fromEnv } from "./index.ts";
 import { hmacHex, zoomSignature } from "./signature.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 // Tests sign with the function's own zoomSignature, so the algorithm is written once; these
 // vectors, computed apart from it (openssl dgst -sha256 -hmac), keep it honest.
@@ -37,11 +38,7 @@ Deno.test("zoom-webhook: no Supabase credential is asked for or looked at; only 
   });
   const post = (headers: Record<string, string>) =>
     hook.fetch(
-      new Request("http://localhost/zoom-webhook", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body,
-      }),
+      postJson("zoom-webhook", body, headers),
     );
   try {
     const timestamp = String(Math.floor(Date.now() / 1000));

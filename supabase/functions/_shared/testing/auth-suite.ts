@@ -17,6 +17,7 @@ import {
 import { stripeApiAt } from "./fake-stripe.ts";
 import { zoomEnv } from "./fake-zoom.ts";
 import { createUser, deleteUsers, testDbUrl } from "./users.ts";
+import { postJson } from "./requests.ts";
 
 type Env = Record<string, string | undefined>;
 type Handler = { fetch: (req: Request) => Promise<Response>; close: () => Promise<void> };
@@ -90,17 +91,8 @@ async function context(c: FunctionAuthCase, extraEnv: Env = {}) {
     const headers: Record<string, string> = {
       ...authHeaders(creds),
       ...(creds.authorization !== undefined ? { authorization: creds.authorization } : {}),
-      "content-type": "application/json",
     };
-    return await outcome(
-      await handler.fetch(
-        new Request(`http://localhost/${c.name}`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(c.body),
-        }),
-      ),
-    );
+    return await outcome(await handler.fetch(postJson(c.name, c.body, headers)));
   };
   const teardown = async () => {
     await handler.close();
