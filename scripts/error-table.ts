@@ -132,7 +132,7 @@ export function checkRaises(raises: SqlRaise[]): Problem[] {
 // -------------------------------------------------------------------------------- render
 
 /** What each SQLSTATE means to a frontend, and the HTTP status PostgREST answers it with. */
-export const sqlStates: [string, { meaning: string; http: string }][] = [
+const sqlStates: [string, { meaning: string; http: string }][] = [
   ["42501", {
     meaning: "not allowed: not signed in, wrong role, someone else's row, a non-editable column",
     http: "401 (anon key), 403 (signed in)",
@@ -214,7 +214,7 @@ function whereRaised(model: Model, fn: string | null, file: string): string {
 }
 
 /** The SQLSTATE table: what we raise, plus what constraints raise, plus PostgREST's 406. */
-export function renderSqlStates(model: Model): string {
+function renderSqlStates(model: Model): string {
   const raised = new Set(model.sql.raises.map((r) => r.sqlstate));
   const rows = sqlStates
     .filter(([s]) => raised.has(s) || model.sql.constraintStates.has(s))
@@ -224,7 +224,7 @@ export function renderSqlStates(model: Model): string {
 }
 
 /** Every machine code in `detail`, and every code an edge function answers. */
-export function renderCodes(model: Model): string {
+function renderCodes(model: Model): string {
   const byCode = new Map<string, SqlRaise[]>();
   for (const r of model.sql.raises) {
     for (const code of r.codes) byCode.set(code, [...(byCode.get(code) ?? []), r]);
@@ -291,7 +291,7 @@ export function replaceBlocks(doc: string, content: Record<string, string>): str
 }
 
 /** Formats markdown the way `deno fmt` does with the repository's settings. */
-export async function formatMarkdown(md: string): Promise<string> {
+async function formatMarkdown(md: string): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--ext", "md", "-"],
     cwd: root,

@@ -243,13 +243,20 @@ export function toResponse(e: unknown): Response {
   return errorResponse(500, "internal_error", "Something went wrong. Please try again.");
 }
 
-/** Wraps a handler: answers CORS preflights and maps every thrown error through toResponse. */
+/**
+ * Wraps a function's handler of `method` requests: answers CORS preflights, any other method with
+ * 405 method_not_allowed, and maps every thrown error through toResponse.
+ */
 export function handle(
+  method: "GET" | "POST",
   fn: (req: Request) => Promise<Response>,
 ): (req: Request) => Promise<Response> {
   return async (req) => {
     if (req.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
     try {
+      if (req.method !== method) {
+        throw new HttpError(405, "method_not_allowed", method === "GET" ? "Use GET." : "Use POST.");
+      }
       return await fn(req);
     } catch (e) {
       return toResponse(e);
