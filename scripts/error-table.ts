@@ -21,6 +21,7 @@ import {
   parseFunctionSource,
 } from "./lib/function-errors.ts";
 import { root } from "./lib/paths.ts";
+import { sqlStateHttpStatus } from "../supabase/functions/_shared/http.ts";
 import { parseSql, type Problem, type SqlParse, type SqlRaise } from "./lib/sql-errors.ts";
 
 // ------------------------------------------------------------------------- collect it all
@@ -93,14 +94,33 @@ export function collect(base = root): Model {
     }
   }
 
-  problems.push(...checkRaises(sql.raises));
+  problems.push(...checkRaises(sql.raises), ...checkFunctionCodes(functionErrors, sql.raises));
   return { sql, functionErrors, functionNames, problems };
 }
 
 /**
- * What is wrong across raises: a machine code raised with two SQLSTATEs, a SQLSTATE this script
- * can't explain (sqlStates).
+ * A function's own code that is also a database machine code must mean the same to a frontend:
+ * functions answer database errors with their machine code at the status PostgREST gives the
+ * SQLSTATE, so the function's own use must answer that status too (e.g. `no_meeting`, 404 both
+ * ways). Otherwise one code would carry two statuses.
  */
+export function checkFunctionCodes(errors: FunctionError[], raises: SqlRaise[]): Problem[] {
+  const raised = new Map<string, SqlRaise>();
+  for (const r of raises) for (const code of r.codes) if (!raised.has(code)) raised.set(code, r);
+  return errors.flatMap((e) => {
+    const r = raised.get(e.code);
+    if (!r) return [];
+    const status = sqlStateHttpStatus(r.sqlstate);
+    const same = e.status === status || (r.sqlstate === "42501" && e.status === 401);
+    return same ? [] : [{
+      file: e.file,
+      line: e.line,
+      message: `${e.code} answers ${e.status} here but is a database machine code answered ` +
+        `${status ?? 500} (${r.sqlstate}, ${r.file}:${r.line}): one code, one status; rename one`,
+    }];
+  });
+}
+
 export function checkRaises(raises: SqlRaise[]): Problem[] {
   const problems: Problem[] = [];
   const firstUse = new Map<string, SqlRaise>();

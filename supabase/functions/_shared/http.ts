@@ -98,12 +98,17 @@ export function ranAsAnon<E>(e: E): E {
   return e;
 }
 
+/** The HTTP status PostgREST gives a SQLSTATE (42501: 403, signed in); undefined: a 500. */
+export function sqlStateHttpStatus(sqlstate: string): number | undefined {
+  if (sqlstate in sqlStateStatus) return sqlStateStatus[sqlstate];
+  if (/^PT[45]\d\d$/.test(sqlstate)) return Number(sqlstate.slice(2));
+  return undefined;
+}
+
 /** A database error's HTTP status, as PostgREST gives it; undefined for a fault of ours (500). */
 function pgStatus(e: PgError): number | undefined {
   if (e.code === "42501" && anonErrors.has(e)) return 401;
-  if (e.code in sqlStateStatus) return sqlStateStatus[e.code];
-  if (/^PT[45]\d\d$/.test(e.code)) return Number(e.code.slice(2));
-  return undefined;
+  return sqlStateHttpStatus(e.code);
 }
 
 /** A stable machine code in a raise's `detail` (e.g. course_not_published), not a sentence. */

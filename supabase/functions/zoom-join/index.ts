@@ -80,7 +80,7 @@ export function createZoomJoin(config: ZoomMeetingConfig, deps: Deps = {}) {
     if (after.join_url === null) {
       throw new HttpError(
         409,
-        "join_link_pending",
+        "join_link_busy",
         "Your personal join link is being approved by another request; try again.",
       );
     }
