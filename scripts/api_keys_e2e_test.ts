@@ -4,18 +4,13 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
-import { connect, type Sql } from "../supabase/functions/_shared/db.ts";
-import { accessToken } from "./lib/access-token.ts";
+import { connect } from "../supabase/functions/_shared/db.ts";
+import { accessToken, asAuthServer } from "./lib/access-token.ts";
 import { INVALID_API_KEY, NO_API_KEY } from "./lib/gateway.ts";
 import { signWithKey, stackKeys, tokenHeader } from "./lib/keys.ts";
 import { reloadSchema } from "./lib/postgrest.ts";
 import { generateSigningKey } from "./lib/signing-keys.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 const keys = await stackKeys();
 const supabaseUrl = () => env("SUPABASE_URL");
@@ -23,23 +18,14 @@ const restUrl = () => `${supabaseUrl()}/rest/v1`;
 const functionsUrl = () => `${supabaseUrl()}/functions/v1`;
 const noSession = { auth: { persistSession: false, autoRefreshToken: false } };
 
-async function withAuthDb<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const url = new URL(env("SUPABASE_DB_URL"));
-  url.username = "supabase_auth_admin";
-  const sql = connect(url.toString(), { max: 1 });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
-
 /** An access token as Auth issues it: ES256 with the stack's signing key, or legacy HS256. */
 const tokenFor = (email: string, kind: "es256" | "hs256" = "es256") =>
-  withAuthDb((sql) =>
-    accessToken(sql, email, kind === "es256" ? keys.signingKey : keys.jwtSecret, {
-      issuer: `${supabaseUrl()}/auth/v1`,
-    })
+  asAuthServer(
+    env("SUPABASE_DB_URL"),
+    (sql) =>
+      accessToken(sql, email, kind === "es256" ? keys.signingKey : keys.jwtSecret, {
+        issuer: `${supabaseUrl()}/auth/v1`,
+      }),
   );
 
 const get = (path: string, headers: Record<string, string>) =>

@@ -21,6 +21,7 @@ import {
   parseFunctionSource,
 } from "./lib/function-errors.ts";
 import { root } from "./lib/paths.ts";
+import { sqlStateHttpStatus } from "../supabase/functions/_shared/http.ts";
 import { parseSql, type Problem, type SqlParse, type SqlRaise } from "./lib/sql-errors.ts";
 
 // ------------------------------------------------------------------------- collect it all
@@ -93,14 +94,33 @@ export function collect(base = root): Model {
     }
   }
 
-  problems.push(...checkRaises(sql.raises));
+  problems.push(...checkRaises(sql.raises), ...checkFunctionCodes(functionErrors, sql.raises));
   return { sql, functionErrors, functionNames, problems };
 }
 
 /**
- * What is wrong across raises: a machine code raised with two SQLSTATEs, a SQLSTATE this script
- * can't explain (sqlStates).
+ * A function's own code that is also a database machine code must mean the same to a frontend:
+ * functions answer database errors with their machine code at the status PostgREST gives the
+ * SQLSTATE, so the function's own use must answer that status too (e.g. `no_meeting`, 404 both
+ * ways). Otherwise one code would carry two statuses.
  */
+export function checkFunctionCodes(errors: FunctionError[], raises: SqlRaise[]): Problem[] {
+  const raised = new Map<string, SqlRaise>();
+  for (const r of raises) for (const code of r.codes) if (!raised.has(code)) raised.set(code, r);
+  return errors.flatMap((e) => {
+    const r = raised.get(e.code);
+    if (!r) return [];
+    const status = sqlStateHttpStatus(r.sqlstate);
+    const same = e.status === status || (r.sqlstate === "42501" && e.status === 401);
+    return same ? [] : [{
+      file: e.file,
+      line: e.line,
+      message: `${e.code} answers ${e.status} here but is a database machine code answered ` +
+        `${status ?? 500} (${r.sqlstate}, ${r.file}:${r.line}): one code, one status; rename one`,
+    }];
+  });
+}
+
 export function checkRaises(raises: SqlRaise[]): Problem[] {
   const problems: Problem[] = [];
   const firstUse = new Map<string, SqlRaise>();
@@ -132,7 +152,7 @@ export function checkRaises(raises: SqlRaise[]): Problem[] {
 // -------------------------------------------------------------------------------- render
 
 /** What each SQLSTATE means to a frontend, and the HTTP status PostgREST answers it with. */
-export const sqlStates: [string, { meaning: string; http: string }][] = [
+const sqlStates: [string, { meaning: string; http: string }][] = [
   ["42501", {
     meaning: "not allowed: not signed in, wrong role, someone else's row, a non-editable column",
     http: "401 (anon key), 403 (signed in)",
@@ -214,7 +234,7 @@ function whereRaised(model: Model, fn: string | null, file: string): string {
 }
 
 /** The SQLSTATE table: what we raise, plus what constraints raise, plus PostgREST's 406. */
-export function renderSqlStates(model: Model): string {
+function renderSqlStates(model: Model): string {
   const raised = new Set(model.sql.raises.map((r) => r.sqlstate));
   const rows = sqlStates
     .filter(([s]) => raised.has(s) || model.sql.constraintStates.has(s))
@@ -224,7 +244,7 @@ export function renderSqlStates(model: Model): string {
 }
 
 /** Every machine code in `detail`, and every code an edge function answers. */
-export function renderCodes(model: Model): string {
+function renderCodes(model: Model): string {
   const byCode = new Map<string, SqlRaise[]>();
   for (const r of model.sql.raises) {
     for (const code of r.codes) byCode.set(code, [...(byCode.get(code) ?? []), r]);
@@ -291,7 +311,7 @@ export function replaceBlocks(doc: string, content: Record<string, string>): str
 }
 
 /** Formats markdown the way `deno fmt` does with the repository's settings. */
-export async function formatMarkdown(md: string): Promise<string> {
+async function formatMarkdown(md: string): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--ext", "md", "-"],
     cwd: root,

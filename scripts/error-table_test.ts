@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   apiDoc,
+  checkFunctionCodes,
   checkRaises,
   collect,
   expectedApiDoc,
@@ -146,6 +147,29 @@ Deno.test("error table: one machine code with two SQLSTATEs is refused", () => {
     parseSql(fn(`  raise exception 'a' using errcode = 'XX123', detail = 'odd';`), "m.sql").raises,
   );
   assert.match(unknown[0]?.message ?? "", /SQLSTATE XX123 has no meaning/);
+});
+
+Deno.test("error table: a function code that is also a database code must answer its status", () => {
+  const { raises } = parseSql(
+    fn(`  raise exception 'a' using errcode = 'PT404', detail = 'no_meeting';
+  raise exception 'b' using errcode = 'P0001', detail = 'link_pending';
+  raise exception 'c' using errcode = '42501', detail = 'no_access';`),
+    "m.sql",
+  );
+  const source = `
+import { HttpError } from "./http.ts";
+export function f(x: number) {
+  if (x === 1) throw new HttpError(404, "no_meeting", "No meeting yet.");
+  if (x === 2) throw new HttpError(409, "link_pending", "Try again.");
+  if (x === 3) throw new HttpError(401, "no_access", "Sign in.");
+  if (x === 4) throw new HttpError(502, "zoom_error", "Zoom said no.");
+}
+`;
+  const { errors } = parseFunctionSource(source, "fn/index.ts", httpErrorClasses([]));
+  const problems = checkFunctionCodes(errors.map((e) => ({ ...e, file: "fn/index.ts" })), raises);
+  assert.equal(problems.length, 1, formatProblems(problems));
+  assert.equal(problems[0].line, 5);
+  assert.match(problems[0].message, /link_pending answers 409 here but .* answered 400 \(P0001/);
 });
 
 Deno.test("error table: triggers and callers are found, so the table says where frontends meet it", () => {

@@ -3,17 +3,12 @@
 // fetch where the wire matters. Tokens come from scripts/lib/access-token.ts, as `npm run token`.
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
-import { connect, type Sql } from "../supabase/functions/_shared/db.ts";
+import { connect } from "../supabase/functions/_shared/db.ts";
 import { signJwt } from "../supabase/functions/_shared/jwt.ts";
-import { accessToken } from "./lib/access-token.ts";
+import { accessToken, asAuthServer } from "./lib/access-token.ts";
 import { INVALID_API_KEY, NO_API_KEY } from "./lib/gateway.ts";
 import { reloadSchema } from "./lib/postgrest.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 const supabaseUrl = () => env("SUPABASE_URL");
 const restUrl = () => `${supabaseUrl()}/rest/v1`;
@@ -28,20 +23,11 @@ const clientFor = (token: string) =>
     global: { headers: { Authorization: `Bearer ${token}` } },
   });
 
-/** Runs `fn` with a pool connected as supabase_auth_admin, the role Auth runs the hook as. */
-async function withAuthDb<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const url = new URL(env("SUPABASE_DB_URL"));
-  url.username = "supabase_auth_admin";
-  const sql = connect(url.toString(), { max: 1 });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
-
 const tokenFor = (email: string) =>
-  withAuthDb((sql) => accessToken(sql, email, secret(), { issuer: `${supabaseUrl()}/auth/v1` }));
+  asAuthServer(
+    env("SUPABASE_DB_URL"),
+    (sql) => accessToken(sql, email, secret(), { issuer: `${supabaseUrl()}/auth/v1` }),
+  );
 
 Deno.test("rest: anon reads the published catalog with supabase-js (200, a JSON array)", async () => {
   const supabase = createClient(supabaseUrl(), anonKey(), noSession);

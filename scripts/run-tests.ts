@@ -253,32 +253,19 @@ try {
   );
 
   // ---------------------------------------------------------------- d, e. advisors and lint
-  await step("d. supabase db advisors --type all --fail-on warn", async () => {
-    const r = await checked([
-      bin("supabase"),
-      "db",
-      "advisors",
-      "--db-url",
-      admin,
-      "--type",
-      "all",
-      "--fail-on",
-      "warn",
-    ]);
+  /** `supabase db <command> --db-url <admin> <flags>`; prints its verdict (its last line). */
+  const supabaseDb = async (command: string, ...flags: string[]) => {
+    const r = await checked([bin("supabase"), "db", command, "--db-url", admin, ...flags]);
     console.log(r.stdout.trim().split("\n").slice(-1)[0]);
-  });
-  await step("e. supabase db lint (plpgsql_check) --fail-on warning", async () => {
-    const r = await checked([
-      bin("supabase"),
-      "db",
-      "lint",
-      "--db-url",
-      admin,
-      "--fail-on",
-      "warning",
-    ]);
-    console.log(r.stdout.trim().split("\n").slice(-1)[0]);
-  });
+  };
+  await step(
+    "d. supabase db advisors --type all --fail-on warn",
+    () => supabaseDb("advisors", "--type", "all", "--fail-on", "warn"),
+  );
+  await step(
+    "e. supabase db lint (plpgsql_check) --fail-on warning",
+    () => supabaseDb("lint", "--fail-on", "warning"),
+  );
 
   // ---------------------------------------------------------------- f. deno check, lint, fmt
   for (

@@ -1,11 +1,6 @@
 // End to end through the running test stack: HTTP -> gateway -> function -> PostgreSQL.
 import assert from "node:assert/strict";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 Deno.test("stack: health through the gateway with the anon key", async () => {
   const res = await fetch(`${env("FUNCTIONS_URL")}/health`, {

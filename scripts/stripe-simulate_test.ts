@@ -20,6 +20,7 @@ import {
 import { type Purchase, simulatePurchase, SimulationError } from "./lib/stripe-simulate.ts";
 import { freePort, portOpen } from "./lib/proc.ts";
 import { simulateArgs } from "./stripe-simulate.ts";
+import { testEnv as env } from "../supabase/functions/_shared/testing/env.ts";
 
 const bundle = "0f000000-0000-4000-8000-000000000101";
 const priyaMonthly = "0f000000-0000-4000-8000-000000000201";
@@ -27,14 +28,10 @@ const masterclass = "0f000000-0000-4000-8000-000000000301";
 const masterclassSession = "5e000000-0000-4000-8000-000000000002";
 const cssCourse = "0f000000-0000-4000-8000-000000000004";
 
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
-
 const keys = await stackKeys();
 
+// Every test opens with `const t = setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 function setup(opts: { functionsUrl?: string } = {}) {
   const sql = connect(testDbUrl(), { max: 2 });
   const fake = startFakeStripe();

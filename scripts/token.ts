@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { connect } from "../supabase/functions/_shared/db.ts";
 import { createUser } from "../supabase/functions/_shared/testing/users.ts";
-import { accessToken, DEFAULT_HOOK, findUser } from "./lib/access-token.ts";
+import { accessToken, asAuthServer, DEFAULT_HOOK, findUser } from "./lib/access-token.ts";
 import { readConfigToml } from "./lib/functions-config.ts";
 import { stackKeys } from "./lib/keys.ts";
 import { parseEnvLines } from "./lib/local-stack.ts";
@@ -54,13 +54,6 @@ function authSettings(): { hook: string | null; expiresIn: number } {
   return { hook, expiresIn: auth.jwt_expiry ?? 3600 };
 }
 
-/** The same database as `user` (Auth's own role; the CLI gives every role the db password). */
-function asRole(dbUrl: string, user: string): string {
-  const u = new URL(dbUrl);
-  u.username = user;
-  return u.toString();
-}
-
 try {
   const env = await stackEnv();
   let key: string | SigningJwk;
@@ -71,8 +64,7 @@ try {
     key = (await stackKeys()).signingKey;
   }
   const { hook, expiresIn } = authSettings();
-  const auth = connect(asRole(env.SUPABASE_DB_URL, "supabase_auth_admin"), { max: 1 });
-  try {
+  await asAuthServer(env.SUPABASE_DB_URL, async (auth) => {
     if (!(await findUser(auth, email))) {
       if (!flags.has("--create")) {
         throw new Error(`no user ${email}; pass --create to create one (a student)`);
@@ -96,9 +88,7 @@ try {
         `expires ${new Date(Number(claims.exp) * 1000).toISOString()}, ` +
         (typeof key === "string" ? "HS256 (legacy JWT secret)" : `ES256, kid ${key.kid}`),
     );
-  } finally {
-    await auth.end();
-  }
+  });
 } catch (e) {
   console.error(`✖ ${e instanceof Error ? e.message : e}`);
   Deno.exit(1);

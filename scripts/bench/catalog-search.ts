@@ -2,7 +2,7 @@
 import { rpc, type Scenario } from "./scenario.ts";
 
 /** Common words, a two-word query, a typo (corrected to "design") and a two-topic query. */
-export const searchTerms = [
+const searchTerms = [
   "postgres",
   "python course",
   "desing",

@@ -6,7 +6,7 @@
 // MinimumViableTokenSchema), internal/hooks/v0hooks (CustomAccessTokenInput) and
 // internal/hooks/hookspgfunc (a Postgres hook is run as `select <schema>.<fn>(input)` in the
 // transaction of the Auth server's own connection, as supabase_auth_admin).
-import type { Claims, Sql } from "../../supabase/functions/_shared/db.ts";
+import { type Claims, connect, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
 import { signWithKey } from "./keys.ts";
 import type { SigningJwk } from "./signing-keys.ts";
@@ -37,7 +37,7 @@ export interface TokenOptions {
   hook?: string | null;
 }
 
-export const DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1";
+const DEFAULT_ISSUER = "http://127.0.0.1:54321/auth/v1";
 export const DEFAULT_HOOK = "private.custom_access_token_hook";
 
 /** GoTrue's AccessTokenClaims for a fresh session of `user`, before the hook runs. */
@@ -89,7 +89,7 @@ function hookName(hook: string): string {
  * claims, authentication_method) and returns the claims it gives back, checked like Auth checks
  * them.
  */
-export async function runHook(
+async function runHook(
   sql: Sql,
   hook: string,
   userId: string,
@@ -153,7 +153,7 @@ export async function accessTokenClaims(
  * Signs claims as Auth does (tokens.SignJWT): with a signing key, its alg (ES256) and kid in the
  * header; with a legacy JWT secret (a string), HS256. typ JWT either way.
  */
-export async function signAccessToken(claims: Claims, key: string | SigningJwk): Promise<string> {
+async function signAccessToken(claims: Claims, key: string | SigningJwk): Promise<string> {
   if (typeof claims.exp !== "number") throw new Error("claims have no exp");
   if (typeof key === "string") return await signJwt(claims, key, claims.exp);
   return await signWithKey(claims, key);
@@ -171,4 +171,20 @@ export async function accessToken(
 ): Promise<{ token: string; claims: Claims }> {
   const claims = await accessTokenClaims(sql, idOrEmail, opts);
   return { token: await signAccessToken(claims, key), claims };
+}
+
+/**
+ * Runs `fn` on a one-connection pool to the database at `dbUrl` as supabase_auth_admin, the role
+ * the Auth server runs the access token hook as (the CLI gives every role the database password),
+ * and closes it.
+ */
+export async function asAuthServer<T>(dbUrl: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const url = new URL(dbUrl);
+  url.username = "supabase_auth_admin";
+  const sql = connect(url.toString(), { max: 1 });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
 }

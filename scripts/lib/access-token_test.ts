@@ -2,19 +2,20 @@
 // supabase_auth_admin, the signature, and `npm run token` end to end.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
+import { connect } from "../../supabase/functions/_shared/db.ts";
 import { verifyJwt } from "../../supabase/functions/_shared/jwt.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { accessToken, accessTokenClaims, type AuthUser, standardClaims } from "./access-token.ts";
+import {
+  accessToken,
+  accessTokenClaims,
+  asAuthServer,
+  type AuthUser,
+  standardClaims,
+} from "./access-token.ts";
 import { stackKeys, tokenHeader } from "./keys.ts";
 import { bin, root } from "./paths.ts";
 import { run } from "./proc.ts";
-
-function env(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\``);
-  return value;
-}
+import { testEnv as env } from "../../supabase/functions/_shared/testing/env.ts";
 
 const user: AuthUser = {
   id: "b0000000-0000-4000-8000-000000000001",
@@ -51,19 +52,8 @@ Deno.test("access token: Auth's standard claims, exp one hour after iat", () => 
   });
 });
 
-async function asAuthAdmin<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const url = new URL(env("SUPABASE_DB_URL"));
-  url.username = "supabase_auth_admin";
-  const sql = connect(url.toString(), { max: 1 });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
-
 Deno.test("access token: the real hook, run as supabase_auth_admin, adds user_role", async () => {
-  await asAuthAdmin(async (sql) => {
+  await asAuthServer(env("SUPABASE_DB_URL"), async (sql) => {
     for (
       const [email, role] of [
         ["admin@example.com", "admin"],
@@ -82,7 +72,7 @@ Deno.test("access token: the real hook, run as supabase_auth_admin, adds user_ro
 
 Deno.test("access token: signed ES256 with the stack's signing key (kid in the header); verifies against the JWKS", async () => {
   const keys = await stackKeys();
-  await asAuthAdmin(async (sql) => {
+  await asAuthServer(env("SUPABASE_DB_URL"), async (sql) => {
     const { token, claims } = await accessToken(sql, "priya@example.com", keys.signingKey);
     const [header] = token.split(".");
     assert.deepEqual(JSON.parse(atob(header.replace(/-/g, "+").replace(/_/g, "/"))), {
@@ -96,7 +86,7 @@ Deno.test("access token: signed ES256 with the stack's signing key (kid in the h
 });
 
 Deno.test("access token: signed HS256 with the project's secret; verifies to the same claims", async () => {
-  await asAuthAdmin(async (sql) => {
+  await asAuthServer(env("SUPABASE_DB_URL"), async (sql) => {
     const { token, claims } = await accessToken(
       sql,
       "priya@example.com",

@@ -15,7 +15,7 @@ import { posix } from "node:path";
  * set as secrets), so they are never assigned there; each one a function reads is named in the
  * section's prose instead.
  */
-export const isPlatformVariable = (name: string) => name.startsWith("SUPABASE_");
+const isPlatformVariable = (name: string) => name.startsWith("SUPABASE_");
 
 /** A section of .env.example: a banner (`# ----` lines around its title) and what follows. */
 export interface EnvSection {
@@ -126,7 +126,7 @@ export interface SourceFile {
 }
 
 /** Tests may import what they test; the rules below are for the code that is deployed. */
-export const isTestFile = (path: string) =>
+const isTestFile = (path: string) =>
   /_test\.ts$/.test(path) || path.startsWith("tests/") || path.startsWith("_shared/testing/");
 
 /** The module specifiers a TypeScript file imports or re-exports (static and dynamic). */

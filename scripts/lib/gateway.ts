@@ -72,7 +72,7 @@ const jsonResponse = (body: unknown, status: number, headers: Record<string, str
  * self-hosted kong.yml declare it): any origin, every method, the requested headers echoed, no
  * credentials and no max-age. Null when the request is not a preflight.
  */
-export function kongPreflight(req: Request): Response | null {
+function kongPreflight(req: Request): Response | null {
   if (
     req.method !== "OPTIONS" || !req.headers.has("origin") ||
     !req.headers.has("access-control-request-method")

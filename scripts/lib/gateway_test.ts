@@ -5,6 +5,7 @@ import { signJwt } from "../../supabase/functions/_shared/jwt.ts";
 import { type ApiKeys, gateway, JWKS_PATH, MINTED_TOKEN_SECONDS } from "./gateway.ts";
 import { apiKeys, signWithKey, tokenHeader } from "./keys.ts";
 import { generateSigningKey, publicJwks } from "./signing-keys.ts";
+import { quietly } from "../../supabase/functions/_shared/testing/console.ts";
 
 const secret = "test-secret-with-at-least-32-characters!!";
 const signingKey = await generateSigningKey();
@@ -14,6 +15,8 @@ const keys: ApiKeys = {
   secret: ["sb_secret_test"],
   legacy: [legacy.anon, legacy.serviceRole],
 };
+/** Each sb_ key above, and the role the gateway mints a JWT of for it. */
+const sbKeyRoles = [["sb_secret_test", "service_role"], ["sb_publishable_test", "anon"]] as const;
 const jwks = createLocalJWKSet(publicJwks([signingKey]));
 /** The role of a minted bearer, after checking it is an ES256 JWT signed with the stack's key. */
 async function mintedRole(authorization: string | null): Promise<string> {
@@ -60,15 +63,6 @@ const serve = gateway({
 });
 const call = (path: string, init: RequestInit = {}) =>
   serve(new Request(`http://127.0.0.1:54321${path}`, init));
-const quiet = async <T>(fn: () => T | Promise<T>) => {
-  const original = console.error;
-  console.error = () => {};
-  try {
-    return await fn();
-  } finally {
-    console.error = original;
-  }
-};
 
 Deno.test("gateway: a missing Authorization header is 401, as the CLI words it", async () => {
   const res = await call("/functions/v1/echo");
@@ -121,12 +115,7 @@ Deno.test("gateway: Kong copies a legacy apikey into Authorization (raw, so not 
 });
 
 Deno.test("gateway: an sb_ key reaches a verify_jwt function as a short-lived ES256 JWT of its role, never as the bearer", async () => {
-  for (
-    const [apikey, role] of [["sb_secret_test", "service_role"], [
-      "sb_publishable_test",
-      "anon",
-    ]] as const
-  ) {
+  for (const [apikey, role] of sbKeyRoles) {
     // apikey alone, and as supabase-js's functions.invoke sends it (the key as bearer too).
     for (const bearer of [undefined, `Bearer ${apikey}`]) {
       const headers: Record<string, string> = { apikey };
@@ -267,10 +256,10 @@ Deno.test("gateway: unknown functions are 404 text, unknown routes 404 JSON", as
 });
 
 Deno.test("gateway: a function that fails to load is 503 BOOT_ERROR; a crash is 500 WORKER_ERROR", async () => {
-  const boot = await quiet(() => call("/functions/v1/broken"));
+  const boot = await quietly(() => call("/functions/v1/broken"));
   assert.equal(boot.status, 503);
   assert.equal((await boot.json()).code, "BOOT_ERROR");
-  const crash = await quiet(() => call("/functions/v1/crashing"));
+  const crash = await quietly(() => call("/functions/v1/crashing"));
   assert.equal(crash.status, 500);
   assert.equal((await crash.json()).code, "WORKER_ERROR");
 });
@@ -340,12 +329,7 @@ Deno.test("gateway /rest/v1: the prefix is stripped; the apikey becomes the bear
 });
 
 Deno.test("gateway /rest/v1: publishable and secret keys reach PostgREST as short-lived ES256 JWTs of their role", async () => {
-  for (
-    const [apikey, role] of [["sb_secret_test", "service_role"], [
-      "sb_publishable_test",
-      "anon",
-    ]] as const
-  ) {
+  for (const [apikey, role] of sbKeyRoles) {
     const forms: RequestInit[] = [
       { headers: { apikey } },
       { headers: { apikey, authorization: `Bearer ${apikey}` } }, // supabase-js

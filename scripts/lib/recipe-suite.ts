@@ -12,8 +12,7 @@
 // Storage servers, the recipes' calls to them go to scripts/lib/recipe-stand-ins.ts.
 import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
-import { connect } from "../../supabase/functions/_shared/db.ts";
-import { accessToken } from "./access-token.ts";
+import { accessToken, asAuthServer } from "./access-token.ts";
 import type { SigningJwk } from "./signing-keys.ts";
 import { root } from "./paths.ts";
 import type { RecipePersona } from "./recipe-client.ts";
@@ -32,7 +31,7 @@ import {
 } from "./recipes.ts";
 
 /** The seeded users' password (supabase/seed.sql). */
-export const SEED_PASSWORD = "Password123!";
+const SEED_PASSWORD = "Password123!";
 
 export interface SuiteOptions {
   url: string;
@@ -75,7 +74,7 @@ async function answers(url: string, headers: HeadersInit): Promise<Response | nu
  * functions (a function that needs one answers any request 503 `<service>_not_configured` until
  * it is, before it reads the body).
  */
-export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
+async function probeStack(opts: SuiteOptions): Promise<StackServices> {
   const headers = { apikey: opts.anonKey, authorization: `Bearer ${opts.anonKey}` };
   const auth = await answers(`${opts.url}/auth/v1/health`, headers);
   // Storage answers a bucket listing with JSON whatever it decides; a gateway without Storage has
@@ -105,7 +104,7 @@ export async function probeStack(opts: SuiteOptions): Promise<StackServices> {
  * The recipes expect supabase/seed.sql's users and catalog: checked through the REST API with the
  * service role key (which RLS does not filter), so a missing seed or a wrong key fails first, once.
  */
-export async function checkSeeded(opts: SuiteOptions): Promise<void> {
+async function checkSeeded(opts: SuiteOptions): Promise<void> {
   const ids = [
     "a0000000-0000-4000-8000-000000000001",
     "b0000000-0000-4000-8000-000000000001",
@@ -159,19 +158,13 @@ async function signIn(
         "mint the personas' access tokens as Auth would",
     );
   }
-  const url = new URL(opts.dbUrl);
-  url.username = "supabase_auth_admin"; // the role Auth runs the access token hook as
-  const sql = connect(url.toString(), { max: 1 });
-  try {
+  const key = opts.signingKey ?? opts.jwtSecret;
+  await asAuthServer(opts.dbUrl, async (sql) => {
     for (const email of emails) {
-      const { token } = await accessToken(sql, email, opts.signingKey ?? opts.jwtSecret, {
-        issuer: `${opts.url}/auth/v1`,
-      });
+      const { token } = await accessToken(sql, email, key, { issuer: `${opts.url}/auth/v1` });
       sessions.set(email, { access_token: token, refresh_token: "minted-by-the-recipe-suite" });
     }
-  } finally {
-    await sql.end();
-  }
+  });
   return sessions;
 }
 

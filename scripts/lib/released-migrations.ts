@@ -28,7 +28,7 @@ export function migrationSha256(path: string): string {
 }
 
 /** The migration files in `dir`, sorted as the CLI applies them (by name: timestamp first). */
-export function migrationFiles(dir: string): string[] {
+function migrationFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
 }
 
@@ -51,7 +51,7 @@ export function parseReleased(text: string): Released[] {
 }
 
 /** One line of the list. */
-export const releasedLine = (r: Released) => `${r.sha256}  ${MIGRATIONS}${r.file}\n`;
+const releasedLine = (r: Released) => `${r.sha256}  ${MIGRATIONS}${r.file}\n`;
 
 /**
  * What is wrong with the migrations in `dir` against the list's text: one sentence per problem,

@@ -20,6 +20,7 @@ Deno.test(`released migrations: supabase/migrations matches supabase/${RELEASED_
   assert.deepEqual(problems, [], problems.join("\n"));
 });
 
+// Each test writes its own folder, release and check: alike on purpose, so each case reads alone.
 /** A migrations folder with these files (name → text), removed after `fn`. */
 function withMigrations(files: Record<string, string>, fn: (dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), "migrations-"));

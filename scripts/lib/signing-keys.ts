@@ -127,7 +127,7 @@ export async function ensureSigningKeys(
  * use "sig" and key_ops ["verify"] on every public key; internal/conf/jwk.go), with the CLI's
  * ToPublicJWK fields: no private member ever.
  */
-export function publicJwk(key: SigningJwk): JWK {
+function publicJwk(key: SigningJwk): JWK {
   const pub: JWK = { kty: key.kty, kid: key.kid, use: "sig", key_ops: ["verify"], alg: key.alg };
   if (key.ext !== undefined) pub.ext = key.ext;
   if (key.kty === "EC") Object.assign(pub, { crv: key.crv, x: key.x, y: key.y });

@@ -1,5 +1,6 @@
 // Reads the errors a migration raises: every `raise exception`, its SQLSTATE, its machine code in
 // `detail` and its message, plus the functions and triggers around it (scripts/error-table.ts).
+import { readSqlString } from "./sql-strings.ts";
 
 /** Something the generator refuses, with where it is. */
 export interface Problem {
@@ -62,7 +63,7 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
  * blanked (`skel`); both keep every offset and newline, so a match in `skel` indexes `code`.
  * Dollar quotes are transparent: a function body is code.
  */
-export function maskSql(sql: string): { code: string; skel: string } {
+function maskSql(sql: string): { code: string; skel: string } {
   const code = sql.split("");
   const skel = sql.split("");
   const blank = (arr: string[], i: number) => {
@@ -85,20 +86,10 @@ export function maskSql(sql: string): { code: string; skel: string } {
         blank(skel, i);
       }
     } else if (c === "'") {
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === "'" && sql[i + 1] === "'") {
-          blank(skel, i);
-          blank(skel, i + 1);
-          i += 2;
-        } else if (sql[i] === "'") {
-          i++;
-          break;
-        } else {
-          blank(skel, i);
-          i++;
-        }
-      }
+      // The string's insides, not its quotes.
+      const { next, closed } = readSqlString(sql, i);
+      for (let j = i + 1; j < (closed ? next - 1 : next); j++) blank(skel, j);
+      i = next;
     } else if (c === '"') {
       const end = sql.indexOf('"', i + 1);
       i = end < 0 ? sql.length : end + 1;
@@ -131,17 +122,8 @@ function statementTokens(code: string, from: number): Token[] {
     }
     const start = i;
     if (c === "'") {
-      let value = "";
-      i++;
-      while (i < code.length) {
-        if (code[i] === "'" && code[i + 1] === "'") {
-          value += "'";
-          i += 2;
-        } else if (code[i] === "'") {
-          i++;
-          break;
-        } else value += code[i++];
-      }
+      const { value, next } = readSqlString(code, i);
+      i = next;
       tokens.push({ kind: "string", text: code.slice(start, i), value, start, end: i });
       continue;
     }
@@ -202,7 +184,7 @@ function placeholder(arg: Token[]): string {
 }
 
 /** A message format with its `%` placeholders filled in readably. */
-export function readableMessage(format: string, args: Token[][]): string {
+function readableMessage(format: string, args: Token[][]): string {
   let n = 0;
   return format.replace(/%%|%/g, (m) => m === "%%" ? "%" : args[n] ? placeholder(args[n++]) : "%");
 }

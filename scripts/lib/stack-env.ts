@@ -6,13 +6,12 @@ import { z } from "../../supabase/functions/_shared/config.ts";
 import { bin, root } from "./paths.ts";
 import { run } from "./proc.ts";
 
-export const stackEnvSchema = z.object({
+const stackEnvSchema = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   SUPABASE_JWT_SECRET: z.string().min(32),
   FUNCTIONS_URL: z.url(),
 });
-export type StackEnv = z.infer<typeof stackEnvSchema>;
 
 /** KEY=value lines (optionally quoted), as `status` and `supabase status -o env` print them. */
 export function parseStatus(text: string): Record<string, string> {

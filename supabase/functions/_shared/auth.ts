@@ -67,7 +67,7 @@ const jwkList = z.union([
 ]);
 
 /** SUPABASE_JWKS: a JSON Web Key Set, `{"keys": [...]}` or a bare array, of public or `oct` keys. */
-export function parseJwks(text: string): Parsed<JWK[]> {
+function parseJwks(text: string): Parsed<JWK[]> {
   const json = parseJson(text, "a JSON Web Key Set");
   if ("error" in json) return json;
   const list = jwkList.safeParse(json.value);
@@ -322,6 +322,12 @@ function refusal(e: unknown, jwksUrl: string): unknown {
 const audienceIncludes = (aud: unknown, wanted: string) =>
   aud === wanted || (Array.isArray(aud) && aud.includes(wanted));
 
+/** What a secret or a publishable key makes its caller: their role in SQL, and the credential. */
+const apiKeyCallers = {
+  service: { role: "service_role", credential: "secret_key" },
+  anon: { role: "anon", credential: "publishable_key" },
+} as const;
+
 const keyMap = (text: string | undefined, prefix: string) =>
   text ? read((t) => parseKeyMap(t, prefix), text) : {};
 
@@ -465,21 +471,9 @@ export function createAuth(config: AuthConfig, opts: AuthOptions = {}): Authenti
     for (const k of apiKeys) {
       if (equal(key, k.value) && !match) match = k;
     }
-    if (match?.kind === "service") {
-      return {
-        kind: "service",
-        claims: { role: "service_role" },
-        credential: "secret_key",
-        keyName: match.name,
-      };
-    }
-    if (match?.kind === "anon") {
-      return {
-        kind: "anon",
-        claims: { role: "anon" },
-        credential: "publishable_key",
-        keyName: match.name,
-      };
+    if (match) {
+      const { role, credential } = apiKeyCallers[match.kind];
+      return { kind: match.kind, claims: { role }, credential, keyName: match.name };
     }
     if (key.split(".").length === 3) return caller(await verify(key), "apikey");
     throw invalid("The API key is not one of this project's keys.");

@@ -24,6 +24,7 @@ import {
   startJwksServer,
   unsecuredToken,
 } from "./testing/auth.ts";
+import { withConsoleError } from "./testing/console.ts";
 
 const legacySecret = "a-legacy-jwt-secret-with-at-least-32-characters";
 
@@ -285,9 +286,7 @@ Deno.test("auth: rotation: a standby key is accepted once published, the old key
 Deno.test("auth: the JWKS endpoint down is a 503 auth_unavailable, never a 401 or a 500; it recovers", async () => {
   await withProject(async ({ server, key }) => {
     const errors: string[] = [];
-    const original = console.error;
-    console.error = (line: string) => errors.push(line);
-    try {
+    await withConsoleError((line: string) => errors.push(line), async () => {
       server.fail(500);
       const auth = authFor(server);
       const token = await signWithKey(key, userClaims(server));
@@ -309,9 +308,7 @@ Deno.test("auth: the JWKS endpoint down is a 503 auth_unavailable, never a 401 o
         "within the backoff: without trying",
       );
       assert.match(errors.at(-1)!, /moments ago/);
-    } finally {
-      console.error = original;
-    }
+    });
   });
 });
 
@@ -530,7 +527,7 @@ Deno.test("auth: nothing sent is 401 missing_token; a malformed Authorization is
 Deno.test("auth: refusals answer 401 {error: {code, message}} with WWW-Authenticate through http.ts", async () => {
   await withProject(async ({ server }) => {
     const auth = authFor(server);
-    const fn = handle(async (req) => {
+    const fn = handle("POST", async (req) => {
       await auth.authenticate(req);
       return new Response("ran");
     });

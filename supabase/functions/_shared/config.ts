@@ -25,7 +25,7 @@ export interface Service {
 }
 
 /** .env.example ships every secret as a value containing replace_me; none is ever real. */
-export const isPlaceholder = (value: string): boolean => /replace_me/i.test(value);
+const isPlaceholder = (value: string): boolean => /replace_me/i.test(value);
 
 /** A secret: set, and not the .env.example placeholder. */
 export function secret(schema: z.ZodString = z.string()): z.ZodString {

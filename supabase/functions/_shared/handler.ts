@@ -1,7 +1,9 @@
 // A function's default export: `export default fromEnv()`, where
 // `fromEnv = (env?: Env) => lazyHandler(schema, services, build, env)`.
 import type { z } from "zod";
-import { type Env, readConfig, type Service } from "./config.ts";
+import { type AuthConfig, type Authenticator, createAuth } from "./auth.ts";
+import { type DatabaseEnv, type Env, readConfig, type Service } from "./config.ts";
+import { pool, type Sql } from "./db.ts";
 import { ConfigError, corsHeaders, toResponse } from "./http.ts";
 
 /** What a function's builder returns: its request handler, and how to close its pool. */
@@ -53,4 +55,23 @@ export function lazyHandler<S extends z.ZodObject, H extends Handler>(
       return handler.fetch(req);
     },
   };
+}
+
+/** What a function's tests may hand its builder instead of what it builds from its config. */
+export interface Deps {
+  /** The pool its SQL runs on. */
+  sql?: Sql;
+  /** What authenticates its callers. */
+  auth?: Authenticator;
+}
+
+/** The pool a function's SQL runs on (deps.sql, else its own: `pool`), and how to close it. */
+export function ownPool(config: DatabaseEnv, deps: Pick<Deps, "sql"> = {}) {
+  const sql = deps.sql ?? pool(config);
+  return { sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** ownPool, and what authenticates the function's callers (deps.auth, else `createAuth`). */
+export function poolAndAuth(config: DatabaseEnv & AuthConfig, deps: Deps = {}) {
+  return { ...ownPool(config, deps), auth: deps.auth ?? createAuth(config) };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { secret } from "./config.ts";
 import { lazyHandler } from "./handler.ts";
+import { quietly, withConsoleError } from "./testing/console.ts";
 
 const stripe = { prefix: "STRIPE_", code: "stripe_not_configured", message: "Payments are off." };
 const schema = z.object({ STRIPE_SECRET_KEY: secret(z.string().startsWith("sk_")) });
@@ -26,10 +27,8 @@ Deno.test("lazyHandler: while the config is wrong it answers the error, builds n
     builds++;
     return { fetch: () => Promise.resolve(new Response("paid")) };
   }, env);
-  const original = console.error;
   const logged: string[] = [];
-  console.error = (m: string) => logged.push(m);
-  try {
+  await withConsoleError((m: string) => logged.push(m), async () => {
     const res = await exported.fetch(new Request("http://x/", { method: "POST" }));
     assert.equal(res.status, 503);
     assert.equal((await res.json()).error.code, "stripe_not_configured");
@@ -41,15 +40,11 @@ Deno.test("lazyHandler: while the config is wrong it answers the error, builds n
     env.STRIPE_SECRET_KEY = "sk_test_real";
     assert.equal(await (await exported.fetch(new Request("http://x/"))).text(), "paid");
     assert.equal(builds, 1);
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("lazyHandler: a setting of no service missing is a 500 misconfigured; a bug is thrown", async () => {
-  const original = console.error;
-  console.error = () => {};
-  try {
+  await quietly(async () => {
     const exported = lazyHandler(
       z.object({ SITE_URL: z.url() }),
       [stripe],
@@ -59,9 +54,7 @@ Deno.test("lazyHandler: a setting of no service missing is a 500 misconfigured; 
     const res = await exported.fetch(new Request("http://x/", { method: "POST" }));
     assert.equal(res.status, 500);
     assert.equal((await res.json()).error.code, "misconfigured");
-  } finally {
-    console.error = original;
-  }
+  });
   const broken = lazyHandler(z.object({}), [], () => {
     throw new Error("a bug");
   }, {});

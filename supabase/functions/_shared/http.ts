@@ -98,12 +98,17 @@ export function ranAsAnon<E>(e: E): E {
   return e;
 }
 
+/** The HTTP status PostgREST gives a SQLSTATE (42501: 403, signed in); undefined: a 500. */
+export function sqlStateHttpStatus(sqlstate: string): number | undefined {
+  if (sqlstate in sqlStateStatus) return sqlStateStatus[sqlstate];
+  if (/^PT[45]\d\d$/.test(sqlstate)) return Number(sqlstate.slice(2));
+  return undefined;
+}
+
 /** A database error's HTTP status, as PostgREST gives it; undefined for a fault of ours (500). */
 function pgStatus(e: PgError): number | undefined {
   if (e.code === "42501" && anonErrors.has(e)) return 401;
-  if (e.code in sqlStateStatus) return sqlStateStatus[e.code];
-  if (/^PT[45]\d\d$/.test(e.code)) return Number(e.code.slice(2));
-  return undefined;
+  return sqlStateHttpStatus(e.code);
 }
 
 /** A stable machine code in a raise's `detail` (e.g. course_not_published), not a sentence. */
@@ -243,13 +248,20 @@ export function toResponse(e: unknown): Response {
   return errorResponse(500, "internal_error", "Something went wrong. Please try again.");
 }
 
-/** Wraps a handler: answers CORS preflights and maps every thrown error through toResponse. */
+/**
+ * Wraps a function's handler of `method` requests: answers CORS preflights, any other method with
+ * 405 method_not_allowed, and maps every thrown error through toResponse.
+ */
 export function handle(
+  method: "GET" | "POST",
   fn: (req: Request) => Promise<Response>,
 ): (req: Request) => Promise<Response> {
   return async (req) => {
     if (req.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
     try {
+      if (req.method !== method) {
+        throw new HttpError(405, "method_not_allowed", method === "GET" ? "Use GET." : "Use POST.");
+      }
       return await fn(req);
     } catch (e) {
       return toResponse(e);

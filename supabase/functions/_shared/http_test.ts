@@ -11,6 +11,7 @@ import {
   toResponse,
   validate,
 } from "./http.ts";
+import { quietly, withConsoleError } from "./testing/console.ts";
 
 /** An error as postgres.js throws it for a raise (detail and hint optional). */
 const pgError = (
@@ -163,9 +164,7 @@ Deno.test("toResponse: 42501 from SQL run as anon is 401, as PostgREST answers a
 });
 
 Deno.test("toResponse: outages are 503, client mistakes 4xx, Stripe's refusals 502", async () => {
-  const original = console.error;
-  console.error = () => {};
-  try {
+  await quietly(async () => {
     for (
       const [e, status, code] of [
         [pgError("23503", "fk"), 409, "23503"],
@@ -188,30 +187,22 @@ Deno.test("toResponse: outages are 503, client mistakes 4xx, Stripe's refusals 5
       assert.equal(res.status, status, code);
       assert.equal((await res.json()).error.code, code);
     }
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("toResponse: anything else is a 500 that leaks nothing", async () => {
-  const original = console.error;
-  console.error = () => {};
-  try {
+  await quietly(async () => {
     const res = toResponse(pgError("XX000", "connection string postgres://secret@db"));
     assert.equal(res.status, 500);
     const text = await res.text();
     assert.ok(!text.includes("secret"));
     assert.equal(JSON.parse(text).error.code, "internal_error");
     assert.equal(toResponse(new ConfigError("STRIPE_SECRET_KEY is not set")).status, 500);
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("toResponse: an unreachable or refusing database is a 503, nothing else is", async () => {
-  const original = console.error;
-  console.error = () => {};
-  try {
+  await quietly(async () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), {
       code: "ECONNREFUSED",
     });
@@ -229,9 +220,7 @@ Deno.test("toResponse: an unreachable or refusing database is a 503, nothing els
       });
     }
     assert.equal(toResponse(pgError("22003", "out of range")).status, 500, "a bug stays a 500");
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("parseBody: a body that is not JSON is a 400 invalid_json", async () => {
@@ -263,13 +252,36 @@ Deno.test("parseJson: an empty body is `whenEmpty` when the body is optional", (
 });
 
 Deno.test("handle: answers preflight and maps thrown errors", async () => {
-  const h = handle(() => Promise.reject(new HttpError(404, "not_found", "No such thing.")));
+  const h = handle("GET", () => Promise.reject(new HttpError(404, "not_found", "No such thing.")));
   const pre = await h(new Request("http://x/", { method: "OPTIONS" }));
   assert.equal(pre.status, 200);
   assert.equal(pre.headers.get("access-control-allow-origin"), "*");
   const res = await h(new Request("http://x/"));
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.code, "not_found");
+});
+
+Deno.test("handle: any other method is a 405 naming the one it takes, and the handler never runs", async () => {
+  let ran = 0;
+  const h = (method: "GET" | "POST") =>
+    handle(method, () => {
+      ran++;
+      return Promise.resolve(new Response("ran"));
+    });
+  for (
+    const [method, sent, message] of [
+      ["POST", "GET", "Use POST."],
+      ["POST", "PUT", "Use POST."],
+      ["GET", "POST", "Use GET."],
+    ] as const
+  ) {
+    const res = await h(method)(new Request("http://x/", { method: sent }));
+    assert.equal(res.status, 405, `${sent} to a ${method} handler`);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.deepEqual(await res.json(), { error: { code: "method_not_allowed", message } });
+  }
+  assert.equal(ran, 0);
+  assert.equal(await (await h("POST")(new Request("http://x/", { method: "POST" }))).text(), "ran");
 });
 
 Deno.test("readConfig: names every missing or invalid variable", () => {
@@ -326,17 +338,13 @@ Deno.test("readConfig: a third party's missing, invalid or placeholder setting i
   );
   assert.equal(readConfig(schema, { DB: "x", STRIPE_SECRET_KEY: "sk_test_x" }).DB, "x");
 
-  const original = console.error;
   const logged: string[] = [];
-  console.error = (m: string) => logged.push(m);
-  try {
+  await withConsoleError((m: string) => logged.push(m), async () => {
     const res = toResponse(placeholder);
     assert.equal(res.status, 503);
     assert.deepEqual(await res.json(), {
       error: { code: "stripe_not_configured", message: "Payments are off." },
     });
     assert.match(logged[0], /STRIPE_SECRET_KEY is still the \.env\.example placeholder/);
-  } finally {
-    console.error = original;
-  }
+  });
 });

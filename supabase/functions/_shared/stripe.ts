@@ -3,7 +3,8 @@
 import Stripe from "stripe";
 import { z } from "zod";
 import { authEnv } from "./auth.ts";
-import { databaseEnv, secret, type Service } from "./config.ts";
+import { databaseEnv, type Env, secret, type Service } from "./config.ts";
+import { type Handler, lazyHandler } from "./handler.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
 
@@ -73,6 +74,14 @@ export const paymentsConfig = stripeEnv.extend({
   ),
 });
 export type PaymentsConfig = z.infer<typeof paymentsConfig>;
+
+/**
+ * A payments function's `fromEnv`: its handler, built from paymentsConfig on the first request
+ * (lazyHandler); until Stripe is set up, 503 stripe_not_configured.
+ */
+export const paymentsFromEnv =
+  <H extends Handler>(build: (config: PaymentsConfig) => H) => (env?: Env) =>
+    lazyHandler(paymentsConfig, [stripeService], build, env);
 
 /** Webhook signatures are checked with SubtleCrypto, the Web Crypto API Deno provides. */
 export const webhookCryptoProvider = Stripe.createSubtleCryptoProvider();

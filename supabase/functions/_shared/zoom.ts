@@ -2,8 +2,9 @@
 // the meeting calls our functions make. Base URLs are configurable so tests use a local fake.
 import { z } from "zod";
 import { authEnv } from "./auth.ts";
-import { databaseEnv, secret, type Service } from "./config.ts";
+import { databaseEnv, type Env, secret, type Service } from "./config.ts";
 import { asService, type Sql } from "./db.ts";
+import { type Handler, lazyHandler } from "./handler.ts";
 import { HttpError } from "./http.ts";
 
 /**
@@ -34,6 +35,15 @@ export type ZoomConfig = z.infer<typeof zoomConfig>;
 export const zoomMeetingConfig = zoomConfig.extend({ ...authEnv.shape, ...databaseEnv.shape });
 export type ZoomMeetingConfig = z.infer<typeof zoomMeetingConfig>;
 
+/**
+ * zoom-meeting's, zoom-host-link's and zoom-join's `fromEnv`: the handler, built from
+ * zoomMeetingConfig on the first request (lazyHandler); until Zoom is set up, 503
+ * zoom_not_configured.
+ */
+export const zoomMeetingFromEnv =
+  <H extends Handler>(build: (config: ZoomMeetingConfig) => H) => (env?: Env) =>
+    lazyHandler(zoomMeetingConfig, [zoomService], build, env);
+
 export interface ZoomMeeting {
   id: number;
   join_url: string;
@@ -51,7 +61,7 @@ export type ZoomRegistrant = z.infer<typeof registrantAnswer>;
  * How long one call to Zoom may take. Bounded so that an approval zoom-join sends lands within
  * the window the database allows it (zoom_registrants.status 'approving', two minutes).
  */
-export const ZOOM_TIMEOUT_MS = 20_000;
+const ZOOM_TIMEOUT_MS = 20_000;
 
 /** Zoom refused a call: the HTTP error we answer, plus what Zoom said. */
 export class ZoomApiError extends HttpError {

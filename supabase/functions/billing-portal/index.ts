@@ -2,29 +2,17 @@
 // caller's own subscriptions and payment methods. The customer is the caller's (looked up from
 // their user id in the verified token); there is no way to name someone else's.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asService, pool, requireSignedInAccount, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asService, requireSignedInAccount } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({ return_url: z.url() });
 
-export function createBillingPortal(
-  config: PaymentsConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createBillingPortal(config: PaymentsConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const stripe = stripeClient(config);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const userId = await requireSignedInAccount(sql, claims);
     const { return_url } = await parseBody(req, input);
@@ -40,11 +28,10 @@ export function createBillingPortal(
     const session = await stripe.billingPortal.sessions.create({ customer, return_url });
     return json({ url: session.url });
   });
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createBillingPortal, env);
+export const fromEnv = paymentsFromEnv(createBillingPortal);
 
 export default fromEnv();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
+import { stripeUnreachable, testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
@@ -18,10 +18,7 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
   const fn = createBillingPortal(checkoutConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    STRIPE_SECRET_KEY: "sk_test_fake",
-    STRIPE_API_HOST: fake.host,
-    STRIPE_API_PORT: String(fake.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...fake.env,
     CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
   }));
   const tokenFor = (user: string) => project.accessToken(sql, user);
@@ -67,21 +64,11 @@ Deno.test("billing-portal: a portal session for the caller's own customer only",
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "billing-portal",
   fromEnv,
-  setup: () =>
-    Promise.resolve({
-      env: {
-        SUPABASE_DB_URL: testDbUrl(),
-        // Unreachable: each caller below is answered before the function would call Stripe.
-        STRIPE_SECRET_KEY: "sk_test_auth_suite",
-        STRIPE_API_HOST: "127.0.0.1",
-        STRIPE_API_PORT: "9",
-        STRIPE_API_PROTOCOL: "http",
-        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
-      },
-    }),
+  setup: stripeUnreachable,
   body: { return_url: "https://learn.example.com/account" },
   expect: {
     user: { status: 404, code: "no_customer" }, // the signed-in caller's own customer: none yet

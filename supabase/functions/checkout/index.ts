@@ -3,17 +3,10 @@
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller, asService } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
   offer_id: z.uuid(),
@@ -36,16 +29,11 @@ interface Order {
 /** Stripe's Checkout Session ends this long before the order's hold, so no payment outlives it. */
 const SESSION_ENDS_BEFORE_HOLD_S = 180;
 
-export function createCheckout(
-  config: PaymentsConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createCheckout(config: PaymentsConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const stripe = stripeClient(config);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const body = await parseBody(req, input);
     for (const url of [body.success_url, body.cancel_url]) {
@@ -129,11 +117,10 @@ export function createCheckout(
     return json({ order_id: order.id, session_id: session.id, url: session.url });
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createCheckout, env);
+export const fromEnv = paymentsFromEnv(createCheckout);
 
 export default fromEnv();

@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
-import { testFunctionAuth } from "../_shared/testing/auth-suite.ts";
+import { stripeUnreachable, testFunctionAuth } from "../_shared/testing/auth-suite.ts";
 import { connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
 import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
+import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { paymentsConfig as checkoutConfig, STRIPE_API_VERSION } from "../_shared/stripe.ts";
 import { createCheckout, fromEnv } from "./index.ts";
+import { quietly } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const site = "https://learn.example.com";
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup() {
   const sql = connect(testDbUrl(), { max: 2 });
   const stripe = startFakeStripe();
@@ -19,10 +23,7 @@ async function setup() {
   const buyer = await createUser(sql, `buyer-${tag}@test.local`);
   const course = await publishedCourse(sql, seller, { slug: `paid-${tag}`, title: "Paid Course" });
   const offer = { id: await courseOffer(sql, course.id, seller, "Paid Course", { USD: 4900 }) };
-  const [plan] =
-    await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
-    values ('plan', 'Monthly access', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
+  const plan = { id: await planOffer(sql, seller, "Monthly access", { USD: 1900 }) };
   await sql`insert into public.coupons (code, kind, percent_off, owner_id) values (${
     "HALF" + tag.toUpperCase()
   }, 'percent', 50, ${seller}),
@@ -32,26 +33,19 @@ async function setup() {
   const config = checkoutConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    STRIPE_SECRET_KEY: "sk_test_fake",
-    STRIPE_API_HOST: stripe.host,
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripe.env,
     CHECKOUT_ALLOWED_ORIGINS: `${site},http://localhost:3000`,
   });
   const token = await project.accessToken(sql, buyer);
   const fn = createCheckout(config);
   const checkout = (body: Record<string, unknown>, bearer = token) =>
     fn.fetch(
-      new Request("http://localhost/checkout", {
-        method: "POST",
-        headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          currency: "usd",
-          success_url: `${site}/thanks`,
-          cancel_url: `${site}/cart`,
-          ...body,
-        }),
-      }),
+      postJson("checkout", {
+        currency: "usd",
+        success_url: `${site}/thanks`,
+        cancel_url: `${site}/cart`,
+        ...body,
+      }, { authorization: `Bearer ${bearer}` }),
     );
   const teardown = async () => {
     await fn.close();
@@ -251,46 +245,31 @@ Deno.test("checkout: a course that is not on sale is refused with its code, befo
 Deno.test("checkout: Stripe unreachable is a 503, not a 500", async () => {
   const t = await setup();
   const down = createCheckout({ ...t.config, STRIPE_API_HOST: "127.0.0.1", STRIPE_API_PORT: 9 });
-  const original = console.error;
-  console.error = () => {};
   try {
     const token = await t.project.accessToken(t.sql, t.buyer);
-    const res = await down.fetch(
-      new Request("http://localhost/checkout", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({
+    const res = await quietly(() =>
+      down.fetch(
+        postJson("checkout", {
           offer_id: t.offer,
           currency: "USD",
           success_url: `${site}/ok`,
           cancel_url: `${site}/cart`,
-        }),
-      }),
+        }, { authorization: `Bearer ${token}` }),
+      )
     );
     assert.equal(res.status, 503);
     assert.equal((await res.json()).error.code, "stripe_unavailable");
   } finally {
-    console.error = original;
     await down.close();
     await t.teardown();
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "checkout",
   fromEnv,
-  setup: () =>
-    Promise.resolve({
-      env: {
-        SUPABASE_DB_URL: testDbUrl(),
-        // Unreachable: each caller below is answered before the function would call Stripe.
-        STRIPE_SECRET_KEY: "sk_test_auth_suite",
-        STRIPE_API_HOST: "127.0.0.1",
-        STRIPE_API_PORT: "9",
-        STRIPE_API_PROTOCOL: "http",
-        CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
-      },
-    }),
+  setup: stripeUnreachable,
   body: {
     offer_id: crypto.randomUUID(),
     currency: "USD",

@@ -4,12 +4,11 @@
 import { databaseEnv, type Env } from "../_shared/config.ts";
 import { pool, type Sql } from "../_shared/db.ts";
 import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, json } from "../_shared/http.ts";
 
 export function createHealth(config: { SUPABASE_DB_URL: string; DB_POOL_SIZE?: number }) {
   let sql: Sql | undefined;
-  const fetch = handle(async (req) => {
-    if (req.method !== "GET") throw new HttpError(405, "method_not_allowed", "Use GET.");
+  const fetch = handle("GET", async () => {
     sql ??= pool(config, { connect_timeout: 3 });
     const time = new Date().toISOString();
     try {

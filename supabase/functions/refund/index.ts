@@ -3,17 +3,10 @@
 // then Stripe refunds the payment intent. The order stays refund_pending until the webhook's
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  type PaymentsConfig,
-  paymentsConfig,
-  stripeClient,
-  stripeService,
-} from "../_shared/stripe.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
+import { handle, json, parseBody } from "../_shared/http.ts";
+import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
 
 const input = z.object({
   order_id: z.uuid(),
@@ -22,15 +15,10 @@ const input = z.object({
   idempotency_key: z.string().min(8).max(200),
 });
 
-export function createRefund(
-  config: PaymentsConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createRefund(config: PaymentsConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const stripe = stripeClient(config);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const body = await parseBody(req, input);
     const [plan] = await asCaller(
@@ -55,11 +43,10 @@ export function createRefund(
       amount: refund.amount,
     });
   });
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(paymentsConfig, [stripeService], createRefund, env);
+export const fromEnv = paymentsFromEnv(createRefund);
 
 export default fromEnv();

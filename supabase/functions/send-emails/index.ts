@@ -6,11 +6,11 @@
 // key (missing, or the .env.example placeholder) it answers 503 email_not_configured and claims
 // nothing.
 import { z } from "zod";
-import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
+import { authEnv } from "../_shared/auth.ts";
 import { databaseEnv, type Env, secret, type Service } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
+import { handle, json, parseBody } from "../_shared/http.ts";
 import {
   type ClaimedEmail,
   type EmailOutcome,
@@ -22,7 +22,7 @@ import { resendMailer } from "./resend.ts";
 import { render, type Rendered } from "./templates.ts";
 
 /** Resend is not set up when a RESEND_ setting is missing, invalid or the placeholder. */
-export const emailService: Service = {
+const emailService: Service = {
   prefix: "RESEND_",
   code: "email_not_configured",
   message: "Email is not set up on this server yet; the function logs say which setting.",
@@ -45,18 +45,14 @@ const requestBody = z.object({ batch_size: z.number().int().min(1).max(500).opti
 
 export function createSendEmails(
   config: SendEmailsConfig,
-  deps: {
-    sql?: Sql;
-    auth?: Authenticator;
+  deps: Deps & {
     log?: (line: string, outcome: EmailOutcome) => void;
   } = {},
 ) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const send = resendMailer(config);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
     const body = await parseBody(req, requestBody, {});
@@ -137,7 +133,7 @@ export function createSendEmails(
     return json(run.summary);
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

@@ -10,7 +10,11 @@ import {
 } from "../_shared/testing/fake-resend.ts";
 import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
+import { withConsoleError } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup(rate = 1000) {
   const sql = connect(testDbUrl(), { max: 2 });
   // Start from an outbox with nothing due, so each test sees only its own emails.
@@ -42,11 +46,7 @@ async function setup(rate = 1000) {
     creds: { bearer?: string; apikey?: string } = { apikey: project.secretKey },
   ) =>
     handler.fetch(
-      new Request("http://localhost/send-emails", {
-        method: "POST",
-        headers: { ...authHeaders(creds), "content-type": "application/json" },
-        body: "{}",
-      }),
+      postJson("send-emails", {}, authHeaders(creds)),
     );
   const outbox = (id: string) =>
     sql<
@@ -344,6 +344,7 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   assert.match(autoRefund.subject, /refunding your order: Tiny class/);
   assert.match(autoRefund.text, /last seat in Tiny class was taken/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
+  assert.match(autoRefund.text, /refunding the full US\$9\.00/);
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 
@@ -478,35 +479,35 @@ Deno.test("send-emails: says, per email, whether it was sent, skipped, retried o
 
 Deno.test("send-emails: without a Resend key (missing or the .env.example placeholder) it answers 503 and claims nothing", async () => {
   const t = await setup();
-  const original = console.error;
   const logged: string[] = [];
-  console.error = (m: string) => logged.push(m);
   try {
-    for (const key of ["re_replace_me", undefined]) {
-      const handler = fromEnv({
-        ...t.project.env,
-        SUPABASE_DB_URL: testDbUrl(),
-        RESEND_API_KEY: key,
-        EMAIL_FROM: "Coursebase <hello@example.com>",
-        SITE_URL: "http://127.0.0.1:3000",
-      });
-      const res = await t.drain(handler);
-      assert.equal(res.status, 503);
-      assert.equal((await res.json()).error.code, "email_not_configured");
-      await handler.close();
-    }
-    assert.match(logged[0], /RESEND_API_KEY is still the \.env\.example placeholder/);
-    assert.match(logged[1], /RESEND_API_KEY is not set/);
-    const [{ n }] = await t.sql`select count(*)::int as n from private.email_outbox
+    await withConsoleError((m: string) => logged.push(m), async () => {
+      for (const key of ["re_replace_me", undefined]) {
+        const handler = fromEnv({
+          ...t.project.env,
+          SUPABASE_DB_URL: testDbUrl(),
+          RESEND_API_KEY: key,
+          EMAIL_FROM: "Coursebase <hello@example.com>",
+          SITE_URL: "http://127.0.0.1:3000",
+        });
+        const res = await t.drain(handler);
+        assert.equal(res.status, 503);
+        assert.equal((await res.json()).error.code, "email_not_configured");
+        await handler.close();
+      }
+      assert.match(logged[0], /RESEND_API_KEY is still the \.env\.example placeholder/);
+      assert.match(logged[1], /RESEND_API_KEY is not set/);
+      const [{ n }] = await t.sql`select count(*)::int as n from private.email_outbox
       where to_user_id = ${t.user} and status = 'pending' and attempts = 0`;
-    assert.equal(n, 1, "the welcome email is untouched: not claimed, no attempt spent");
-    assert.equal(t.fake.requests.length, 0);
+      assert.equal(n, 1, "the welcome email is untouched: not claimed, no attempt spent");
+      assert.equal(t.fake.requests.length, 0);
+    });
   } finally {
-    console.error = original;
     await t.teardown();
   }
 });
 
+// Alike in every function's tests on purpose: each file states what its own callers get.
 testFunctionAuth({
   name: "send-emails",
   fromEnv,
@@ -514,7 +515,6 @@ testFunctionAuth({
     const resend = startFakeResend();
     return Promise.resolve({
       env: {
-        SUPABASE_DB_URL: testDbUrl(),
         RESEND_API_KEY: "re_test_key",
         EMAIL_FROM: "Coursebase <hello@example.com>",
         RESEND_BASE_URL: resend.url,

@@ -47,14 +47,14 @@ export interface Failure {
 }
 
 /** "mia@example.com" -> "m***@example.com": enough to spot a domain's trouble, not the address. */
-export function maskEmail(address: string): string {
+function maskEmail(address: string): string {
   const at = address.lastIndexOf("@");
   if (at < 1) return "***";
   return `${address[0]}***${address.slice(at)}`;
 }
 
 /** Masks every address in a message (Resend's errors may quote the recipient). */
-export const maskAddresses = (text: string): string =>
+const maskAddresses = (text: string): string =>
   text.replace(/[^\s@<>"'`,;:()]+@[^\s@<>"'`,;:()]+/g, maskEmail);
 
 /** The log line of each outcome: dead ones are errors, sent ones info, the rest warnings. */

@@ -31,10 +31,16 @@ function when(p: Record<string, unknown>, key = "starts_at"): string {
   }).format(date);
 }
 
+/** The payload's amount `key` (minor units, e.g. cents) in its currency, e.g. "£49.00". */
+const money = (p: Record<string, unknown>, key: string) =>
+  new Intl.NumberFormat("en-GB", { style: "currency", currency: String(p.currency) }).format(
+    Number(p[key]) / 100,
+  );
+
 const icsDate = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 
 /** An iCalendar invite for a session (RFC 5545), so it lands in the student's calendar. */
-export function sessionIcs(p: Record<string, unknown>, siteUrl: string): string {
+function sessionIcs(p: Record<string, unknown>, siteUrl: string): string {
   const start = new Date(String(p.starts_at));
   const end = new Date(start.getTime() + Number(p.duration_minutes ?? 60) * 60_000);
   const text = (s: string) =>
@@ -125,13 +131,9 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         ], link),
       };
     case "purchase_receipt": {
-      const money = (minor: unknown) =>
-        new Intl.NumberFormat("en-GB", { style: "currency", currency: String(p.currency) }).format(
-          Number(minor) / 100,
-        );
-      const lines = [`Thank you for your purchase of ${title}.`, `Price: ${money(p.subtotal)}`];
-      if (Number(p.discount) > 0) lines.push(`Discount: -${money(p.discount)}`);
-      lines.push(`Total paid: ${money(p.total)}`, `Order reference: ${p.order_id}`);
+      const lines = [`Thank you for your purchase of ${title}.`, `Price: ${money(p, "subtotal")}`];
+      if (Number(p.discount) > 0) lines.push(`Discount: -${money(p, "discount")}`);
+      lines.push(`Total paid: ${money(p, "total")}`, `Order reference: ${p.order_id}`);
       return {
         subject: `Your receipt: ${title}`,
         ...layout("Receipt", lines, {
@@ -149,11 +151,7 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         ], { label: "Try again", url: `${siteUrl}/orders/${p.order_id}` }),
       };
     case "refund_issued": {
-      const amount = new Intl.NumberFormat("en-GB", {
-        style: "currency",
-        currency: String(p.currency),
-      })
-        .format(Number(p.amount_refunded) / 100);
+      const amount = money(p, "amount_refunded");
       return {
         subject: "Your refund is on its way",
         ...layout("Refund issued", [
@@ -163,11 +161,7 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
       };
     }
     case "order_auto_refund": {
-      const amount = new Intl.NumberFormat("en-GB", {
-        style: "currency",
-        currency: String(p.currency),
-      })
-        .format(Number(p.total) / 100);
+      const amount = money(p, "total");
       const why = p.reason === "seat_lost"
         ? `The last seat in ${title} was taken before your payment reached us.`
         : p.reason === "already_owned"
@@ -183,11 +177,7 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
       };
     }
     case "subscription_renewed": {
-      const amount = new Intl.NumberFormat("en-GB", {
-        style: "currency",
-        currency: String(p.currency),
-      })
-        .format(Number(p.amount) / 100);
+      const amount = money(p, "amount");
       return {
         subject: "Your subscription has renewed",
         ...layout("Subscription renewed", [
@@ -215,7 +205,7 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
   }
 }
 
-export class UnknownTemplateError extends Error {
+class UnknownTemplateError extends Error {
   constructor(template: string) {
     super(`unknown email template "${template}"`);
   }

@@ -11,8 +11,8 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import { databaseEnv, type Env, secret } from "../_shared/config.ts";
-import { asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asService } from "../_shared/db.ts";
+import { type Deps, lazyHandler, ownPool } from "../_shared/handler.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import {
   isHandledStripeEvent,
@@ -29,8 +29,8 @@ export const stripeWebhookConfig = stripeEnv.extend({
 });
 export type StripeWebhookConfig = z.infer<typeof stripeWebhookConfig>;
 
-export function createStripeWebhook(config: StripeWebhookConfig, deps: { sql?: Sql } = {}) {
-  const sql = deps.sql ?? pool(config);
+export function createStripeWebhook(config: StripeWebhookConfig, deps: Pick<Deps, "sql"> = {}) {
+  const { sql, close } = ownPool(config, deps);
   const stripe = stripeClient(config);
 
   /** Refunds an order the platform could not honour (the database says what is owed). */
@@ -72,8 +72,7 @@ export function createStripeWebhook(config: StripeWebhookConfig, deps: { sql?: S
   }
 
   // Any failure once the event is verified is a 500, whatever it was, so Stripe retries it.
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const event = await verify(req);
     if (!isHandledStripeEvent(event.type)) {
       return json({ received: true, result: "ignored: unhandled event type" });
@@ -107,7 +106,7 @@ export function createStripeWebhook(config: StripeWebhookConfig, deps: { sql?: S
     return json({ received: true, result });
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

@@ -2,16 +2,20 @@
 import assert from "node:assert/strict";
 import { asCaller, connect } from "../_shared/db.ts";
 import { startTestProject } from "../_shared/testing/auth.ts";
-import { startFakeStripe } from "../_shared/testing/fake-stripe.ts";
+import { startFakeStripe, stripeApiAt } from "../_shared/testing/fake-stripe.ts";
 import { claimsFor, createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts";
-import { courseOffer, publishedCourse } from "../_shared/testing/catalog.ts";
+import { courseOffer, planOffer, publishedCourse } from "../_shared/testing/catalog.ts";
 import { stripeClient, webhookCryptoProvider } from "../_shared/stripe.ts";
 import { createStripeWebhook, fromEnv, stripeWebhookConfig } from "./index.ts";
+import { quietly } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const secret = "whsec_test_secret";
 const stripe = stripeClient({ STRIPE_SECRET_KEY: "sk_test_x" });
 let seq = 0;
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 async function setup() {
   const sql = connect(testDbUrl(), { max: 2 });
   const tag = crypto.randomUUID().slice(0, 8);
@@ -20,10 +24,7 @@ async function setup() {
   await sql`insert into public.user_roles (user_id, role) values (${seller}, 'admin')`; // receives dispute alerts
   const course = await publishedCourse(sql, seller, { slug: `wh-${tag}`, title: "Webhook Course" });
   const offer = { id: await courseOffer(sql, course.id, seller, "Webhook Course", { USD: 4900 }) };
-  const [plan] =
-    await sql`insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
-    values ('plan', 'Webhook plan', 'month', 'instructor', ${seller}) returning id`;
-  await sql`insert into public.offer_prices (offer_id, currency, amount) values (${plan.id}, 'USD', 1900)`;
+  const plan = { id: await planOffer(sql, seller, "Webhook plan", { USD: 1900 }) };
   const claims = await claimsFor(sql, buyer);
   const order = async (offerId: string) =>
     (await asCaller(
@@ -35,11 +36,8 @@ async function setup() {
   const hook = createStripeWebhook(
     stripeWebhookConfig.parse({
       SUPABASE_DB_URL: testDbUrl(),
-      STRIPE_SECRET_KEY: "sk_test_x",
+      ...fake.env,
       STRIPE_WEBHOOK_SECRET: secret,
-      STRIPE_API_HOST: fake.host,
-      STRIPE_API_PORT: String(fake.port),
-      STRIPE_API_PROTOCOL: "http",
     }),
     { sql: connect(testDbUrl(), { max: 10 }) },
   );
@@ -67,11 +65,7 @@ async function setup() {
       cryptoProvider: webhookCryptoProvider,
     });
     return await hook.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "stripe-signature": header, "content-type": "application/json" },
-        body: payload,
-      }),
+      postJson("stripe-webhook", payload, { "stripe-signature": header }),
     );
   };
   const session = (orderId: string, payment_status = "paid", amount_total = 4900) => ({
@@ -276,10 +270,7 @@ Deno.test("stripe-webhook: async payments, expiry, bad signatures, unknown event
       create trigger test_injected_fault before insert on public.entitlements for each row
         when (new.user_id = '${t.buyer}') execute function private.test_injected_fault();`);
     const failing = t.event("checkout.session.completed", t.session(failingOrder));
-    const original = console.error;
-    console.error = () => {};
-    const res = await t.deliver(failing).finally(async () => {
-      console.error = original;
+    const res = await quietly(() => t.deliver(failing)).finally(async () => {
       await t.sql.unsafe(`drop trigger test_injected_fault on public.entitlements;
                           drop function private.test_injected_fault();`);
     });
@@ -548,9 +539,7 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
       SUPABASE_DB_URL: testDbUrl(),
       STRIPE_SECRET_KEY: "sk_test_x",
       STRIPE_WEBHOOK_SECRET: secret,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: "9",
-      STRIPE_API_PROTOCOL: "http",
+      ...stripeApiAt("127.0.0.1", 9), // nothing listens there
     }),
     { sql: connect(testDbUrl(), { max: 2 }) },
   );
@@ -571,15 +560,15 @@ Deno.test("stripe-webhook: Stripe unreachable while refunding: 500, and the retr
       secret,
       cryptoProvider: webhookCryptoProvider,
     });
-    const original = console.error;
-    console.error = () => {};
-    const failed = await down.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "stripe-signature": header },
-        body: payload,
-      }),
-    ).finally(() => console.error = original);
+    const failed = await quietly(() =>
+      down.fetch(
+        new Request("http://localhost/stripe-webhook", {
+          method: "POST",
+          headers: { "stripe-signature": header },
+          body: payload,
+        }),
+      )
+    );
     assert.equal(failed.status, 500, "Stripe will deliver the event again");
     assert.equal((await failed.json()).error.code, "refund_failed");
     assert.equal(await t.status(id), "refund_pending", "the decision to refund is kept");
@@ -615,11 +604,7 @@ Deno.test("stripe-webhook: no Supabase credential is asked for or looked at; onl
   });
   const post = (headers: Record<string, string>) =>
     hook.fetch(
-      new Request("http://localhost/stripe-webhook", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: payload,
-      }),
+      postJson("stripe-webhook", payload, headers),
     );
   try {
     const signature = await stripe.webhooks.generateTestHeaderStringAsync({

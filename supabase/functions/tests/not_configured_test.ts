@@ -16,6 +16,8 @@ import { fromEnv as zoomJoin } from "../zoom-join/index.ts";
 import { fromEnv as zoomHostLink } from "../zoom-host-link/index.ts";
 import { fromEnv as zoomSync } from "../zoom-sync/index.ts";
 import { fromEnv as zoomWebhook } from "../zoom-webhook/index.ts";
+import { withConsoleError } from "../_shared/testing/console.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 type Env = Record<string, string | undefined>;
 type FromEnv = (
@@ -77,6 +79,7 @@ async function setup() {
   const token = (user: string) => project.accessToken(sql, user);
   const site = "http://127.0.0.1:3000";
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  // One row per function, alike on purpose: each states what that function is sent and must name.
   const cases: Case[] = [
     {
       name: "checkout",
@@ -169,20 +172,18 @@ async function setup() {
 /** Calls the handler built from `env`, capturing what it logs. */
 async function call(c: Case, env: Env) {
   const logged: string[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
   const handler = c.fromEnv(env);
   try {
-    const res = await handler.fetch(
-      new Request(`http://localhost/${c.name}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...c.headers },
-        body: JSON.stringify(c.body),
-      }),
+    return await withConsoleError(
+      (...args: unknown[]) => logged.push(args.map(String).join(" ")),
+      async () => {
+        const res = await handler.fetch(
+          postJson(c.name, c.body, c.headers),
+        );
+        return { status: res.status, body: await res.json(), log: logged.join("\n") };
+      },
     );
-    return { status: res.status, body: await res.json(), log: logged.join("\n") };
   } finally {
-    console.error = original;
     await handler.close();
   }
 }

@@ -26,6 +26,17 @@ async function race(
   }
 }
 
+/** Exactly one racer won (`what`); every other was refused with P0001 and `message`. */
+function oneWinner(results: PromiseSettledResult<unknown>[], what: string, message: string) {
+  const won = results.filter((r) => r.status === "fulfilled");
+  const lost = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+  assert.equal(won.length, 1, what);
+  for (const r of lost) {
+    assert.equal(r.reason.code, "P0001");
+    assert.equal(r.reason.message, message);
+  }
+}
+
 Deno.test("create_order: 20 concurrent buyers, a coupon with one use left, exactly one discount", async () => {
   const sql = connect(testDbUrl(), { max: 1 });
   const tag = crypto.randomUUID().slice(0, 8);
@@ -44,13 +55,7 @@ Deno.test("create_order: 20 concurrent buyers, a coupon with one use left, exact
         (tx) => tx`select discount from public.create_order(${offer}, 'USD', ${code})`,
       ));
     buyers = run.buyers;
-    const won = run.results.filter((r) => r.status === "fulfilled");
-    const lost = run.results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-    assert.equal(won.length, 1, "exactly one buyer gets the last use");
-    for (const r of lost) {
-      assert.equal(r.reason.code, "P0001");
-      assert.equal(r.reason.message, "this coupon has been used up");
-    }
+    oneWinner(run.results, "exactly one buyer gets the last use", "this coupon has been used up");
     const [row] = await sql`
       select count(*)::int as orders, count(*) filter (where discount > 0)::int as discounted
       from public.orders where offer_id = ${offer}`;
@@ -83,13 +88,7 @@ Deno.test("create_order: 20 concurrent buyers, one paid seat, exactly one order"
         asCaller(db, claims, (tx) => tx`select id from public.create_order(${offer.id}, 'USD')`),
     );
     buyers = run.buyers;
-    const won = run.results.filter((r) => r.status === "fulfilled");
-    const lost = run.results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-    assert.equal(won.length, 1, "exactly one buyer holds the seat");
-    for (const r of lost) {
-      assert.equal(r.reason.code, "P0001");
-      assert.equal(r.reason.message, "this session is full");
-    }
+    oneWinner(run.results, "exactly one buyer holds the seat", "this session is full");
     const [{ n }] =
       await sql`select count(*)::int as n from private.seat_holds where session_id = ${session.id}`;
     assert.equal(n, 1, "one hold");

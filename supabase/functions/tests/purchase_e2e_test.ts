@@ -14,6 +14,7 @@ import {
 import { createCheckout } from "../checkout/index.ts";
 import { createRefund } from "../refund/index.ts";
 import { createStripeWebhook, stripeWebhookConfig } from "../stripe-webhook/index.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 Deno.test("purchase and refund, end to end", async () => {
   const sql = connect(testDbUrl(), { max: 2 });
@@ -26,10 +27,7 @@ Deno.test("purchase and refund, end to end", async () => {
   const config = checkoutConfig.parse({
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    STRIPE_SECRET_KEY: "sk_test_fake",
-    STRIPE_API_HOST: fake.host,
-    STRIPE_API_PORT: String(fake.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...fake.env,
     CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
   });
   const checkout = createCheckout(config);
@@ -47,14 +45,7 @@ Deno.test("purchase and refund, end to end", async () => {
     body: unknown,
   ) =>
     await fn.fetch(
-      new Request("http://localhost/fn", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${await token(user)}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify(body),
-      }),
+      postJson("fn", body, { authorization: `Bearer ${await token(user)}` }),
     );
   const deliver = async (type: string, object: Record<string, unknown>) => {
     const payload = JSON.stringify({

@@ -12,12 +12,15 @@ import { createZoomJoin } from "../zoom-join/index.ts";
 import { zoomMeetingConfig } from "../_shared/zoom.ts";
 import { createZoomMeeting } from "../zoom-meeting/index.ts";
 import { createZoomSync, zoomSyncConfig } from "../zoom-sync/index.ts";
+import { postJson } from "../_shared/testing/requests.ts";
 
 const service: Claims = { role: "service_role" };
 const statusPath = /\/registrants\/status$/;
 
 type Handler = { fetch: (r: Request) => Promise<Response>; close: () => Promise<void> };
 
+// Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
+// repeated on purpose, so each test reads alone.
 /** A paid course with a session starting in five minutes and its Zoom meeting; `students` buy it. */
 async function setup(students = 1) {
   const sql = connect(testDbUrl(), { max: 4 });
@@ -40,11 +43,7 @@ async function setup(students = 1) {
   const zoomEnv = {
     ...project.env,
     SUPABASE_DB_URL: testDbUrl(),
-    ZOOM_ACCOUNT_ID: "acct_123",
-    ZOOM_CLIENT_ID: zoom.credentials.clientId,
-    ZOOM_CLIENT_SECRET: zoom.credentials.clientSecret,
-    ZOOM_API_BASE: zoom.apiBase,
-    ZOOM_OAUTH_URL: zoom.oauthUrl,
+    ...zoom.env,
   };
   const meetingConfig = zoomMeetingConfig.parse(zoomEnv);
   const syncConfig = zoomSyncConfig.parse(zoomEnv);
@@ -59,14 +58,11 @@ async function setup(students = 1) {
   /** `token`: a user's access token as bearer; a secret key (sb_secret_…) goes on apikey. */
   const post = async (handler: Handler, token: string, body: unknown = {}) =>
     await handler.fetch(
-      new Request("http://localhost/fn", {
-        method: "POST",
-        headers: {
-          ...(token.startsWith("sb_") ? { apikey: token } : { authorization: `Bearer ${token}` }),
-          "content-type": "application/json",
-        },
-        body: JSON.stringify(body),
-      }),
+      postJson(
+        "fn",
+        body,
+        token.startsWith("sb_") ? { apikey: token } : { authorization: `Bearer ${token}` },
+      ),
     );
   /** A run, as pg_cron starts it: the secret key on apikey. */
   const drain = async (handler: Handler = syncFn, body: unknown = {}) => {

@@ -1,29 +1,17 @@
 // POST /functions/v1/zoom-host-link {session_id}: a fresh host start link, fetched from Zoom on
 // demand for whoever may manage the session (zoom_session() decides) and never stored.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
-export function createZoomHostLink(
-  config: ZoomMeetingConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createZoomHostLink(config: ZoomMeetingConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const zoom = zoomClient(config, sql);
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id } = await parseBody(req, input);
     const [session] = await asCaller(
@@ -40,11 +28,10 @@ export function createZoomHostLink(
     const meeting = await zoom.getMeeting(Number(session.meeting_id));
     return json({ session_id, start_url: meeting.start_url }, 200, { "cache-control": "no-store" });
   });
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomHostLink, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomHostLink);
 
 export default fromEnv();

@@ -8,17 +8,10 @@
 // registrant through Zoom's "Update registrant's status", records the approval, and asks
 // zoom_join_info() again for the link. Hosts and admins get the meeting's own link.
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller, asService } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid() });
 
@@ -31,12 +24,8 @@ interface JoinInfo {
   last_name: string;
 }
 
-export function createZoomJoin(
-  config: ZoomMeetingConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createZoomJoin(config: ZoomMeetingConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const zoom = zoomClient(config, sql);
   const noStore = { "cache-control": "no-store" };
 
@@ -57,8 +46,7 @@ export function createZoomJoin(
     return saved.registrant_id;
   }
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id } = await parseBody(req, input);
     const [info] = await asCaller(
@@ -92,18 +80,17 @@ export function createZoomJoin(
     if (after.join_url === null) {
       throw new HttpError(
         409,
-        "join_link_pending",
+        "join_link_busy",
         "Your personal join link is being approved by another request; try again.",
       );
     }
     return json({ session_id, join_url: after.join_url }, 200, noStore);
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomJoin, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomJoin);
 
 export default fromEnv();

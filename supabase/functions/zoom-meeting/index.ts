@@ -3,17 +3,10 @@
 // create, update or delete its Zoom meeting. Stores the meeting id and join link; never the host
 // start link (see zoom-host-link).
 import { z } from "zod";
-import { type Authenticator, createAuth } from "../_shared/auth.ts";
-import type { Env } from "../_shared/config.ts";
-import { asCaller, asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller, asService } from "../_shared/db.ts";
+import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
-import {
-  zoomClient,
-  type ZoomMeetingConfig,
-  zoomMeetingConfig,
-  zoomService,
-} from "../_shared/zoom.ts";
+import { zoomClient, type ZoomMeetingConfig, zoomMeetingFromEnv } from "../_shared/zoom.ts";
 
 const input = z.object({ session_id: z.uuid(), action: z.enum(["create", "update", "delete"]) });
 
@@ -44,16 +37,11 @@ interface Session {
   meeting_id: string | null;
 }
 
-export function createZoomMeeting(
-  config: ZoomMeetingConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createZoomMeeting(config: ZoomMeetingConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const zoom = zoomClient(config, sql);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
     const { session_id, action } = await parseBody(req, input);
     const [session] = await asCaller(
@@ -93,11 +81,10 @@ export function createZoomMeeting(
     return json({ session_id, meeting_id: meeting.id, join_url: meeting.join_url }, 201);
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
-export const fromEnv = (env?: Env) =>
-  lazyHandler(zoomMeetingConfig, [zoomService], createZoomMeeting, env);
+export const fromEnv = zoomMeetingFromEnv(createZoomMeeting);
 
 export default fromEnv();

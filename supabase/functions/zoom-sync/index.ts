@@ -7,10 +7,10 @@
 // alone). pg_cron calls it every minute through pg_net on Supabase (private.call_edge_function('zoom-sync'));
 // `npm run zoom:sync` does it on the local stack. Not a frontend action.
 import { z } from "zod";
-import { type Authenticator, authEnv, createAuth } from "../_shared/auth.ts";
+import { authEnv } from "../_shared/auth.ts";
 import { databaseEnv, type Env } from "../_shared/config.ts";
-import { asCaller, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
+import { asCaller } from "../_shared/db.ts";
+import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import { ZoomApiError, zoomClient, zoomConfig, zoomService } from "../_shared/zoom.ts";
 
@@ -42,16 +42,11 @@ interface Summary {
   rate_limited: boolean;
 }
 
-export function createZoomSync(
-  config: ZoomSyncConfig,
-  deps: { sql?: Sql; auth?: Authenticator } = {},
-) {
-  const sql = deps.sql ?? pool(config);
-  const auth = deps.auth ?? createAuth(config);
+export function createZoomSync(config: ZoomSyncConfig, deps: Deps = {}) {
+  const { sql, auth, close } = poolAndAuth(config, deps);
   const zoom = zoomClient(config, sql);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
     const { claims } = await auth.requireService(req);
     const body = await parseBody(req, requestBody, {});
@@ -115,7 +110,7 @@ export function createZoomSync(
     return json(summary);
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

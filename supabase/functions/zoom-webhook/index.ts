@@ -8,9 +8,9 @@
 // missing or the .env.example placeholder), so Zoom retries what can succeed later.
 import { z } from "zod";
 import { databaseEnv, type Env, secret } from "../_shared/config.ts";
-import { asService, pool, type Sql } from "../_shared/db.ts";
-import { lazyHandler } from "../_shared/handler.ts";
-import { handle, HttpError, json, parseJson, validate } from "../_shared/http.ts";
+import { asService } from "../_shared/db.ts";
+import { type Deps, lazyHandler, ownPool } from "../_shared/handler.ts";
+import { handle, json, parseJson, validate } from "../_shared/http.ts";
 import { zoomService } from "../_shared/zoom.ts";
 import { envelopeSchema, handledZoomEvents, validationSchema, zoomEvent } from "./events.ts";
 import { hmacHex, verifyZoomSignature } from "./signature.ts";
@@ -22,11 +22,10 @@ export const zoomWebhookConfig = databaseEnv.extend({
 });
 export type ZoomWebhookConfig = z.infer<typeof zoomWebhookConfig>;
 
-export function createZoomWebhook(config: ZoomWebhookConfig, deps: { sql?: Sql } = {}) {
-  const sql = deps.sql ?? pool(config);
+export function createZoomWebhook(config: ZoomWebhookConfig, deps: Pick<Deps, "sql"> = {}) {
+  const { sql, close } = ownPool(config, deps);
 
-  const fetch = handle(async (req) => {
-    if (req.method !== "POST") throw new HttpError(405, "method_not_allowed", "Use POST.");
+  const fetch = handle("POST", async (req) => {
     const raw = await req.text();
     const token = config.ZOOM_WEBHOOK_SECRET_TOKEN;
     await verifyZoomSignature(req, raw, token, config.ZOOM_WEBHOOK_TOLERANCE_SECONDS);
@@ -47,7 +46,7 @@ export function createZoomWebhook(config: ZoomWebhookConfig, deps: { sql?: Sql }
     return json({ status: result });
   });
 
-  return { fetch, close: () => sql.end({ timeout: 5 }) };
+  return { fetch, close };
 }
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */

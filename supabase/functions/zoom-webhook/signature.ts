@@ -19,6 +19,15 @@ export async function hmacHex(secret: string, message: string): Promise<string> 
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The x-zm-signature Zoom sends with `body` at `timestamp`: "v0=" + hmacHex of "v0:<timestamp>:<body>". */
+export async function zoomSignature(
+  secret: string,
+  timestamp: string,
+  body: string,
+): Promise<string> {
+  return `v0=${await hmacHex(secret, `v0:${timestamp}:${body}`)}`;
+}
+
 /**
  * Refuses (401) a request whose timestamp is missing or more than `toleranceSeconds` away, or
  * whose signature is not Zoom's for `raw`, the body as received.
@@ -35,8 +44,7 @@ export async function verifyZoomSignature(
   if (!/^\d+$/.test(timestamp) || !(age <= toleranceSeconds)) {
     throw new HttpError(401, "stale_request", "The request timestamp is missing or too old.");
   }
-  const expected = `v0=${await hmacHex(secret, `v0:${timestamp}:${raw}`)}`;
-  if (!constantTimeEqual(signature, expected)) {
+  if (!constantTimeEqual(signature, await zoomSignature(secret, timestamp, raw))) {
     throw new HttpError(401, "bad_signature", "The request signature does not match.");
   }
 }

@@ -14,7 +14,10 @@ import {
   unsecuredToken,
   userClaims,
 } from "./auth.ts";
+import { stripeApiAt } from "./fake-stripe.ts";
+import { zoomEnv } from "./fake-zoom.ts";
 import { createUser, deleteUsers, testDbUrl } from "./users.ts";
+import { postJson } from "./requests.ts";
 
 type Env = Record<string, string | undefined>;
 type Handler = { fetch: (req: Request) => Promise<Response>; close: () => Promise<void> };
@@ -30,7 +33,10 @@ export interface FunctionAuthCase {
   name: string;
   /** Its handler built from an environment (the function's exported `fromEnv`). */
   fromEnv: (env: Env) => Handler;
-  /** The function's own settings (database, third parties), for one test; `close` stops fakes. */
+  /**
+   * The function's own settings (its third parties; the suite adds the test database), for one
+   * test; `close` stops fakes. `stripeUnreachable` and `zoomUnreachable` do for most functions.
+   */
   setup: (sql: Sql) => Promise<{ env: Env; close?: () => Promise<void> }>;
   /** The body every call sends. */
   body: Record<string, unknown>;
@@ -41,6 +47,22 @@ export interface FunctionAuthCase {
    */
   expect: { user: Outcome; anon: Outcome; service: Outcome };
 }
+
+/**
+ * A `setup` for a Stripe function: Stripe where nothing listens (port 9), as each caller the suite
+ * sends is answered before the function would call it, and the site checkout may return to.
+ */
+export const stripeUnreachable = () =>
+  Promise.resolve({
+    env: {
+      STRIPE_SECRET_KEY: "sk_test_auth_suite",
+      ...stripeApiAt("127.0.0.1", 9),
+      CHECKOUT_ALLOWED_ORIGINS: "https://learn.example.com",
+    },
+  });
+
+/** A `setup` for a Zoom function: Zoom where nothing listens (port 9), as stripeUnreachable. */
+export const zoomUnreachable = () => Promise.resolve({ env: zoomEnv("http://127.0.0.1:9") });
 
 async function outcome(res: Response): Promise<Outcome & { authenticate: string | null }> {
   const text = await res.text();
@@ -59,22 +81,18 @@ async function context(c: FunctionAuthCase, extraEnv: Env = {}) {
     `auth-${c.name}-${crypto.randomUUID().slice(0, 8)}@test.local`,
   );
   const fn = await c.setup(sql);
-  const handler = c.fromEnv({ ...fn.env, ...project.env, ...extraEnv });
+  const handler = c.fromEnv({
+    SUPABASE_DB_URL: testDbUrl(),
+    ...fn.env,
+    ...project.env,
+    ...extraEnv,
+  });
   const call = async (creds: { bearer?: string; apikey?: string; authorization?: string }) => {
     const headers: Record<string, string> = {
       ...authHeaders(creds),
       ...(creds.authorization !== undefined ? { authorization: creds.authorization } : {}),
-      "content-type": "application/json",
     };
-    return await outcome(
-      await handler.fetch(
-        new Request(`http://localhost/${c.name}`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(c.body),
-        }),
-      ),
-    );
+    return await outcome(await handler.fetch(postJson(c.name, c.body, headers)));
   };
   const teardown = async () => {
     await handler.close();

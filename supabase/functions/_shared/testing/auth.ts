@@ -192,7 +192,6 @@ export async function startTestProject() {
     close: () => jwks.close(),
   };
 }
-export type TestProject = Awaited<ReturnType<typeof startTestProject>>;
 
 /** Request headers: `bearer` as Authorization, `apikey` as apikey. */
 export function authHeaders(

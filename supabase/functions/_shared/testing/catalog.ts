@@ -1,5 +1,5 @@
-// Test fixtures for the catalog from TypeScript: a published course with one lesson, and an offer
-// selling it. Written as service-side SQL (the postgres role), like the seed.
+// Test fixtures for the catalog from TypeScript: a published course with one lesson, an offer
+// selling it, and a plan. Written as service-side SQL (the postgres role), like the seed.
 import type { Sql } from "../db.ts";
 
 export async function publishedCourse(
@@ -42,8 +42,26 @@ export async function courseOffer(
   const [offer] = await sql<{ id: string }[]>`
     insert into public.offers (kind, title, course_id, owner_id) values ('course', ${title}, ${courseId}, ${sellerId})
     returning id`;
-  for (const [currency, amount] of Object.entries(prices)) {
-    await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offer.id}, ${currency}, ${amount})`;
-  }
+  await offerPrices(sql, offer.id, prices);
   return offer.id;
+}
+
+async function offerPrices(sql: Sql, offerId: string, prices: Record<string, number>) {
+  for (const [currency, amount] of Object.entries(prices)) {
+    await sql`insert into public.offer_prices (offer_id, currency, amount) values (${offerId}, ${currency}, ${amount})`;
+  }
+}
+
+/** A monthly plan of the seller's courses (plan_scope instructor) with its prices. Returns its id. */
+export async function planOffer(
+  sql: Sql,
+  sellerId: string,
+  title: string,
+  prices: Record<string, number>,
+): Promise<string> {
+  const [plan] = await sql<{ id: string }[]>`
+    insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
+    values ('plan', ${title}, 'month', 'instructor', ${sellerId}) returning id`;
+  await offerPrices(sql, plan.id, prices);
+  return plan.id;
 }

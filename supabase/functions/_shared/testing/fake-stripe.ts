@@ -19,6 +19,11 @@ export interface FakeStripeOptions {
   onRequest?: (request: StripeRequest, status: number) => void;
 }
 
+/** The settings that point stripe-node (stripeClient) at a Stripe API served over http on host:port. */
+export function stripeApiAt(host: string, port: number) {
+  return { STRIPE_API_HOST: host, STRIPE_API_PORT: String(port), STRIPE_API_PROTOCOL: "http" };
+}
+
 export function startFakeStripe(opts: FakeStripeOptions = {}) {
   const requests: StripeRequest[] = [];
   const byKey = new Map<string, unknown>();
@@ -138,8 +143,9 @@ export function startFakeStripe(opts: FakeStripeOptions = {}) {
   );
   const { port } = server.addr as Deno.NetAddr;
   return {
-    host: "127.0.0.1",
     port,
+    /** The function settings that point at this fake: a test key (it accepts any sk_test_ key). */
+    env: { STRIPE_SECRET_KEY: "sk_test_fake", ...stripeApiAt("127.0.0.1", port) },
     requests,
     /** The Checkout Sessions it created, by id. */
     sessions,

@@ -38,9 +38,25 @@ interface ScriptedReply {
   before?: () => Promise<void>;
 }
 
-export function startFakeZoom(
-  credentials = { clientId: "zoom-client", clientSecret: "zoom-secret" },
-) {
+/** A meeting's settings.approval_type: 0 automatic, 1 manual, 2 (or none) no registration. */
+const approvalType = (meeting: Record<string, unknown>) =>
+  (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+
+/** The app credentials the fake accepts by default. */
+const defaultCredentials = { clientId: "zoom-client", clientSecret: "zoom-secret" };
+
+/** The ZOOM_ settings that point a function at a Zoom API and OAuth server at `origin`. */
+export function zoomEnv(origin: string, credentials = defaultCredentials): Record<string, string> {
+  return {
+    ZOOM_ACCOUNT_ID: "acct_123",
+    ZOOM_CLIENT_ID: credentials.clientId,
+    ZOOM_CLIENT_SECRET: credentials.clientSecret,
+    ZOOM_API_BASE: `${origin}/v2`,
+    ZOOM_OAUTH_URL: `${origin}/oauth/token`,
+  };
+}
+
+export function startFakeZoom(credentials = defaultCredentials) {
   const requests: ZoomRequest[] = [];
   const tokens = new Set<string>();
   const meetings = new Map<number, Record<string, unknown>>();
@@ -55,7 +71,7 @@ export function startFakeZoom(
     fields: { email: string; first_name: string; last_name?: string },
   ) => {
     const id = meeting.id as number;
-    const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
+    const approval = approvalType(meeting);
     const registrantId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
     const registrant: FakeRegistrant = {
       meeting_id: id,
@@ -67,6 +83,22 @@ export function startFakeZoom(
     };
     registrants.set(registrantId, registrant);
     return { registrantId, registrant };
+  };
+  /** Zoom's 404 for a meeting it does not know. */
+  const noSuchMeeting = (id: number) =>
+    Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, { status: 404 });
+  /** The meeting, if it takes registrants; else Zoom's answer (404 unknown, 400 registration off). */
+  const registrationMeeting = (id: number): Record<string, unknown> | Response => {
+    const meeting = meetings.get(id);
+    if (!meeting) return noSuchMeeting(id);
+    const approval = approvalType(meeting);
+    if (approval !== 0 && approval !== 1) {
+      return Response.json({
+        code: 3000,
+        message: `Registration has not been enabled for this meeting: ${id}.`,
+      }, { status: 400 });
+    }
+    return meeting;
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
@@ -138,19 +170,8 @@ export function startFakeZoom(
     const register = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants$/);
     if (register && req.method === "POST") {
       const id = Number(register[1]);
-      const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
-      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
-      if (approval !== 0 && approval !== 1) {
-        return Response.json({
-          code: 3000,
-          message: `Registration has not been enabled for this meeting: ${id}.`,
-        }, { status: 400 });
-      }
+      const meeting = registrationMeeting(id);
+      if (meeting instanceof Response) return meeting;
       const body = JSON.parse(text);
       if (typeof body.email !== "string" || typeof body.first_name !== "string") {
         return Response.json({ code: 300, message: "Validation Failed." }, { status: 400 });
@@ -170,19 +191,8 @@ export function startFakeZoom(
     const status = url.pathname.match(/^\/v2\/meetings\/(\d+)\/registrants\/status$/);
     if (status && req.method === "PUT") {
       const id = Number(status[1]);
-      const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
-      const approval = (meeting.settings as { approval_type?: number } | undefined)?.approval_type;
-      if (approval !== 0 && approval !== 1) {
-        return Response.json({
-          code: 3000,
-          message: `Registration has not been enabled for this meeting: ${id}.`,
-        }, { status: 400 });
-      }
+      const meeting = registrationMeeting(id);
+      if (meeting instanceof Response) return meeting;
       const body = JSON.parse(text || "null");
       const ids = Array.isArray(body?.registrants)
         ? (body.registrants as { id?: unknown }[]).map((r) => r?.id)
@@ -204,11 +214,7 @@ export function startFakeZoom(
     if (one) {
       const id = Number(one[1]);
       const meeting = meetings.get(id);
-      if (!meeting) {
-        return Response.json({ code: 3001, message: `Meeting does not exist: ${id}.` }, {
-          status: 404,
-        });
-      }
+      if (!meeting) return noSuchMeeting(id);
       if (req.method === "GET") {
         return Response.json({
           ...meeting,
@@ -229,11 +235,9 @@ export function startFakeZoom(
     return Response.json({ code: 404, message: "Not found" }, { status: 404 });
   });
   const { port } = server.addr as Deno.NetAddr;
-  const base = `http://127.0.0.1:${port}`;
   return {
-    apiBase: `${base}/v2`,
-    oauthUrl: `${base}/oauth/token`,
-    credentials,
+    /** The function settings that point at this fake (account acct_123). */
+    env: zoomEnv(`http://127.0.0.1:${port}`, credentials),
     requests,
     meetings,
     registrants,
@@ -272,23 +276,4 @@ export function startFakeZoom(
     },
     close: () => server.shutdown(),
   };
-}
-
-/** Signs a webhook body the way Zoom does (v0 HMAC-SHA256), for tests. */
-export async function zoomSignature(
-  secret: string,
-  timestamp: string,
-  body: string,
-): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`v0:${timestamp}:${body}`)),
-  );
-  return `v0=${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

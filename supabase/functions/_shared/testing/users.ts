@@ -2,6 +2,7 @@
 // and access-token claims built the way Supabase Auth builds them, through our token hook.
 import { accessTokenClaims } from "../../../../scripts/lib/access-token.ts";
 import type { Claims, Sql } from "../db.ts";
+import { testEnv } from "./env.ts";
 
 /**
  * A confirmed email user, written as Supabase Auth writes one, so it could sign in on a real Auth
@@ -54,8 +55,5 @@ export async function claimsFor(sql: Sql, userId: string): Promise<Claims> {
   return await accessTokenClaims(sql, userId);
 }
 
-export function testDbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: run the tests with `npm test`");
-  return url;
-}
+/** The test database, as the postgres role. */
+export const testDbUrl = (): string => testEnv("SUPABASE_DB_URL");
