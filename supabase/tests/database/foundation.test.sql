@@ -5,9 +5,12 @@ begin;
 select plan(5);
 
 -- ---------------------------------------------------------------- secure defaults
--- Objects created here as postgres (the role migrations run as), rolled back with the test.
+-- Objects created here as postgres (the role migrations run as, whoever runs the tests), rolled
+-- back with the test.
+set local role postgres;
 create table public.foundation_probe (id integer);
 create function public.foundation_probe() returns integer language sql set search_path = '' as $$ select 1 $$;
+reset role;
 select ok(not has_table_privilege('anon', 'public.foundation_probe', 'select')
   and not has_table_privilege('authenticated', 'public.foundation_probe', 'select')
   and not has_table_privilege('service_role', 'public.foundation_probe', 'select'),
