@@ -164,6 +164,23 @@ end;
 $$;
 revoke all on function private.require_admin(text) from public;
 
+-- Raises 42501 unless the request carries a user (a token with a sub), and returns the caller's
+-- id. RPCs and triggers a student or instructor calls ask it first: 'sign in to <action>'.
+create function private.require_signed_in(action text) returns uuid
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  caller uuid := auth.uid();
+begin
+  if caller is null then
+    raise exception 'sign in to %', require_signed_in.action using errcode = '42501', detail = 'not_signed_in';
+  end if;
+  return caller;
+end;
+$$;
+revoke all on function private.require_signed_in(text) from public;
+
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------

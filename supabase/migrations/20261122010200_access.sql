@@ -270,13 +270,10 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  caller uuid := auth.uid();
+  caller uuid := private.require_signed_in('enrol');
   c public.courses;
   existing public.entitlements;
 begin
-  if caller is null then
-    raise exception 'sign in to enrol' using errcode = '42501', detail = 'not_signed_in';
-  end if;
   select * into c from public.courses where id = enrol_free.course_id;
   if not found or c.deleted_at is not null or c.status = 'draft' then
     raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';

@@ -64,31 +64,23 @@ as $$
 $$;
 revoke all on function private.course_is_public(uuid) from public;
 
-create function private.sections_before_write() returns trigger
+-- Sections and lessons alike: a lesson takes its section's course, neither moves to another
+-- course, and each copies whether its course is public.
+create function private.outline_before_write() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  if tg_op = 'UPDATE' and new.course_id <> old.course_id then
-    raise exception 'a section cannot move to another course' using errcode = '22023',
-      detail = 'cannot_change_course';
+  if tg_table_name = 'lessons' then
+    select s.course_id into new.course_id from public.sections s where s.id = new.section_id;
   end if;
-  new.course_public := private.course_is_public(new.course_id);
-  new.updated_at := now();
-  return new;
-end;
-$$;
-
-create function private.lessons_before_write() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  select s.course_id into new.course_id from public.sections s where s.id = new.section_id;
   if tg_op = 'UPDATE' and new.course_id <> old.course_id then
-    raise exception 'a lesson cannot move to another course' using errcode = '22023',
+    if tg_table_name = 'lessons' then
+      raise exception 'a lesson cannot move to another course' using errcode = '22023',
+        detail = 'cannot_change_course';
+    end if;
+    raise exception 'a section cannot move to another course' using errcode = '22023',
       detail = 'cannot_change_course';
   end if;
   new.course_public := private.course_is_public(new.course_id);
@@ -128,15 +120,14 @@ begin
 end;
 $$;
 
-revoke all on function private.sections_before_write() from public;
-revoke all on function private.lessons_before_write() from public;
+revoke all on function private.outline_before_write() from public;
 revoke all on function private.courses_after_visibility_change() from public;
 revoke all on function private.courses_publish_rules() from public;
 
 create trigger sections_before_write before insert or update on public.sections
-  for each row execute function private.sections_before_write();
+  for each row execute function private.outline_before_write();
 create trigger lessons_before_write before insert or update on public.lessons
-  for each row execute function private.lessons_before_write();
+  for each row execute function private.outline_before_write();
 create trigger courses_after_visibility_change after update of status, deleted_at on public.courses
   for each row when (old.status is distinct from new.status or old.deleted_at is distinct from new.deleted_at)
   execute function private.courses_after_visibility_change();

@@ -19,13 +19,10 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_signed_in('record progress');
   l public.lessons;
   state text;
 begin
-  if uid is null then
-    raise exception 'sign in to record progress' using errcode = '42501', detail = 'not_signed_in';
-  end if;
   if coalesce(seconds_spent, 0) < 0 or seconds_spent > 86400 then
     raise exception 'seconds_spent must be between 0 and 86400' using errcode = '22023',
       detail = 'invalid_seconds_spent';

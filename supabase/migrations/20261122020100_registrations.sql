@@ -108,12 +108,9 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_signed_in('register');
   s public.live_sessions;
 begin
-  if uid is null then
-    raise exception 'sign in to register' using errcode = '42501', detail = 'not_signed_in';
-  end if;
   select * into s from public.live_sessions where id = register_for_session.session_id;
   if not found or not s.is_published then
     raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';

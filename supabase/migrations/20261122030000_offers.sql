@@ -205,9 +205,7 @@ begin
   if private.is_server_side() or private.is_admin() then
     return new;
   end if;
-  if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
-  end if;
+  perform private.require_signed_in('sell');
   if tg_op = 'UPDATE' then
     return new; -- only title and is_active are writable, by those who manage the offer (policy)
   end if;
@@ -246,9 +244,7 @@ begin
   if private.is_server_side() or private.is_admin() then
     return new;
   end if;
-  if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
-  end if;
+  perform private.require_signed_in('sell');
   if exists (select 1 from public.offers o where o.id = new.offer_id and o.kind <> 'bundle') then
     raise exception 'only admins choose the courses of a plan' using errcode = '42501', detail = 'admin_only';
   end if;

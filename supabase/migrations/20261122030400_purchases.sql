@@ -196,16 +196,13 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_signed_in('buy');
   o public.offers;
   s public.live_sessions;
   q public.offer_quote;
   ord public.orders;
   wanted_code text := nullif(upper(btrim(create_order.coupon_code)), '');
 begin
-  if uid is null then
-    raise exception 'sign in to buy' using errcode = '42501', detail = 'not_signed_in';
-  end if;
   select * into o from public.offers x where x.id = create_order.offer_id and x.is_active;
   if not found then
     raise exception 'offer not found' using errcode = 'PT404', detail = 'offer_not_found';

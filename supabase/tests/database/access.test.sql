@@ -1,6 +1,6 @@
 -- Access: entitlements, the has-access notion, enrol_free, service and admin grants.
 begin;
-select plan(97);
+select plan(99);
 select tests.catalog_fixture();
 
 -- Helpers for this file: act with a persona's claims (as a policy helper sees them; null: anon),
@@ -163,6 +163,12 @@ select throws_ok(format($$ select public.enrol_free(%L) $$, tests.course_id('cou
   'this course is archived and takes no new enrolments', 'an archived course takes no new enrolments');
 select tests.clear_authentication();
 update public.courses set status = 'published' where slug = 'course-b';
+select tests.authenticate_with_claims('{"role":"authenticated","aud":"authenticated"}');
+select throws_ok(format($$ select public.enrol_free(%L) $$, tests.course_id('course-b')), '42501', 'sign in to enrol',
+  'a token without a user id enrols in nothing');
+select is(tests.error_detail(format($$ select public.enrol_free(%L) $$, tests.course_id('course-b'))), 'not_signed_in',
+  'and its machine code is not_signed_in');
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------- service-side grants
 select tests.authenticate_as_service_role();

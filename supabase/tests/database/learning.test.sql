@@ -2,10 +2,15 @@
 -- percentages, time and position, course completion), course_outline() and my_dashboard(), and
 -- the machine codes frontends branch on.
 begin;
-select plan(24);
+select plan(26);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- record_progress
+select tests.authenticate_with_claims('{"role":"authenticated","aud":"authenticated"}');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1')), '42501',
+  'sign in to record progress', 'a token without a user id records no progress');
+select is(tests.error_detail(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l1'))),
+  'not_signed_in', 'and its machine code is not_signed_in');
 select tests.authenticate_as('drip@t');
 select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l3')), 'P0001',
   'this lesson is not open yet', 'a dripped lesson cannot be completed early');

@@ -1,7 +1,7 @@
 -- Lessons: the outline (sections and lessons) for every persona, who writes it (the course's
 -- staff and admins), and publishing, which needs a lesson.
 begin;
-select plan(24);
+select plan(31);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -73,6 +73,30 @@ select throws_ok($$ update public.courses set status = 'published' where slug = 
   'a course needs at least one lesson before it can be published', 'a course without lessons cannot be published');
 select tests.clear_authentication();
 select is((select published_at is not null from public.courses where slug = 'course-a'), true, 'publishing sets published_at');
+
+-- ---------------------------------------------------------------- keeping the copies in step
+-- One trigger function (private.outline_before_write) for sections and lessons.
+select ok(not has_function_privilege('anon', 'private.outline_before_write()', 'execute')
+  and not has_function_privilege('authenticated', 'private.outline_before_write()', 'execute'),
+  'outline_before_write() is for its triggers only');
+select is((select array_agg(distinct course_public order by course_public) from public.sections
+           where course_id in (tests.course_id('course-a'), tests.course_id('course-draft'))), array[false, true],
+  'sections copy whether their course is public (the draft''s false, course-a''s true)');
+select throws_ok(format($$ update public.sections set course_id = %L where course_id = %L and position = 0 $$,
+    tests.course_id('course-b'), tests.course_id('course-a')),
+  '22023', 'a section cannot move to another course', 'a section stays in its course, even server side');
+select is(tests.error_detail(format($$ update public.sections set course_id = %L where course_id = %L and position = 0 $$,
+    tests.course_id('course-b'), tests.course_id('course-a'))), 'cannot_change_course',
+  'and its machine code is cannot_change_course');
+select throws_ok(format($$ update public.lessons set section_id = %L where title = 'l1' $$,
+    (select id from public.sections where course_id = tests.course_id('course-b'))),
+  '22023', 'a lesson cannot move to another course', 'a lesson cannot move to a section of another course');
+select is(tests.error_detail(format($$ update public.lessons set section_id = %L where title = 'l1' $$,
+    (select id from public.sections where course_id = tests.course_id('course-b')))), 'cannot_change_course',
+  'and its machine code is cannot_change_course');
+select is(tests.affected_rows(format($$ update public.lessons set section_id = %L, position = 9 where title = 'l1' $$,
+    (select id from public.sections where course_id = tests.course_id('course-a') and position = 1))), 1::bigint,
+  'a lesson moves to another section of its course');
 
 select * from finish();
 rollback;

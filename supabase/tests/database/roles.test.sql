@@ -1,7 +1,7 @@
 -- Roles: user_roles as each persona, the one admin rule (is_admin, is_instructor, require_admin),
 -- the access token hook, grant_role/revoke_role, the audit log, and a demoted admin's token.
 begin;
-select plan(74);
+select plan(78);
 
 -- Personas
 select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
@@ -87,6 +87,21 @@ select throws_ok($$ select private.require_admin('do x') $$, '42501', 'only admi
 select tests.clear_authentication();
 select throws_ok($$ select private.require_admin('do x') $$,
   '42501', 'only admins can do x', 'require_admin() refuses a call without a user');
+
+-- The one sign-in check of the RPCs and triggers students and instructors call.
+select ok(not has_function_privilege('authenticated', 'private.require_signed_in(text)', 'execute')
+  and not has_function_privilege('anon', 'private.require_signed_in(text)', 'execute')
+  and not has_function_privilege('public', 'private.require_signed_in(text)', 'execute'),
+  'require_signed_in() is for our SQL functions only');
+select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select is(private.require_signed_in('do x'), tests.user_id('teach@test.local'),
+  'require_signed_in() returns the caller''s id, whatever their role');
+select set_config('request.jwt.claims', '{"role":"authenticated","aud":"authenticated"}', true);
+select throws_ok($$ select private.require_signed_in('do x') $$, '42501', 'sign in to do x',
+  'require_signed_in() refuses a token without a user id, with the action in the message');
+select is(tests.error_detail($$ select private.require_signed_in('do x') $$), 'not_signed_in',
+  'and its machine code is not_signed_in');
+select tests.clear_authentication();
 
 -- The one admin rule (and the instructor rule), about any user and about the caller: read from
 -- user_roles. About another user only our SQL functions may ask.
