@@ -184,8 +184,37 @@ grant execute on function private.managed_offer_ids() to authenticated, service_
 grant execute on function private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)
   to authenticated, service_role;
 
--- What an API caller may write. Server-side writers (service_role, postgres) and admins pass; a
--- caller without a user id never does.
+-- Whether the seller rules below decide a write to offers or what they include: not for
+-- server-side writers (service_role, postgres) and admins, who pass; a caller without a user id
+-- never passes (raises), whatever role the token claims.
+create function private.seller_rules_apply() returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  if private.is_server_side() or private.is_admin() then
+    return false;
+  end if;
+  perform private.require_signed_in('sell');
+  return true;
+end;
+$$;
+
+-- Whether `user_id` may put the course on sale, alone or in a bundle: a course they teach
+-- (private.instructed_course_ids) that is not in the trash (its owner still sees a trashed one,
+-- but sells it no more).
+create function private.sells_course(course_id uuid, user_id uuid) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.courses c
+                 where c.id = sells_course.course_id and c.deleted_at is null
+                   and c.id in (select private.instructed_course_ids(sells_course.user_id)))
+$$;
+revoke all on function private.seller_rules_apply() from public;
+revoke all on function private.sells_course(uuid, uuid) from public;
+
+-- What an API caller may write (private.seller_rules_apply() says who is checked).
 create function private.offers_before_write() returns trigger
 language plpgsql
 security definer
@@ -202,10 +231,9 @@ begin
     raise exception 'a course''s sessions come with the course; only standalone sessions are sold'
       using errcode = '22023', detail = 'session_sold_with_course';
   end if;
-  if private.is_server_side() or private.is_admin() then
+  if not private.seller_rules_apply() then
     return new;
   end if;
-  perform private.require_signed_in('sell');
   if tg_op = 'UPDATE' then
     return new; -- only title and is_active are writable, by those who manage the offer (policy)
   end if;
@@ -215,9 +243,7 @@ begin
   if new.kind = 'plan' and new.plan_scope <> 'instructor' then
     raise exception 'only admins create platform plans' using errcode = '42501', detail = 'admin_only';
   end if;
-  if new.course_id is not null and not exists (
-    select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-    where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
+  if new.course_id is not null and not private.sells_course(new.course_id, uid) then
     raise exception 'you can only sell your own courses' using errcode = '42501', detail = 'not_your_course';
   end if;
   if new.session_id is not null and not exists (
@@ -238,18 +264,14 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  uid uuid := auth.uid();
 begin
-  if private.is_server_side() or private.is_admin() then
+  if not private.seller_rules_apply() then
     return new;
   end if;
-  perform private.require_signed_in('sell');
   if exists (select 1 from public.offers o where o.id = new.offer_id and o.kind <> 'bundle') then
     raise exception 'only admins choose the courses of a plan' using errcode = '42501', detail = 'admin_only';
   end if;
-  if not exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-                 where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
+  if not private.sells_course(new.course_id, auth.uid()) then
     raise exception 'you can only bundle your own courses' using errcode = '42501',
       detail = 'not_your_course';
   end if;

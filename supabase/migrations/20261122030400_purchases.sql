@@ -43,6 +43,21 @@ revoke all on function private.already_has_offer(uuid, uuid) from public;
 -- Fulfilment, and taking it back
 -- ---------------------------------------------------------------------------------------------
 
+-- The order, locked for the rest of the transaction (fulfilment, refunds); raises when there is
+-- none.
+create function private.lock_order(order_id uuid, out ord public.orders)
+language plpgsql
+set search_path = ''
+as $$
+begin
+  select * into ord from public.orders o where o.id = lock_order.order_id for update;
+  if not found then
+    raise exception 'order not found' using errcode = 'PT404', detail = 'order_not_found';
+  end if;
+end;
+$$;
+revoke all on function private.lock_order(uuid) from public;
+
 -- What every paid order gets, whatever it bought: marked paid (a partial refund that came first
 -- stays recorded), its coupon use redeemed, the receipt enqueued and a notification.
 -- (Subscription orders get only this; their access follows the subscription's own events.)
@@ -122,10 +137,7 @@ declare
   l public.order_lines;
   reason text;
 begin
-  select * into ord from public.orders where id = fulfil_order.order_id for update;
-  if not found then
-    raise exception 'order not found' using errcode = 'PT404', detail = 'order_not_found';
-  end if;
+  ord := private.lock_order(fulfil_order.order_id);
   if ord.paid_at is not null then
     return ord;
   end if;

@@ -1,7 +1,7 @@
 -- Offers, prices and coupons: who may sell and price what (the course's staff now), what anyone
 -- may see (offers on sale only), and server-side quotes.
 begin;
-select plan(58);
+select plan(68);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 
@@ -188,6 +188,49 @@ delete from public.user_roles where user_id = tests.user_id('own@t') and role = 
 select is(pg_temp.sellable('own@t'), array['Co offer (taken over)', 'Course A', 'Deleted course offer', 'Draft offer',
   'Mixed bundle', 'My bundle'], 'without the instructor role own@t no longer sells their plan (their courses still)');
 select is((select is_active from public.offers where title = 'My courses monthly'), false, 'and the plan is off sale');
+
+-- ---------------------------------------------------------------- the trigger helpers: who is checked, who sells a course
+select ok(not has_function_privilege('anon', 'private.seller_rules_apply()', 'execute')
+  and not has_function_privilege('authenticated', 'private.seller_rules_apply()', 'execute'),
+  'seller_rules_apply(): not callable by clients (the triggers call it)');
+select ok(not has_function_privilege('anon', 'private.sells_course(uuid, uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.sells_course(uuid, uuid)', 'execute'),
+  'sells_course(): not callable by clients (it answers about any user)');
+-- The triggers are security definer and run for the API roles; so does this stand-in.
+create function pg_temp.seller_rules_apply() returns boolean language sql security definer set search_path = '' as $$
+  select private.seller_rules_apply()
+$$;
+grant execute on function pg_temp.seller_rules_apply() to authenticated, service_role;
+select tests.clear_authentication();
+select is(pg_temp.seller_rules_apply(), false, 'seller_rules_apply: postgres (migrations, the seed) is not checked');
+select tests.authenticate_as_service_role();
+select is(pg_temp.seller_rules_apply(), false, 'nor is service_role');
+select tests.authenticate_as('admin@t');
+select is(pg_temp.seller_rules_apply(), false, 'nor an admin');
+select tests.authenticate_as('other@t');
+select is(pg_temp.seller_rules_apply(), true, 'an instructor is checked');
+select tests.authenticate_with_claims(jsonb_build_object('role', 'authenticated', 'aud', 'authenticated'));
+select throws_ok($$ select pg_temp.seller_rules_apply() $$, '42501', 'sign in to sell',
+  'a token without a user id is refused, not let through');
+select tests.clear_authentication();
+select is(array[private.sells_course(tests.course_id('course-b'), tests.user_id('other@t')),
+                private.sells_course(tests.course_id('course-b'), tests.user_id('own@t')),
+                private.sells_course(tests.course_id('course-a'), tests.user_id('other@t')),
+                private.sells_course(tests.course_id('course-a'), tests.user_id('co@t')),
+                private.sells_course(tests.course_id('course-a'), tests.user_id('ent@t')),
+                private.sells_course(null, tests.user_id('other@t')),
+                private.sells_course(tests.course_id('course-b'), null)],
+  array[true, true, false, false, false, false, false],
+  'sells_course: its owner and a co-instructor; not another instructor, a removed co-instructor, a student, nor nulls');
+update public.courses set deleted_at = now() where slug = 'course-b';
+select is(array[private.sells_course(tests.course_id('course-b'), tests.user_id('other@t')),
+                tests.course_id('course-b') in (select private.instructed_course_ids(tests.user_id('other@t')))],
+  array[false, true], 'a course in the trash is sold by no one, though its owner still teaches it');
+select tests.authenticate_as('other@t');
+select throws_ok(format($$ insert into public.offers (kind, title, course_id) values ('course', 'Trashed', %L) $$, tests.course_id('course-b')),
+  '42501', 'you can only sell your own courses', 'so its owner cannot put it on sale');
+select tests.clear_authentication();
+update public.courses set deleted_at = null where slug = 'course-b';
 
 select * from finish();
 rollback;

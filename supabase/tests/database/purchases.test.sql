@@ -2,7 +2,7 @@
 -- snapshot, held coupon uses and seats, fulfilment (including a lost seat), zero totals. The races
 -- themselves run on separate connections in supabase/functions/tests/order_races_test.ts.
 begin;
-select plan(57);
+select plan(62);
 select tests.catalog_fixture();
 select tests.create_user('buyer1@t');
 select tests.create_user('buyer2@t');
@@ -204,6 +204,21 @@ select is(tests.error_detail(format($$ select public.create_order(%L, 'USD') $$,
   'already_owned', 'something the buyer has is already_owned');
 select is(tests.error_detail(format($$ select public.quote_offer(%L, 'USD') $$, tests.offer_id('Course A'))), null,
   'and a quote that works has no error at all');
+
+-- ---------------------------------------------------------------- lock_order: the order, locked, or not found
+select tests.clear_authentication();
+select ok(not has_function_privilege('anon', 'private.lock_order(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.lock_order(uuid)', 'execute'),
+  'lock_order(): not callable by clients (fulfilment and refunds call it)');
+select throws_ok($$ select private.lock_order('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'order not found',
+  'lock_order: an unknown order is not found');
+insert into public.orders (id, user_id, offer_id, title, currency, subtotal, total)
+values ('00000000-0000-4000-8000-00000000f001', tests.user_id('buyer3@t'), tests.offer_id('Course A'), 'Course A', 'USD', 4900, 4900);
+select is((select xmax::text from public.orders where id = '00000000-0000-4000-8000-00000000f001'), '0', 'a new order: no lock on it');
+select is((private.lock_order('00000000-0000-4000-8000-00000000f001')).title, 'Course A', 'lock_order returns the order');
+-- A row this transaction locks carries its id in xmax (a plain read leaves xmax alone).
+select is((select xmax::text from public.orders where id = '00000000-0000-4000-8000-00000000f001'),
+  pg_current_xact_id()::xid::text, 'and holds its row lock until the transaction ends');
 
 select * from finish();
 rollback;
