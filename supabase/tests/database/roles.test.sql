@@ -70,18 +70,18 @@ select tests.authenticate_as('admin@test.local');
 select throws_ok($$ select private.is_admin() $$, '42501', 'permission denied for schema private',
   'clients cannot call policy helpers directly (policies still can)');
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select tests.set_claims_of('admin@test.local');
 select is(private.is_admin(), true, 'is_admin() is true for an admin''s token');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select tests.set_claims_of('teach@test.local');
 select is(private.is_admin(), false, 'is_admin() is false for an instructor''s token');
 select tests.clear_authentication();
 select is(private.is_admin(), false, 'is_admin() is false without claims');
 select ok(not has_function_privilege('authenticated', 'private.require_admin(text)', 'execute')
   and not has_function_privilege('anon', 'private.require_admin(text)', 'execute'),
   'require_admin() is for our SQL functions only');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select tests.set_claims_of('admin@test.local');
 select is(private.require_admin('do x'), tests.user_id('admin@test.local'), 'require_admin() returns the admin''s id');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select tests.set_claims_of('teach@test.local');
 select throws_ok($$ select private.require_admin('do x') $$, '42501', 'only admins can do x',
   'require_admin() refuses a non-admin with the action in the message');
 select tests.clear_authentication();
@@ -107,11 +107,11 @@ select is(array[private.is_admin(tests.user_id('admin@test.local')), private.is_
 select is(array[private.is_instructor(tests.user_id('admin@test.local')), private.is_instructor(tests.user_id('teach@test.local')),
                 private.is_instructor(tests.user_id('s1@test.local')), private.is_instructor(null)],
   array[true, true, false, false], 'is_instructor(user_id): instructors and admins, not students');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('teach@test.local'))::text, true);
+select tests.set_claims_of('teach@test.local');
 select is(private.is_instructor(), true, 'is_instructor() is true for an instructor''s token');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@test.local'))::text, true);
+select tests.set_claims_of('admin@test.local');
 select is(private.is_instructor(), true, 'and for an admin''s');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('s1@test.local'))::text, true);
+select tests.set_claims_of('s1@test.local');
 select is(private.is_instructor(), false, 'not for a student''s');
 select tests.clear_authentication();
 select is(private.is_instructor(), false, 'nor without claims (anon)');
@@ -143,7 +143,7 @@ select throws_ok(format($$ insert into public.offers (kind, title, course_id) va
 select tests.clear_authentication();
 select set_config('request.jwt.claims', (select claims from stale_token)::text, true);
 select ok(not private.is_admin(), 'the one admin rule says no to the stale token');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@t'))::text, true);
+select tests.set_claims_of('admin@t');
 select ok(private.is_admin(), 'and yes to a current admin');
 select tests.clear_authentication();
 

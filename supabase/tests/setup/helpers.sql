@@ -66,15 +66,20 @@ begin
   )) -> 'claims';
 end $$;
 
+-- The one place a request's identity is set, as PostgREST sets it: the role and the JWT claims
+-- (text; '' for none), both local to the test's transaction. The helpers below only choose them.
+create or replace function tests.set_request(role text, claims text) returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform set_config('role', set_request.role, true);
+  perform set_config('request.jwt.claims', set_request.claims, true);
+end $$;
+
 -- Act as a signed-in user (by id or email), exactly as PostgREST runs a request: role + claims.
 create or replace function tests.authenticate_as(user_id uuid) returns void
-language plpgsql set search_path = '' as $$
-declare
-  claims jsonb := tests.claims_for(authenticate_as.user_id);
-begin
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', claims::text, true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('authenticated', tests.claims_for(authenticate_as.user_id)::text)
+$$;
 
 create or replace function tests.authenticate_as(email text) returns void
 language sql set search_path = '' as $$
@@ -82,34 +87,42 @@ language sql set search_path = '' as $$
 $$;
 
 create or replace function tests.authenticate_as_anon() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'anon', true);
-  perform set_config('request.jwt.claims', '{"role":"anon","iss":"supabase-demo"}', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('anon', '{"role":"anon","iss":"supabase-demo"}')
+$$;
 
 create or replace function tests.authenticate_as_service_role() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'service_role', true);
-  perform set_config('request.jwt.claims', '{"role":"service_role","iss":"supabase-demo"}', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('service_role', '{"role":"service_role","iss":"supabase-demo"}')
+$$;
 
 -- Act with exactly these claims (a stale token, or one without a sub), as PostgREST would.
 create or replace function tests.authenticate_with_claims(claims jsonb) returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', authenticate_with_claims.claims::text, true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('authenticated', authenticate_with_claims.claims::text)
+$$;
 
 -- Back to the test runner's own role, with no claims.
 create or replace function tests.clear_authentication() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'none', true);
-  perform set_config('request.jwt.claims', '', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('none', '')
+$$;
+
+-- Only the claims of a persona's token (null: none, as for anon), keeping the current role: what
+-- a policy helper in `private` sees when a test calls it directly as the runner.
+create or replace function tests.set_claims_of(email text) returns void
+language sql set search_path = '' as $$
+  select set_config('request.jwt.claims',
+                    case when set_claims_of.email is null then '' else tests.claims_for(tests.user_id(set_claims_of.email))::text end,
+                    true)
+$$;
+
+-- The slugs of a set of course ids, sorted ('{}' for none), as the current role reads courses:
+-- names a policy helper's answer.
+create or replace function tests.course_slugs(ids uuid[]) returns text[]
+language sql stable set search_path = '' as $$
+  select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (course_slugs.ids)
+$$;
 
 -- Runs a statement as the current role and returns how many rows it touched (RLS-filtered
 -- updates and deletes touch zero rows rather than failing).
