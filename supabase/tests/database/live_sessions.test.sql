@@ -4,21 +4,9 @@
 begin;
 select plan(44);
 select tests.catalog_fixture();
-
--- Sessions created by the course owner (as the app would, through RLS)
-select tests.authenticate_as('own@t');
-insert into public.live_sessions (title, starts_at, capacity, is_published, timezone)
-  values ('Free webinar', now() + interval '2 days', 2, true, 'Europe/Paris');
-insert into public.live_sessions (course_id, title, starts_at, is_published)
-  values (tests.course_id('course-a'), 'Course live Q&A', now() + interval '3 days', true);
-insert into public.live_sessions (title, starts_at, is_published, is_free)
-  values ('Paid masterclass', now() + interval '4 days', true, false);
-insert into public.live_sessions (title, starts_at) values ('Draft session', now() + interval '5 days');
-select tests.clear_authentication();
-create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
-grant select on sid to anon, authenticated, service_role;
-create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
-grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
+-- own@t's sessions, created through RLS as the app would: 'Free webinar' (2 seats), 'Course live
+-- Q&A' (course-a), 'Paid masterclass', 'Draft session'; sid (title, id) and pg_temp.sid(title) name them.
+select tests.live_sessions_fixture();
 
 -- ---------------------------------------------------------------- grants
 select ok(not has_table_privilege('authenticated', 'public.live_session_registrations', 'insert')

@@ -281,3 +281,65 @@ begin
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Live session fixtures, on top of the catalog fixture. The sessions are created by their host
+-- through RLS, as the app would; each fixture ends signed out (tests.clear_authentication) and
+-- leaves temporary tables (and pg_temp functions) naming the sessions, for the test file to use.
+-- ---------------------------------------------------------------------------------------------
+
+-- own@t's four sessions: 'Free webinar' (in 2 days, 2 seats, Europe/Paris), 'Course live Q&A'
+-- (course-a, in 3 days), 'Paid masterclass' (in 4 days, not free), all published, and
+-- 'Draft session' (in 5 days, unpublished). Temp table sid (title, id) holds own@t's sessions
+-- (a test adds its own); pg_temp.sid(title) is a session's id.
+create or replace function tests.live_sessions_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.authenticate_as('own@t');
+  insert into public.live_sessions (title, starts_at, capacity, is_published, timezone)
+    values ('Free webinar', now() + interval '2 days', 2, true, 'Europe/Paris');
+  insert into public.live_sessions (course_id, title, starts_at, is_published)
+    values (tests.course_id('course-a'), 'Course live Q&A', now() + interval '3 days', true);
+  insert into public.live_sessions (title, starts_at, is_published, is_free)
+    values ('Paid masterclass', now() + interval '4 days', true, false);
+  insert into public.live_sessions (title, starts_at) values ('Draft session', now() + interval '5 days');
+  perform tests.clear_authentication();
+  create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
+  grant select on sid to anon, authenticated, service_role;
+  create function pg_temp.sid(t text) returns uuid language sql as $f$ select id from sid where title = t $f$;
+  grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
+end $$;
+
+-- 'Zoom class': own@t's published session of course-a's lesson l1, in a day. Temp table z (id).
+create or replace function tests.zoom_class_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.authenticate_as('own@t');
+  insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
+  values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l1'), 'Zoom class', now() + interval '1 day', true);
+  perform tests.clear_authentication();
+  create temporary table z as select id from public.live_sessions where title = 'Zoom class';
+  grant select on z to authenticated, service_role;
+end $$;
+
+-- 'Zoom soon': own@t's published session of course-a's lesson l2, in 10 minutes, whose Zoom
+-- meeting 82000000001 the service has stored. Temp table sid (title, id) holds every session so
+-- far (a test adds 'Zoom later'); pg_temp.soon() and pg_temp.later() are their ids.
+create or replace function tests.zoom_soon_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.authenticate_as('own@t');
+  insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
+  values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l2'), 'Zoom soon', now() + interval '10 minutes', true);
+  perform tests.clear_authentication();
+  create temporary table sid as select title, id from public.live_sessions;
+  grant select on sid to authenticated, service_role;
+  create function pg_temp.soon() returns uuid language sql as $f$ select id from sid where title = 'Zoom soon' $f$;
+  create function pg_temp.later() returns uuid language sql as $f$ select id from sid where title = 'Zoom later' $f$;
+  grant execute on function pg_temp.soon(), pg_temp.later() to authenticated, service_role;
+  perform tests.authenticate_as_service_role();
+  perform public.zoom_save_meeting(pg_temp.soon(), 82000000001, 'https://zoom.us/j/82000000001?pwd=general');
+  perform tests.clear_authentication();
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
