@@ -4,9 +4,7 @@
 begin;
 select plan(57);
 select tests.catalog_fixture();
-select tests.create_user('buyer1@t');
-select tests.create_user('buyer2@t');
-select tests.create_user('buyer3@t');
+select tests.create_user(e) from unnest(array['buyer1@t', 'buyer2@t', 'buyer3@t']) e;
 select tests.authenticate_as('own@t');
 insert into public.offers (kind, title, course_id) values ('course', 'Course A', tests.course_id('course-a'));
 insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 4900 from public.offers where title = 'Course A';

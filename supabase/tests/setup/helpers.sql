@@ -170,6 +170,24 @@ end $$;
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
 
 -- ---------------------------------------------------------------------------------------------
+-- Personas fixture (profiles and roles), each signed up with the metadata a provider would send:
+--   admin@test.local        admin        {"display_name":"Ada Admin"}
+--   teach@test.local        instructor   {"full_name":"Tess Teacher","picture":"https://img.example/t.png"}
+--   other-teach@test.local  instructor   {"user_name":"otto"}
+--   s1@test.local           student      {"name":"Sam One","avatar_url":"javascript:alert(1)"}  (an unsafe avatar URL)
+--   s2@test.local           student      no metadata
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.personas_fixture() returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
+  perform tests.create_user('teach@test.local', 'instructor', '{"full_name":"Tess Teacher","picture":"https://img.example/t.png"}');
+  perform tests.create_user('other-teach@test.local', 'instructor', '{"user_name":"otto"}');
+  perform tests.create_user('s1@test.local', 'student', '{"name":"Sam One","avatar_url":"javascript:alert(1)"}');
+  perform tests.create_user('s2@test.local');
+end $$;
+
+-- ---------------------------------------------------------------------------------------------
 -- Catalog fixture: the personas of the access matrix and a few courses.
 --   admin@t             admin
 --   own@t               instructor, owns course-a (paid), course-draft
