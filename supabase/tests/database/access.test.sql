@@ -7,6 +7,7 @@ select tests.catalog_fixture();
 -- tests.course_slugs(ids) names a set of course ids by their slugs (both in tests/setup/helpers.sql).
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_table_privilege('authenticated', 'public.entitlements', 'select'), 'authenticated may select entitlements');
 select ok(not has_table_privilege('authenticated', 'public.entitlements', 'insert')
   and not has_table_privilege('authenticated', 'public.entitlements', 'update')
@@ -115,6 +116,7 @@ select ok(has_function_privilege('authenticated', 'private.accessible_course_ids
   and not has_function_privilege('public', 'private.accessible_course_ids()', 'execute'), 'accessible_course_ids(): authenticated only');
 
 -- ---------------------------------------------------------------- accessible_course_ids: entitled or managing
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.set_claims_of(null);
 select is(tests.course_slugs(array(select private.accessible_course_ids())), '{}'::text[], 'accessible_course_ids: anon, none');
 select tests.set_claims_of('none@t');

@@ -10,6 +10,7 @@ select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- managed_course_ids and can_manage_course
 select tests.clear_authentication();
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_function_privilege('authenticated', 'private.managed_course_ids()', 'execute')
   and not has_function_privilege('anon', 'private.managed_course_ids()', 'execute')
   and not has_function_privilege('public', 'private.managed_course_ids()', 'execute'), 'managed_course_ids(): authenticated only');
@@ -21,6 +22,7 @@ select ok(not has_function_privilege('anon', 'private.instructed_course_ids(uuid
   and not has_function_privilege('authenticated', 'private.instructed_course_ids(uuid)', 'execute')
   and not has_function_privilege('public', 'private.instructed_course_ids(uuid)', 'execute'),
   'instructed_course_ids(user_id): no API role may list what someone else teaches');
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.set_claims_of(null);
 select is(tests.course_slugs(array(select private.managed_course_ids())), '{}'::text[], 'managed_course_ids: anon, none');
 select tests.set_claims_of('none@t');
@@ -69,6 +71,7 @@ select tests.authenticate_as('own@t');
 select lives_ok($$ insert into public.courses (slug, title) values ('own-new', 'Brand New Course') $$, 'an instructor creates a course');
 
 -- ---------------------------------------------------------------- editing courses
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.courses set subtitle = 'Updated' where slug = 'course-a' $q$), 1::bigint,
   'the owner edits their course');

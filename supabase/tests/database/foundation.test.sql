@@ -6,6 +6,7 @@ select plan(5);
 
 -- ---------------------------------------------------------------- secure defaults
 -- Objects created here as postgres (the role migrations run as), rolled back with the test.
+-- Each check names every API role on purpose, as the grant checks in every file do.
 create table public.foundation_probe (id integer);
 create function public.foundation_probe() returns integer language sql set search_path = '' as $$ select 1 $$;
 select ok(not has_table_privilege('anon', 'public.foundation_probe', 'select')

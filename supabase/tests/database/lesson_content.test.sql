@@ -22,6 +22,7 @@ create function pg_temp.states() returns text[] language sql as $$
 $$;
 
 -- ---------------------------------------------------------------- grants
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(not has_column_privilege('authenticated', 'public.lesson_contents', 'is_preview', 'update'),
   'lesson_contents.is_preview is not editable');
 select ok(has_function_privilege('authenticated', 'private.lesson_is_open(uuid, uuid)', 'execute')

@@ -191,6 +191,7 @@ select is(pg_temp.registered('Live now'),
 select is(pg_temp.registered('Paid seat class'), array['buyer@t', 'disputer@t'], 'the buyers hold their seats');
 
 -- ---------------------------------------------------------------- before anything lapses
+-- One join link a persona, here and below, alike on purpose: each states who joins and when.
 select tests.authenticate_as('refund@t');
 select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=refund@t', 'a buyer of the course joins');
 select tests.authenticate_as('sub@t');

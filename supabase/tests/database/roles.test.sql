@@ -8,6 +8,7 @@ select plan(74);
 select tests.personas_fixture();
 
 -- ---------------------------------------------------------------- grants
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_table_privilege('authenticated', 'public.user_roles', 'select'), 'authenticated may select user_roles');
 select ok(not has_table_privilege('authenticated', 'public.user_roles', 'insert')
   and not has_table_privilege('authenticated', 'public.user_roles', 'update')
@@ -67,6 +68,7 @@ select tests.authenticate_as('admin@test.local');
 select throws_ok($$ select private.is_admin() $$, '42501', 'permission denied for schema private',
   'clients cannot call policy helpers directly (policies still can)');
 select tests.clear_authentication();
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.set_claims_of('admin@test.local');
 select is(private.is_admin(), true, 'is_admin() is true for an admin''s token');
 select tests.set_claims_of('teach@test.local');
@@ -87,6 +89,7 @@ select throws_ok($$ select private.require_admin('do x') $$,
 
 -- The one admin rule (and the instructor rule), about any user and about the caller: read from
 -- user_roles. About another user only our SQL functions may ask.
+-- Spelled out per role on purpose, as the grant checks in every file are.
 select ok(not has_function_privilege('anon', 'private.is_admin(uuid)', 'execute')
   and not has_function_privilege('authenticated', 'private.is_admin(uuid)', 'execute')
   and not has_function_privilege('public', 'private.is_admin(uuid)', 'execute'),
@@ -104,6 +107,7 @@ select is(array[private.is_admin(tests.user_id('admin@test.local')), private.is_
 select is(array[private.is_instructor(tests.user_id('admin@test.local')), private.is_instructor(tests.user_id('teach@test.local')),
                 private.is_instructor(tests.user_id('s1@test.local')), private.is_instructor(null)],
   array[true, true, false, false], 'is_instructor(user_id): instructors and admins, not students');
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.set_claims_of('teach@test.local');
 select is(private.is_instructor(), true, 'is_instructor() is true for an instructor''s token');
 select tests.set_claims_of('admin@test.local');

@@ -42,7 +42,7 @@ begin
 end $$;
 grant execute on function pg_temp.claim() to authenticated, service_role;
 
--- Nobody but the service reaches the queue.
+-- Nobody but the service reaches the queue (grant checks alike in every file on purpose: each states its own).
 select ok(not has_table_privilege('service_role', 'private.zoom_sync_jobs', 'select')
   and not has_table_privilege('authenticated', 'private.zoom_sync_jobs', 'select')
   and not has_table_privilege('anon', 'private.zoom_sync_jobs', 'select'), 'the queue has no grants');
