@@ -124,6 +124,9 @@ language sql stable set search_path = '' as $$
   select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (course_slugs.ids)
 $$;
 
+-- The three runners below (affected_rows, returned, error_detail) share a shape on purpose: each
+-- answers its own question about one statement run as the current role.
+
 -- Runs a statement as the current role and returns how many rows it touched (RLS-filtered
 -- updates and deletes touch zero rows rather than failing).
 create or replace function tests.affected_rows(statement text) returns bigint
@@ -328,14 +331,22 @@ begin
   grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
 end $$;
 
--- 'Zoom class': own@t's published session of course-a's lesson l1, in a day. Temp table z (id).
-create or replace function tests.zoom_class_fixture() returns void
+-- own@t's published session of one of course-a's lessons, starting in `starts_in`.
+create or replace function tests.own_lesson_session(lesson_title text, title text, starts_in interval) returns void
 language plpgsql set search_path = '' as $$
 begin
   perform tests.authenticate_as('own@t');
   insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
-  values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l1'), 'Zoom class', now() + interval '1 day', true);
+  values (tests.course_id('course-a'), tests.lesson_id('course-a', own_lesson_session.lesson_title), own_lesson_session.title,
+          now() + own_lesson_session.starts_in, true);
   perform tests.clear_authentication();
+end $$;
+
+-- 'Zoom class': own@t's published session of course-a's lesson l1, in a day. Temp table z (id).
+create or replace function tests.zoom_class_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.own_lesson_session('l1', 'Zoom class', interval '1 day');
   create temporary table z as select id from public.live_sessions where title = 'Zoom class';
   grant select on z to authenticated, service_role;
 end $$;
@@ -346,10 +357,7 @@ end $$;
 create or replace function tests.zoom_soon_fixture() returns void
 language plpgsql set search_path = '' as $$
 begin
-  perform tests.authenticate_as('own@t');
-  insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
-  values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l2'), 'Zoom soon', now() + interval '10 minutes', true);
-  perform tests.clear_authentication();
+  perform tests.own_lesson_session('l2', 'Zoom soon', interval '10 minutes');
   create temporary table sid as select title, id from public.live_sessions;
   grant select on sid to authenticated, service_role;
   create function pg_temp.soon() returns uuid language sql as $f$ select id from sid where title = 'Zoom soon' $f$;
