@@ -364,7 +364,8 @@ begin
   create function pg_temp.later() returns uuid language sql as $f$ select id from sid where title = 'Zoom later' $f$;
   grant execute on function pg_temp.soon(), pg_temp.later() to authenticated, service_role;
   perform tests.authenticate_as_service_role();
-  perform public.zoom_save_meeting(pg_temp.soon(), 82000000001, 'https://zoom.us/j/82000000001?pwd=general');
+  perform public.zoom_save_meeting((select l.id from public.live_sessions l where l.title = 'Zoom soon'), 82000000001,
+                                   'https://zoom.us/j/82000000001?pwd=general');
   perform tests.clear_authentication();
 end $$;
 
