@@ -16,6 +16,7 @@ select results_eq($$
                     'pgbouncer', 'supabase_replication_admin', 'supabase_read_only_user')
   order by 1
 $$, $$ values
+  -- one row a role, alike on purpose: the expected attributes, to the letter
   ('anon', false, true, false, false, false, false, false),
   ('authenticated', false, true, false, false, false, false, false),
   ('authenticator', false, false, false, false, true, false, false),

@@ -3,16 +3,11 @@ begin;
 select plan(99);
 select tests.catalog_fixture();
 
--- Helpers for this file: act with a persona's claims (as a policy helper sees them; null: anon),
--- and name a set of course ids by their slugs.
-create function pg_temp.claims(email text) returns void language sql as $$
-  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
-$$;
-create function pg_temp.slugs(ids uuid[]) returns text[] language sql as $$
-  select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (ids)
-$$;
+-- tests.set_claims_of(email) acts with a persona's claims (as a policy helper sees them; null: anon);
+-- tests.course_slugs(ids) names a set of course ids by their slugs (both in tests/setup/helpers.sql).
 
 -- ---------------------------------------------------------------- grants: no client writes entitlements
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_table_privilege('authenticated', 'public.entitlements', 'select'), 'authenticated may select entitlements');
 select ok(not has_table_privilege('authenticated', 'public.entitlements', 'insert')
   and not has_table_privilege('authenticated', 'public.entitlements', 'update')
@@ -101,18 +96,18 @@ update public.courses set deleted_at = null where slug = 'course-a';
 
 -- ---------------------------------------------------------------- has_course_access per persona
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
+select tests.set_claims_of('ent@t');
 select ok(private.has_course_access(tests.course_id('course-a')), 'entitled student: access');
 select ok(not private.has_course_access(tests.course_id('course-b')), 'entitled student: no access to another course');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('none@t'))::text, true);
+select tests.set_claims_of('none@t');
 select ok(not private.has_course_access(tests.course_id('course-a')), 'student without access: none');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('own@t'))::text, true);
+select tests.set_claims_of('own@t');
 select ok(private.has_course_access(tests.course_id('course-draft')), 'the instructor: access to their draft');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('other@t'))::text, true);
+select tests.set_claims_of('other@t');
 select ok(not private.has_course_access(tests.course_id('course-a')), 'another course''s instructor: none');
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('admin@t'))::text, true);
+select tests.set_claims_of('admin@t');
 select ok(private.has_course_access(tests.course_id('course-a')), 'admin: access');
-select set_config('request.jwt.claims', '', true);
+select tests.set_claims_of(null);
 select ok(not private.has_course_access(tests.course_id('course-a')), 'anon: none');
 
 -- ---------------------------------------------------------------- accessible_course_ids
@@ -121,20 +116,21 @@ select ok(has_function_privilege('authenticated', 'private.accessible_course_ids
   and not has_function_privilege('public', 'private.accessible_course_ids()', 'execute'), 'accessible_course_ids(): authenticated only');
 
 -- ---------------------------------------------------------------- accessible_course_ids: entitled or managing
-select pg_temp.claims(null);
-select is(pg_temp.slugs(array(select private.accessible_course_ids())), '{}'::text[], 'accessible_course_ids: anon, none');
-select pg_temp.claims('none@t');
-select is(pg_temp.slugs(array(select private.accessible_course_ids())), '{}'::text[], 'a student without access: none');
-select pg_temp.claims('ent@t');
-select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-a'], 'an entitled student: their course');
-select pg_temp.claims('own@t');
-select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-a', 'course-draft'],
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
+select tests.set_claims_of(null);
+select is(tests.course_slugs(array(select private.accessible_course_ids())), '{}'::text[], 'accessible_course_ids: anon, none');
+select tests.set_claims_of('none@t');
+select is(tests.course_slugs(array(select private.accessible_course_ids())), '{}'::text[], 'a student without access: none');
+select tests.set_claims_of('ent@t');
+select is(tests.course_slugs(array(select private.accessible_course_ids())), array['course-a'], 'an entitled student: their course');
+select tests.set_claims_of('own@t');
+select is(tests.course_slugs(array(select private.accessible_course_ids())), array['course-a', 'course-draft'],
   'the course''s instructor: what they teach');
-select pg_temp.claims('other@t');
-select is(pg_temp.slugs(array(select private.accessible_course_ids())), array['course-b'], 'another course''s instructor: theirs');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('other@t');
+select is(tests.course_slugs(array(select private.accessible_course_ids())), array['course-b'], 'another course''s instructor: theirs');
+select tests.set_claims_of('admin@t');
 select is((select count(distinct c) from private.accessible_course_ids() c), (select count(*) from public.courses), 'an admin: every course');
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 
 -- ---------------------------------------------------------------- who sees a course's instructors: who sees the course
 select tests.authenticate_as_anon();
@@ -185,7 +181,7 @@ select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('
 select is(public.revoke_course_access(tests.user_id('none@t'), tests.course_id('course-a'), 'grant', 'refunded'), 0,
   'revoking again changes nothing');
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('none@t'))::text, true);
+select tests.set_claims_of('none@t');
 select ok(not private.has_course_access(tests.course_id('course-a')), 'a revoked entitlement gives no access');
 select tests.authenticate_as_service_role();
 select lives_ok(format($$ select public.grant_course_access(%L, %L) $$,
@@ -224,14 +220,14 @@ select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.courses set deleted_at = now() where slug = 'course-a' $q$), 1::bigint,
   'the owner moves it to the trash');
 select tests.clear_authentication();
-select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('own@t'))))
-          || pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('other@t')))),
+select is(tests.course_slugs(array(select private.instructed_course_ids(tests.user_id('own@t'))))
+          || tests.course_slugs(array(select private.instructed_course_ids(tests.user_id('other@t')))),
   array['course-a', 'course-draft', 'course-b'],
   'a trashed course is still taught by its owner (course-a, course-draft), not by its co-instructor (course-b only)');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(array[private.can_manage_course(tests.course_id('course-a')), tests.course_id('course-a') in (select private.managed_course_ids())],
   array[false, false], 'its co-instructor no longer manages it');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(array[private.can_manage_course(tests.course_id('course-a')), tests.course_id('course-a') in (select private.managed_course_ids())],
   array[true, true], 'its owner still does (to restore it)');
 select tests.authenticate_as_anon();
@@ -250,7 +246,7 @@ select is((select count(*) from public.reviews where course_id = tests.course_id
 select is((select count(*) from public.my_dashboard() d where d.course_id = tests.course_id('course-a')), 0::bigint,
   'its student: their dashboard');
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
+select tests.set_claims_of('ent@t');
 select ok(not private.has_course_access(tests.course_id('course-a')), 'its student: no access');
 select tests.authenticate_as('ent@t');
 select throws_ok(format($$ select * from public.course_outline(%L) $$, tests.course_id('course-a')), 'PT404', 'course not found',
@@ -271,7 +267,7 @@ select is((select count(*) from public.courses where id = tests.course_id('cours
 select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.courses set deleted_at = null where slug = 'course-a' $q$), 1::bigint, 'the owner restores it');
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('ent@t'))::text, true);
+select tests.set_claims_of('ent@t');
 select ok(private.has_course_access(tests.course_id('course-a')), 'and its student is back');
 
 -- the machine codes frontends branch on (error.details)

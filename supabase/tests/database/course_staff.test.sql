@@ -5,17 +5,12 @@ begin;
 select plan(34);
 select tests.catalog_fixture();
 
--- Helpers for this file: act with a persona's claims (as a policy helper sees them; null: anon),
--- and name a set of course ids by their slugs.
-create function pg_temp.claims(email text) returns void language sql as $$
-  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
-$$;
-create function pg_temp.slugs(ids uuid[]) returns text[] language sql as $$
-  select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (ids)
-$$;
+-- tests.set_claims_of(email) acts with a persona's claims (as a policy helper sees them; null: anon);
+-- tests.course_slugs(ids) names a set of course ids by their slugs (both in tests/setup/helpers.sql).
 
 -- ---------------------------------------------------------------- managed_course_ids and can_manage_course
 select tests.clear_authentication();
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_function_privilege('authenticated', 'private.managed_course_ids()', 'execute')
   and not has_function_privilege('anon', 'private.managed_course_ids()', 'execute')
   and not has_function_privilege('public', 'private.managed_course_ids()', 'execute'), 'managed_course_ids(): authenticated only');
@@ -27,41 +22,42 @@ select ok(not has_function_privilege('anon', 'private.instructed_course_ids(uuid
   and not has_function_privilege('authenticated', 'private.instructed_course_ids(uuid)', 'execute')
   and not has_function_privilege('public', 'private.instructed_course_ids(uuid)', 'execute'),
   'instructed_course_ids(user_id): no API role may list what someone else teaches');
-select pg_temp.claims(null);
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'managed_course_ids: anon, none');
-select pg_temp.claims('none@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'a student without access: none');
-select pg_temp.claims('ent@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), '{}'::text[], 'an entitled student: none (access is not management)');
-select pg_temp.claims('own@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-a', 'course-draft'],
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
+select tests.set_claims_of(null);
+select is(tests.course_slugs(array(select private.managed_course_ids())), '{}'::text[], 'managed_course_ids: anon, none');
+select tests.set_claims_of('none@t');
+select is(tests.course_slugs(array(select private.managed_course_ids())), '{}'::text[], 'a student without access: none');
+select tests.set_claims_of('ent@t');
+select is(tests.course_slugs(array(select private.managed_course_ids())), '{}'::text[], 'an entitled student: none (access is not management)');
+select tests.set_claims_of('own@t');
+select is(tests.course_slugs(array(select private.managed_course_ids())), array['course-a', 'course-draft'],
   'the course''s instructor: the courses they teach, their draft included');
-select pg_temp.claims('other@t');
-select is(pg_temp.slugs(array(select private.managed_course_ids())), array['course-b'], 'another course''s instructor: only theirs');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('other@t');
+select is(tests.course_slugs(array(select private.managed_course_ids())), array['course-b'], 'another course''s instructor: only theirs');
+select tests.set_claims_of('admin@t');
 select is((select count(*) from private.managed_course_ids()), (select count(*) from public.courses),
   'an admin: every course, once each');
 select is(array(select private.managed_course_ids() order by 1), array(select id from public.courses order by id),
   'and exactly the courses');
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(private.can_manage_course(tests.course_id('course-a')), false, 'can_manage_course: anon, no');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(private.can_manage_course(tests.course_id('course-a')), false, 'a student without access: no');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(private.can_manage_course(tests.course_id('course-a')), false, 'an entitled student: no');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-draft')),
                 private.can_manage_course(tests.course_id('course-b'))], array[true, true, false],
   'the course''s instructor: their courses, not another''s');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(private.can_manage_course(tests.course_id('course-a')), false, 'another course''s instructor: no');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is(array[private.can_manage_course(tests.course_id('course-a')), private.can_manage_course(tests.course_id('course-b')),
                 private.can_manage_course('00000000-0000-4000-8000-000000000000')], array[true, true, true],
   'an admin: any course (as the policies let them)');
-select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('own@t')))), array['course-a', 'course-draft'],
+select is(tests.course_slugs(array(select private.instructed_course_ids(tests.user_id('own@t')))), array['course-a', 'course-draft'],
   'instructed_course_ids(user_id): what a given user teaches');
-select is(pg_temp.slugs(array(select private.instructed_course_ids(tests.user_id('admin@t')))), '{}'::text[],
+select is(tests.course_slugs(array(select private.instructed_course_ids(tests.user_id('admin@t')))), '{}'::text[],
   'an admin teaches nothing by being an admin');
 
 -- ---------------------------------------------------------------- creating courses
@@ -75,6 +71,7 @@ select tests.authenticate_as('own@t');
 select lives_ok($$ insert into public.courses (slug, title) values ('own-new', 'Brand New Course') $$, 'an instructor creates a course');
 
 -- ---------------------------------------------------------------- editing courses
+-- One assertion a persona, alike on purpose: each states what that persona gets here.
 select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.courses set subtitle = 'Updated' where slug = 'course-a' $q$), 1::bigint,
   'the owner edits their course');

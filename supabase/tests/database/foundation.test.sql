@@ -6,7 +6,8 @@ select plan(5);
 
 -- ---------------------------------------------------------------- secure defaults
 -- Objects created here as postgres (the role migrations run as, whoever runs the tests), rolled
--- back with the test.
+-- back with the test. Each check names every API role on purpose, as the grant checks in every
+-- file do.
 set local role postgres;
 create table public.foundation_probe (id integer);
 create function public.foundation_probe() returns integer language sql set search_path = '' as $$ select 1 $$;

@@ -26,6 +26,7 @@ select is(private.call_edge_function('zoom-sync'), null::bigint, 'nor with the p
 create function pg_temp.last_post() returns text language sql as $$
   select row(url, body, headers)::text from net.requests order by id desc limit 1
 $$;
+-- The expected request is written out at each step on purpose: each states what is sent then.
 insert into vault.decrypted_secrets values ('secret_key', 'sb_secret_from_vault');
 select isnt(private.call_edge_function('zoom-sync'), null::bigint, 'with a secret key it posts');
 select is(pg_temp.last_post(),

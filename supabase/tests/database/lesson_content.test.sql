@@ -16,15 +16,13 @@ $$;
 grant execute on function pg_temp.readable(), pg_temp.materials() to anon, authenticated;
 -- For the helpers, called as the test runner with a persona's claims (null: anon): the states of
 -- course-a's lessons (l1..l4, in course order) for the caller as a student.
-create function pg_temp.claims(email text) returns void language sql as $$
-  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
-$$;
 create function pg_temp.states() returns text[] language sql as $$
   select array_agg(ls.state order by l.title) from private.lesson_states(tests.course_id('course-a')) ls
   join public.lessons l on l.id = ls.lesson_id
 $$;
 
 -- ---------------------------------------------------------------- grants
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(not has_column_privilege('authenticated', 'public.lesson_contents', 'is_preview', 'update'),
   'lesson_contents.is_preview is not editable');
 select ok(has_function_privilege('authenticated', 'private.lesson_is_open(uuid, uuid)', 'execute')
@@ -64,64 +62,64 @@ select is(pg_temp.readable(), array['l1', 'l2', 'l3', 'l4'], 'admin: everything'
 
 -- ---------------------------------------------------------------- drip and prerequisites, stated once: lesson_states()
 select tests.clear_authentication();
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(pg_temp.states(), array['not_enrolled', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'lesson_states: anon is enrolled in nothing');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(pg_temp.states(), array['not_enrolled', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'a student without access: not enrolled');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(pg_temp.states(), array['open', 'open', 'open', 'scheduled'], 'an entitled student: open, but the lesson dated in 10 days');
-select pg_temp.claims('drip@t');
+select tests.set_claims_of('drip@t');
 select is(pg_temp.states(), array['open', 'open', 'scheduled', 'scheduled'], 'a student before the drip date: the 7-day lesson waits');
 select ok((select opens_at between now() + interval '7 days' - interval '1 minute' and now() + interval '7 days'
            from private.lesson_states(tests.course_id('course-a')) where lesson_id = tests.lesson_id('course-a', 'l3')),
   'and opens 7 days after their enrolment');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(pg_temp.states(), array['not_enrolled', 'not_enrolled', 'not_enrolled', 'not_enrolled'],
   'the course''s instructor is no student of it (they read it as its staff)');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(pg_temp.states(), array['not_enrolled', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'another course''s instructor: not enrolled');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is(pg_temp.states(), array['not_enrolled', 'not_enrolled', 'not_enrolled', 'not_enrolled'], 'an admin: not enrolled either');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is((select array_agg(row(lesson_id, state)::text) from private.lesson_states(tests.course_id('course-a'), tests.lesson_id('course-a', 'l3'))),
   array[row(tests.lesson_id('course-a', 'l3'), 'open')::text], 'only_lesson: the one lesson asked for');
 select is((select count(*) from private.lesson_states(tests.course_id('course-b'))), 1::bigint, 'another course: its own lessons only');
 
 -- lesson_is_open: the per-row question of the readers policy, as a student
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false, 'lesson_is_open: anon, no');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false, 'a student without access: no');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(array[private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')),
                 private.lesson_is_open(tests.lesson_id('course-a', 'l4'), tests.course_id('course-a'))],
   array[true, false], 'an entitled student: an open lesson yes, a dated one no');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-b')), false,
   'a lesson asked about with another course is not open');
-select pg_temp.claims('drip@t');
+select tests.set_claims_of('drip@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false, 'before the drip date: no');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false,
   'the course''s instructor: no as a student (the policy lets them in as staff)');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false, 'another course''s instructor: no');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l3'), tests.course_id('course-a')), false, 'an admin: no as a student');
 
 -- lesson_state: one lesson for the caller, staff included (record_progress asks it)
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(private.lesson_state(tests.lesson_id('course-a', 'l3')), 'not_enrolled', 'lesson_state: anon, not enrolled');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(private.lesson_state(tests.lesson_id('course-a', 'l3')), 'not_enrolled', 'a student without access: not enrolled');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(private.lesson_state(tests.lesson_id('course-a', 'l3')), 'open', 'an entitled student: open');
-select pg_temp.claims('drip@t');
+select tests.set_claims_of('drip@t');
 select is(private.lesson_state(tests.lesson_id('course-a', 'l3')), 'scheduled', 'before the drip date: scheduled');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(private.lesson_state(tests.lesson_id('course-a', 'l4')), 'open', 'the course''s instructor: open, dates aside');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(private.lesson_state(tests.lesson_id('course-a', 'l3')), 'not_enrolled', 'another course''s instructor: not enrolled');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is(array[private.lesson_state(tests.lesson_id('course-a', 'l4')), private.lesson_state('00000000-0000-4000-8000-000000000000')],
   array['open', 'not_enrolled'], 'an admin: open; an unknown lesson: not enrolled');
 
@@ -189,7 +187,7 @@ update public.courses set requires_sequential = true where slug = 'course-a';
 select tests.authenticate_as('drip@t');
 select is(pg_temp.readable(), array['l1'], 'in-order course: only the first lesson is open at first');
 select tests.clear_authentication();
-select pg_temp.claims('drip@t');
+select tests.set_claims_of('drip@t');
 select is(pg_temp.states(), array['open', 'locked', 'scheduled', 'locked'],
   'lesson_states, in order: l2 and l4 wait for l1, the dripped l3 for its date first');
 select tests.authenticate_as('drip@t');
@@ -197,7 +195,7 @@ select tests.authenticate_as('drip@t');
 select public.record_progress(tests.lesson_id('course-a', 'l1'), true);
 select is(pg_temp.readable(), array['l1', 'l2'], 'then l2 opens');
 select tests.clear_authentication();
-select pg_temp.claims('drip@t');
+select tests.set_claims_of('drip@t');
 select is(private.lesson_is_open(tests.lesson_id('course-a', 'l2'), tests.course_id('course-a')), true, 'lesson_is_open follows');
 
 select * from finish();

@@ -5,6 +5,7 @@ select plan(31);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_table_privilege('anon', 'public.lessons', 'select') and not has_table_privilege('anon', 'public.lessons', 'insert'),
   'anon: lessons select only');
 select ok(not has_column_privilege('authenticated', 'public.lessons', 'course_id', 'update')

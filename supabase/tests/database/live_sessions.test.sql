@@ -4,21 +4,9 @@
 begin;
 select plan(44);
 select tests.catalog_fixture();
-
--- Sessions created by the course owner (as the app would, through RLS)
-select tests.authenticate_as('own@t');
-insert into public.live_sessions (title, starts_at, capacity, is_published, timezone)
-  values ('Free webinar', now() + interval '2 days', 2, true, 'Europe/Paris');
-insert into public.live_sessions (course_id, title, starts_at, is_published)
-  values (tests.course_id('course-a'), 'Course live Q&A', now() + interval '3 days', true);
-insert into public.live_sessions (title, starts_at, is_published, is_free)
-  values ('Paid masterclass', now() + interval '4 days', true, false);
-insert into public.live_sessions (title, starts_at) values ('Draft session', now() + interval '5 days');
-select tests.clear_authentication();
-create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
-grant select on sid to anon, authenticated, service_role;
-create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
-grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
+-- own@t's sessions, created through RLS as the app would: 'Free webinar' (2 seats), 'Course live
+-- Q&A' (course-a), 'Paid masterclass', 'Draft session'; sid (title, id) and pg_temp.sid(title) name them.
+select tests.live_sessions_fixture();
 
 -- ---------------------------------------------------------------- grants
 select ok(not has_table_privilege('authenticated', 'public.live_session_registrations', 'insert')
@@ -63,9 +51,6 @@ select throws_ok($$ update public.live_sessions set registered_count = 0 where t
 
 -- ---------------------------------------------------------------- the helpers: managed_session_ids, can_manage_session
 select tests.clear_authentication();
-create function pg_temp.claims(email text) returns void language sql as $$
-  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
-$$;
 create function pg_temp.managed() returns text[] language sql as $$
   select coalesce(array_agg(sid.title order by sid.title), '{}') from sid where sid.id in (select private.managed_session_ids())
 $$;
@@ -75,43 +60,43 @@ select ok(has_function_privilege('authenticated', 'private.managed_session_ids()
 select ok(has_function_privilege('authenticated', 'private.can_manage_session(uuid, uuid)', 'execute')
   and not has_function_privilege('anon', 'private.can_manage_session(uuid, uuid)', 'execute')
   and not has_function_privilege('public', 'private.can_manage_session(uuid, uuid)', 'execute'), 'can_manage_session(): authenticated only');
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(pg_temp.managed(), '{}'::text[], 'managed_session_ids: anon, none');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(pg_temp.managed(), '{}'::text[], 'a student without access: none');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(pg_temp.managed(), '{}'::text[], 'an entitled student: none (their course''s session is not theirs to run)');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(pg_temp.managed(), array['Course live Q&A', 'Draft session', 'Free webinar', 'Paid masterclass'],
   'the course''s instructor, host of them all: every one');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(pg_temp.managed(), '{}'::text[], 'another course''s instructor: none');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is((select count(*) from private.managed_session_ids()), (select count(*) from public.live_sessions), 'an admin: every session');
 insert into public.course_instructors (course_id, user_id) values (tests.course_id('course-a'), tests.user_id('other@t'));
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(pg_temp.managed(), array['Course live Q&A'], 'a co-instructor of the course, not its host: the course''s session only');
 select tests.clear_authentication();
 delete from public.course_instructors where course_id = tests.course_id('course-a') and user_id = tests.user_id('other@t');
-select pg_temp.claims('other@t');
+select tests.set_claims_of('other@t');
 select is(pg_temp.managed(), '{}'::text[], 'and none once removed from the course');
 -- to create one (no session yet): for a course, its staff; standalone, instructors
 select is(array[private.can_manage_session(tests.course_id('course-a'), null), private.can_manage_session(null, null),
                 private.can_manage_session(tests.course_id('course-a'), pg_temp.sid('Course live Q&A'))],
   array[false, true, false], 'can_manage_session, another course''s instructor: a standalone session only');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(array[private.can_manage_session(tests.course_id('course-a'), null), private.can_manage_session(null, null),
                 private.can_manage_session(tests.course_id('course-a'), pg_temp.sid('Course live Q&A'))],
   array[true, true, true], 'the course''s instructor: all three');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(array[private.can_manage_session(tests.course_id('course-a'), null), private.can_manage_session(null, null),
                 private.can_manage_session(tests.course_id('course-a'), pg_temp.sid('Course live Q&A'))],
   array[false, false, false], 'an entitled student: none');
-select pg_temp.claims('none@t');
+select tests.set_claims_of('none@t');
 select is(private.can_manage_session(null, pg_temp.sid('Free webinar')), false, 'a student without access: none');
-select pg_temp.claims(null);
+select tests.set_claims_of(null);
 select is(private.can_manage_session(null, null), false, 'anon: none');
-select pg_temp.claims('admin@t');
+select tests.set_claims_of('admin@t');
 select is(array[private.can_manage_session(tests.course_id('course-b'), null), private.can_manage_session(null, null),
                 private.can_manage_session(null, pg_temp.sid('Free webinar'))],
   array[true, true, true], 'an admin: all');

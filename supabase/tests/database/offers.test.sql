@@ -153,9 +153,6 @@ create function pg_temp.sellable(email text) returns text[] language sql as $$
     and o.title in ('Course A', 'My courses monthly', 'My bundle', 'Draft offer', 'All access yearly', 'Mixed bundle',
                     'Deleted course offer', 'Co offer (taken over)')
 $$;
-create function pg_temp.claims(email text) returns void language sql as $$
-  select set_config('request.jwt.claims', case when email is null then '' else tests.claims_for(tests.user_id(email))::text end, true)
-$$;
 select is(pg_temp.sellable('admin@t'), array['All access yearly', 'Co offer (taken over)', 'Course A', 'Deleted course offer',
   'Draft offer', 'Mixed bundle', 'My bundle', 'My courses monthly'], 'sellable_offer_ids: an admin sells every offer');
 select is(pg_temp.sellable('own@t'), array['Co offer (taken over)', 'Course A', 'Deleted course offer', 'Draft offer',
@@ -167,7 +164,7 @@ select is(pg_temp.sellable('ent@t'), '{}'::text[], 'a student: nothing');
 select ok(has_function_privilege('authenticated', 'private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)', 'execute')
   and not has_function_privilege('anon', 'private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)', 'execute'),
   'owner_sells_offer(): authenticated only (the offers read policy calls it)');
-select pg_temp.claims('own@t');
+select tests.set_claims_of('own@t');
 select is(array[private.owner_sells_offer(gen_random_uuid(), 'course', tests.course_id('course-a'), null, null),
                 private.owner_sells_offer(gen_random_uuid(), 'course', '00000000-0000-4000-8000-000000000000', null, null),
                 private.owner_sells_offer(gen_random_uuid(), 'session', null,
@@ -178,7 +175,7 @@ select is(array[private.owner_sells_offer(gen_random_uuid(), 'course', tests.cou
                 private.owner_sells_offer(tests.offer_id('My bundle'), 'bundle', null, null, null)],
   array[true, false, true, true, false, true, false],
   'owner_sells_offer, for a new offer of an instructor: their course, a session they host, their plan, an empty bundle; not the rest');
-select pg_temp.claims('ent@t');
+select tests.set_claims_of('ent@t');
 select is(array[private.owner_sells_offer(gen_random_uuid(), 'course', tests.course_id('course-a'), null, null),
                 private.owner_sells_offer(gen_random_uuid(), 'plan', null, null, 'instructor')],
   array[false, false], 'for a student: neither a course they learn from nor a plan');

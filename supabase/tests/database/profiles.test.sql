@@ -3,12 +3,9 @@
 begin;
 select plan(33);
 
--- Personas
-select tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
-select tests.create_user('teach@test.local', 'instructor', '{"full_name":"Tess Teacher","picture":"https://img.example/t.png"}');
-select tests.create_user('other-teach@test.local', 'instructor', '{"user_name":"otto"}');
-select tests.create_user('s1@test.local', 'student', '{"name":"Sam One","avatar_url":"javascript:alert(1)"}');
-select tests.create_user('s2@test.local');
+-- Personas: admin@test.local (Ada Admin), teach@test.local and other-teach@test.local (instructors),
+-- s1@test.local and s2@test.local (students); their sign-up metadata is listed in tests/setup/helpers.sql.
+select tests.personas_fixture();
 
 -- ---------------------------------------------------------------- grants
 select ok(has_table_privilege('authenticated', 'public.profiles', 'select'), 'authenticated may select profiles');

@@ -4,9 +4,7 @@
 begin;
 select plan(62);
 select tests.catalog_fixture();
-select tests.create_user('buyer1@t');
-select tests.create_user('buyer2@t');
-select tests.create_user('buyer3@t');
+select tests.create_user(e) from unnest(array['buyer1@t', 'buyer2@t', 'buyer3@t']) e;
 select tests.authenticate_as('own@t');
 insert into public.offers (kind, title, course_id) values ('course', 'Course A', tests.course_id('course-a'));
 insert into public.offer_prices (offer_id, currency, amount) select id, 'USD', 4900 from public.offers where title = 'Course A';
@@ -42,9 +40,9 @@ select is((select row(status, title, hold_expires_at > now() + interval '30 minu
 select is((select array_agg(course_id) from public.order_lines where order_id = tests.order_id('none@t', 'Course A')),
   array[tests.course_id('course-a')], 'the buyer reads the order''s snapshot: what it sells');
 select tests.clear_authentication();
-select set_config('request.jwt.claims', tests.claims_for(tests.user_id('none@t'))::text, true);
+select tests.set_claims_of('none@t');
 select ok(not private.has_course_access(tests.course_id('course-a')), 'a pending order grants nothing');
-select set_config('request.jwt.claims', '', true);
+select tests.set_claims_of(null);
 
 -- fulfilment
 select is((private.fulfil_order(tests.order_id('none@t', 'Course A'))).status::text, 'paid', 'fulfilment marks the order paid');

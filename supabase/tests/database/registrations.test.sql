@@ -7,21 +7,9 @@
 begin;
 select plan(68);
 select tests.catalog_fixture();
-
--- Sessions created by the course owner (as the app would, through RLS)
-select tests.authenticate_as('own@t');
-insert into public.live_sessions (title, starts_at, capacity, is_published, timezone)
-  values ('Free webinar', now() + interval '2 days', 2, true, 'Europe/Paris');
-insert into public.live_sessions (course_id, title, starts_at, is_published)
-  values (tests.course_id('course-a'), 'Course live Q&A', now() + interval '3 days', true);
-insert into public.live_sessions (title, starts_at, is_published, is_free)
-  values ('Paid masterclass', now() + interval '4 days', true, false);
-insert into public.live_sessions (title, starts_at) values ('Draft session', now() + interval '5 days');
-select tests.clear_authentication();
-create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
-grant select on sid to anon, authenticated, service_role;
-create function pg_temp.sid(t text) returns uuid language sql as $$ select id from sid where title = t $$;
-grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
+-- own@t's sessions, created through RLS as the app would: 'Free webinar' (2 seats), 'Course live
+-- Q&A' (course-a), 'Paid masterclass', 'Draft session'; sid (title, id) and pg_temp.sid(title) name them.
+select tests.live_sessions_fixture();
 
 select ok(not has_function_privilege('authenticated', 'public.grant_session_registration(uuid, uuid, text)', 'execute'),
   'paid seats are granted by the service only');
@@ -203,6 +191,7 @@ select is(pg_temp.registered('Live now'),
 select is(pg_temp.registered('Paid seat class'), array['buyer@t', 'disputer@t'], 'the buyers hold their seats');
 
 -- ---------------------------------------------------------------- before anything lapses
+-- One join link a persona, here and below, alike on purpose: each states who joins and when.
 select tests.authenticate_as('refund@t');
 select is(public.session_join_link(pg_temp.sid('Live now')), 'https://zoom.us/w/85000000001?tk=refund@t', 'a buyer of the course joins');
 select tests.authenticate_as('sub@t');

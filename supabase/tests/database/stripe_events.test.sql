@@ -4,13 +4,7 @@
 begin;
 select plan(57);
 select tests.catalog_fixture();
-select tests.create_user('b1@t');
-select tests.create_user('b2@t');
-select tests.create_user('b3@t');
-select tests.create_user('b4@t');
-select tests.create_user('b5@t');
-select tests.create_user('b6@t');
-select tests.create_user('b7@t');
+select tests.create_user(e) from unnest(array['b1@t', 'b2@t', 'b3@t', 'b4@t', 'b5@t', 'b6@t', 'b7@t']) e;
 insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Course A', tests.course_id('course-a'), tests.user_id('own@t'));
 insert into public.offer_prices (offer_id, currency, amount) values (tests.offer_id('Course A'), 'USD', 4900);
 insert into public.live_sessions (title, starts_at, is_published, is_free, capacity, created_by)

@@ -4,12 +4,8 @@
 begin;
 select plan(12);
 select tests.catalog_fixture();
-select tests.authenticate_as('own@t');
-insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
-values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l1'), 'Zoom class', now() + interval '1 day', true);
-select tests.clear_authentication();
-create temporary table z as select id from public.live_sessions where title = 'Zoom class';
-grant select on z to authenticated, service_role;
+-- 'Zoom class': own@t's session of course-a's lesson l1, in a day; z (id) names it.
+select tests.zoom_class_fixture();
 -- The sessions' meetings and ent@t's approved registrant (zoom_meetings.test.sql tests these steps).
 select tests.authenticate_as_service_role();
 select public.zoom_save_meeting((select id from z), 81234567890, 'https://zoom.us/j/81234567890');
@@ -18,17 +14,10 @@ select is(public.zoom_apply_event('k1', 'meeting.started', 81234567890, now()), 
 select is(public.zoom_apply_event('k2', 'meeting.started', 99999, now()), 'ignored', 'an unknown meeting is ignored');
 
 select tests.clear_authentication();
-select tests.authenticate_as('own@t');
-insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
-values (tests.course_id('course-a'), tests.lesson_id('course-a', 'l2'), 'Zoom soon', now() + interval '10 minutes', true);
-select tests.clear_authentication();
-create temporary table sid as select title, id from public.live_sessions;
-grant select on sid to authenticated, service_role;
-create function pg_temp.soon() returns uuid language sql as $$ select id from sid where title = 'Zoom soon' $$;
-create function pg_temp.later() returns uuid language sql as $$ select id from sid where title = 'Zoom later' $$;
-grant execute on function pg_temp.soon(), pg_temp.later() to authenticated, service_role;
+-- 'Zoom soon': own@t's session of lesson l2, in 10 minutes, with its Zoom meeting 82000000001;
+-- sid (title, id) holds the sessions, pg_temp.soon() and pg_temp.later() ('Zoom later', below) their ids.
+select tests.zoom_soon_fixture();
 select tests.authenticate_as_service_role();
-select public.zoom_save_meeting(pg_temp.soon(), 82000000001, 'https://zoom.us/j/82000000001?pwd=general');
 select public.zoom_save_registrant(pg_temp.soon(), tests.user_id('ent@t'), 82000000001, 'reg-ent',
   'https://zoom.us/w/82000000001?tk=ent-token');
 select public.zoom_registrant_approved(pg_temp.soon(), tests.user_id('ent@t'), 'reg-ent');

@@ -31,8 +31,18 @@ create function pg_temp.jobs() returns text[] language sql as $$
   from private.zoom_sync_jobs j where j.session_id = pg_temp.sync()
 $$;
 grant execute on function pg_temp.jobs() to authenticated, service_role;
+-- As the service (the role it leaves the test in), claim due jobs as worker w1 does (up to 10, a
+-- 60 s lease) into the temp table claimed, in place of the last claim's.
+create function pg_temp.claim() returns void language plpgsql as $$
+begin
+  perform tests.authenticate_as_service_role();
+  drop table if exists claimed;
+  create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
+  grant select on claimed to service_role;
+end $$;
+grant execute on function pg_temp.claim() to authenticated, service_role;
 
--- Nobody but the service reaches the queue.
+-- Nobody but the service reaches the queue (grant checks alike in every file on purpose: each states its own).
 select ok(not has_table_privilege('service_role', 'private.zoom_sync_jobs', 'select')
   and not has_table_privilege('authenticated', 'private.zoom_sync_jobs', 'select')
   and not has_table_privilege('anon', 'private.zoom_sync_jobs', 'select'), 'the queue has no grants');
@@ -79,9 +89,7 @@ select public.cancel_registration(pg_temp.sync());
 select public.cancel_registration(pg_temp.sync());
 select tests.clear_authentication();
 select is(pg_temp.jobs(), array['reg-s1@t obsolete', 'reg-s1@t pending'], 'cancelling again queues one new job');
-select tests.authenticate_as_service_role();
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is((select row(action, meeting_id, registrant_id, attempts)::text from claimed),
   row('cancel', 83000000001::bigint, 'reg-s1@t', 1)::text, 'the drain claims it');
 select is((select count(*) from public.claim_zoom_sync(10, 60, 'w2')), 0::bigint, 'a second drain does not get it while it is leased');
@@ -118,20 +126,14 @@ select is((select row(registrant_id, approved)::text from public.zoom_begin_appr
 -- Zoom gone (404), and the dead letter.
 select tests.authenticate_as('s2@t');
 select public.cancel_registration(pg_temp.sync());
-select tests.authenticate_as_service_role();
-drop table claimed;
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is((select registrant_id from claimed), 'reg-s2@t', 's2''s cancellation is claimed');
 select is(public.complete_zoom_sync((select id from claimed), 'gone'), true, 'Zoom no longer knows the registrant: done');
 select tests.authenticate_as('s3@t');
 select public.cancel_registration(pg_temp.sync());
 select tests.clear_authentication();
 update private.zoom_sync_jobs set max_attempts = 2, attempts = 1 where registrant_id = 'reg-s3@t';
-select tests.authenticate_as_service_role();
-drop table claimed;
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is(public.fail_zoom_sync((select id from claimed), 'zoom_auth_failed: Zoom refused our access token.'), 'dead',
   'after max_attempts, the job is dead-lettered');
 select tests.clear_authentication();
@@ -144,10 +146,7 @@ update private.zoom_registrants set status = 'approved', status_at = now() where
 update private.zoom_registrants set status = 'approving', status_at = now() - interval '1 minute' where registrant_id = 'reg-s1@t';
 select tests.authenticate_as('s1@t');
 select public.cancel_registration(pg_temp.sync());
-select tests.authenticate_as_service_role();
-drop table claimed;
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is((select array_agg(registrant_id order by registrant_id) from claimed), array['reg-s1@t', 'reg-s2@t'],
   's1''s cancellation, and s2''s registrant approved after its cancellation, queued again; s3''s dead job is left alone');
 select is((select count(*) from claimed c where public.complete_zoom_sync(c.id, 'cancelled')), 2::bigint, 'Zoom cancels both');
@@ -155,20 +154,14 @@ select tests.clear_authentication();
 select is((select array_agg(status order by registrant_id) from private.zoom_registrants where registrant_id in ('reg-s1@t', 'reg-s2@t')),
   array['approving', 'approved'],
   'an approval begun within the window, or recorded after the claim, may have landed after the cancellation: neither is recorded cancelled');
-select tests.authenticate_as_service_role();
-drop table claimed;
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is((select array_agg(registrant_id) from claimed), array['reg-s2@t'],
   's2 is queued again at once; s1 not while its approval window lasts');
 select is(public.complete_zoom_sync((select id from claimed), 'cancelled'), true, 'Zoom cancels s2 again');
 select tests.clear_authentication();
 update private.zoom_registrants set status_at = now() - interval '1 hour' where registrant_id = 'reg-s2@t';
 update private.zoom_registrants set status_at = now() - interval '3 minutes' where registrant_id = 'reg-s1@t';
-select tests.authenticate_as_service_role();
-drop table claimed;
-create temporary table claimed on commit drop as select * from public.claim_zoom_sync(10, 60, 'w1');
-grant select on claimed to service_role;
+select pg_temp.claim();
 select is((select array_agg(registrant_id order by registrant_id) from claimed), array['reg-s1@t', 'reg-s2@t'],
   'once the approval window has passed, both are queued');
 select is((select count(*) from claimed c where public.complete_zoom_sync(c.id, 'cancelled')), 2::bigint, 'and cancelled');
