@@ -58,6 +58,47 @@ as $$
 $$;
 revoke all on function private.seats_taken(uuid, uuid) from public;
 
+-- The one rule for "registered": the user holds a registration to the session that is not
+-- cancelled. require_registration() raises when they don't (joining, a Zoom registrant); a
+-- session that is over or cancelled takes no registration and lets nobody join
+-- (require_session_open()).
+create function private.is_registered(session_id uuid, user_id uuid) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.live_session_registrations r
+                 where r.session_id = is_registered.session_id and r.user_id = is_registered.user_id
+                   and r.cancelled_at is null)
+$$;
+revoke all on function private.is_registered(uuid, uuid) from public;
+
+create function private.require_registration(session_id uuid, user_id uuid) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not private.is_registered(require_registration.session_id, require_registration.user_id) then
+    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+  end if;
+end;
+$$;
+revoke all on function private.require_registration(uuid, uuid) from public;
+
+create function private.require_session_open(s public.live_sessions) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
+    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+  end if;
+end;
+$$;
+revoke all on function private.require_session_open(public.live_sessions) from public;
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -73,9 +114,7 @@ begin
   if not found then
     raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
-  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_session_open(s);
   select * into existing from public.live_session_registrations r
   where r.session_id = s.id and r.user_id = register_user.user_id;
   if found and existing.cancelled_at is null then
@@ -185,8 +224,7 @@ begin
     perform private.register_user(s.id, new.user_id, 'course', false)
     from public.live_sessions s
     where s.course_id = new.course_id and s.is_published and s.status = 'scheduled' and s.starts_at > now()
-      and not exists (select 1 from public.live_session_registrations r
-                      where r.session_id = s.id and r.user_id = new.user_id and r.cancelled_at is null);
+      and not private.is_registered(s.id, new.user_id);
   elsif not exists (select 1 from public.entitlements e
                     where e.user_id = new.user_id and e.course_id = new.course_id and private.is_active(e)) then
     -- Access ended (refund, revocation): the student leaves the course's upcoming sessions.
@@ -287,13 +325,8 @@ begin
   if s.course_id is not null and not private.has_course_access(s.course_id) then
     raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
   end if;
-  if not exists (select 1 from public.live_session_registrations r
-                 where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
-    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-  end if;
-  if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_registration(s.id, uid);
+  perform private.require_session_open(s);
   if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
     raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
       using errcode = 'P0001', detail = 'too_early',

@@ -172,25 +172,10 @@ $$;
 revoke all on function public.zoom_join_info(uuid) from public, anon;
 grant execute on function public.zoom_join_info(uuid) to authenticated;
 
--- The attendee must still be registered when the service stores or approves their registrant
--- (their registration may have been cancelled since zoom_join_info() let them in).
-create function private.require_registration(session_id uuid, user_id uuid) returns void
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  if not exists (select 1 from public.live_session_registrations r
-                 where r.session_id = require_registration.session_id and r.user_id = require_registration.user_id
-                   and r.cancelled_at is null) then
-    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-  end if;
-end;
-$$;
-revoke all on function private.require_registration(uuid, uuid) from public;
-
 -- Stores an attendee's Zoom registrant (service only), as being approved, and returns the stored
--- registrant id, which is the one to approve. Idempotent: when two zoom-join calls race, the first
+-- registrant id, which is the one to approve. The attendee must still be registered
+-- (private.require_registration(): it may have been cancelled since zoom_join_info() let them
+-- in). Idempotent: when two zoom-join calls race, the first
 -- stored registrant wins and both callers approve it (the other stays pending at Zoom, unusable).
 create function public.zoom_save_registrant(session_id uuid, user_id uuid, meeting_id bigint, registrant_id text,
                                             join_url text)

@@ -128,8 +128,7 @@ begin
     join public.live_sessions s on s.id = zr.session_id
     where (zr.status = 'approved' or (zr.status = 'approving' and zr.status_at < now() - private.zoom_approval_window()))
       and s.status in ('scheduled', 'live') and s.starts_at + make_interval(mins => s.duration_minutes) > now()
-      and not exists (select 1 from public.live_session_registrations r
-                      where r.session_id = zr.session_id and r.user_id = zr.user_id and r.cancelled_at is null)
+      and not private.is_registered(zr.session_id, zr.user_id)
       and not exists (select 1 from private.zoom_sync_jobs j
                       where j.registrant_id = zr.registrant_id
                         and (j.status in ('pending', 'running') or (j.status = 'dead' and j.created_at >= zr.status_at)))
