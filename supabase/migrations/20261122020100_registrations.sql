@@ -99,6 +99,18 @@ end;
 $$;
 revoke all on function private.require_session_open(public.live_sessions) from public;
 
+-- What every email about a session tells its template (send-emails/templates.ts): the session,
+-- its title, start, length and time zone.
+create function private.session_email_data(s public.live_sessions) returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
+                            'duration_minutes', s.duration_minutes, 'timezone', s.timezone)
+$$;
+revoke all on function private.session_email_data(public.live_sessions) from public;
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -129,8 +141,7 @@ begin
     set cancelled_at = null, registered_at = now(), source = excluded.source;
 
   perform private.enqueue_email('webinar_registration', 'essential', register_user.user_id,
-    jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
-                       'duration_minutes', s.duration_minutes, 'timezone', s.timezone),
+    private.session_email_data(s),
     'registration:' || s.id || ':' || register_user.user_id || ':' || extract(epoch from now())::bigint);
   perform private.notify(register_user.user_id, 'session_registered', 'You are registered: ' || s.title,
     null, '/live/' || s.id, jsonb_build_object('session_id', s.id, 'starts_at', s.starts_at));
@@ -279,9 +290,7 @@ begin
   for r in select reg.user_id from public.live_session_registrations reg
            where reg.session_id = new.id and reg.cancelled_at is null loop
     perform private.enqueue_email(kind, 'essential', r.user_id,
-      jsonb_build_object('session_id', new.id, 'title', new.title, 'starts_at', new.starts_at,
-                         'previous_starts_at', old.starts_at, 'duration_minutes', new.duration_minutes,
-                         'timezone', new.timezone),
+      private.session_email_data(new) || jsonb_build_object('previous_starts_at', old.starts_at),
       kind || ':' || new.id || ':' || r.user_id || ':' || extract(epoch from new.starts_at)::bigint);
     perform private.notify(r.user_id, kind,
       case kind when 'webinar_cancelled' then 'Cancelled: ' else 'New time: ' end || new.title,
@@ -382,15 +391,13 @@ begin
   -- Students whose access ended are neither reminded nor kept registered.
   perform private.cancel_lapsed_registrations();
   for r in
-    select s.id, s.title, s.starts_at, s.duration_minutes, s.timezone, reg.user_id
+    select s.id, s.starts_at, private.session_email_data(s) as data, reg.user_id
     from public.live_sessions s
     join public.live_session_registrations reg on reg.session_id = s.id and reg.cancelled_at is null
     where s.status = 'scheduled' and s.is_published and s.starts_at > now() and s.starts_at <= now() + interval '24 hours'
   loop
     kind := case when r.starts_at <= now() + interval '1 hour' then 'webinar_reminder_1h' else 'webinar_reminder_24h' end;
-    if private.enqueue_email(kind, 'reminders', r.user_id,
-         jsonb_build_object('session_id', r.id, 'title', r.title, 'starts_at', r.starts_at,
-                            'duration_minutes', r.duration_minutes, 'timezone', r.timezone),
+    if private.enqueue_email(kind, 'reminders', r.user_id, r.data,
          kind || ':' || r.id || ':' || r.user_id || ':' || extract(epoch from r.starts_at)::bigint) is not null then
       n := n + 1;
     end if;

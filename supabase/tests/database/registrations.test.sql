@@ -5,7 +5,7 @@
 -- reminder sweep cancels registrations whose access ended, so lapsed students are neither reminded
 -- nor kept registered.
 begin;
-select plan(77);
+select plan(80);
 select tests.catalog_fixture();
 
 -- Sessions created by the course owner (as the app would, through RLS)
@@ -359,6 +359,21 @@ select throws_ok(format($$ select private.require_session_open(jsonb_populate_re
   'starts_at', now() - interval '61 minutes', 'duration_minutes', 60))) from public.live_sessions s where s.id = %L $$,
   pg_temp.sid('Rules webinar')), 'P0001', 'this session is over or cancelled', 'a scheduled session past its end is closed');
 
+-- What every email about a session tells its template (private.session_email_data).
+select ok(not has_function_privilege('anon', 'private.session_email_data(public.live_sessions)', 'execute')
+  and not has_function_privilege('authenticated', 'private.session_email_data(public.live_sessions)', 'execute'),
+  'session_email_data is not callable by clients');
+select is((select private.session_email_data(s) from public.live_sessions s where s.id = pg_temp.sid('Rules webinar')),
+  (select jsonb_build_object('session_id', s.id, 'title', 'Rules webinar', 'starts_at', s.starts_at, 'duration_minutes', 60,
+                             'timezone', 'UTC') from public.live_sessions s where s.id = pg_temp.sid('Rules webinar')),
+  'session_email_data: the session''s id, title, start, length and time zone');
+select is(array(select distinct o.template || ' ' || (select string_agg(k, ',' order by k) from jsonb_object_keys(o.payload) k)
+                from private.email_outbox o where o.template like 'webinar%' order by 1),
+  array['webinar_cancelled duration_minutes,previous_starts_at,session_id,starts_at,timezone,title',
+        'webinar_registration duration_minutes,session_id,starts_at,timezone,title',
+        'webinar_reminder_24h duration_minutes,session_id,starts_at,timezone,title',
+        'webinar_rescheduled duration_minutes,previous_starts_at,session_id,starts_at,timezone,title'],
+  'registration, reminder, cancellation and new-time emails all carry it; cancellation and new-time emails the previous start too');
 
 select * from finish();
 rollback;
