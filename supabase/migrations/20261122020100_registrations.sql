@@ -58,6 +58,59 @@ as $$
 $$;
 revoke all on function private.seats_taken(uuid, uuid) from public;
 
+-- The one rule for "registered": the user holds a registration to the session that is not
+-- cancelled. require_registration() raises when they don't (joining, a Zoom registrant); a
+-- session that is over or cancelled takes no registration and lets nobody join
+-- (require_session_open()).
+create function private.is_registered(session_id uuid, user_id uuid) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.live_session_registrations r
+                 where r.session_id = is_registered.session_id and r.user_id = is_registered.user_id
+                   and r.cancelled_at is null)
+$$;
+revoke all on function private.is_registered(uuid, uuid) from public;
+
+create function private.require_registration(session_id uuid, user_id uuid) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not private.is_registered(require_registration.session_id, require_registration.user_id) then
+    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+  end if;
+end;
+$$;
+revoke all on function private.require_registration(uuid, uuid) from public;
+
+create function private.require_session_open(s public.live_sessions) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
+    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+  end if;
+end;
+$$;
+revoke all on function private.require_session_open(public.live_sessions) from public;
+
+-- What every email about a session tells its template (send-emails/templates.ts): the session,
+-- its title, start, length and time zone.
+create function private.session_email_data(s public.live_sessions) returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
+                            'duration_minutes', s.duration_minutes, 'timezone', s.timezone)
+$$;
+revoke all on function private.session_email_data(public.live_sessions) from public;
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -73,9 +126,7 @@ begin
   if not found then
     raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
-  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_session_open(s);
   select * into existing from public.live_session_registrations r
   where r.session_id = s.id and r.user_id = register_user.user_id;
   if found and existing.cancelled_at is null then
@@ -90,8 +141,7 @@ begin
     set cancelled_at = null, registered_at = now(), source = excluded.source;
 
   perform private.enqueue_email('webinar_registration', 'essential', register_user.user_id,
-    jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
-                       'duration_minutes', s.duration_minutes, 'timezone', s.timezone),
+    private.session_email_data(s),
     'registration:' || s.id || ':' || register_user.user_id || ':' || extract(epoch from now())::bigint);
   perform private.notify(register_user.user_id, 'session_registered', 'You are registered: ' || s.title,
     null, '/live/' || s.id, jsonb_build_object('session_id', s.id, 'starts_at', s.starts_at));
@@ -182,8 +232,7 @@ begin
     perform private.register_user(s.id, new.user_id, 'course', false)
     from public.live_sessions s
     where s.course_id = new.course_id and s.is_published and s.status = 'scheduled' and s.starts_at > now()
-      and not exists (select 1 from public.live_session_registrations r
-                      where r.session_id = s.id and r.user_id = new.user_id and r.cancelled_at is null);
+      and not private.is_registered(s.id, new.user_id);
   elsif not exists (select 1 from public.entitlements e
                     where e.user_id = new.user_id and e.course_id = new.course_id and private.is_active(e)) then
     -- Access ended (refund, revocation): the student leaves the course's upcoming sessions.
@@ -238,9 +287,7 @@ begin
   for r in select reg.user_id from public.live_session_registrations reg
            where reg.session_id = new.id and reg.cancelled_at is null loop
     perform private.enqueue_email(kind, 'essential', r.user_id,
-      jsonb_build_object('session_id', new.id, 'title', new.title, 'starts_at', new.starts_at,
-                         'previous_starts_at', old.starts_at, 'duration_minutes', new.duration_minutes,
-                         'timezone', new.timezone),
+      private.session_email_data(new) || jsonb_build_object('previous_starts_at', old.starts_at),
       kind || ':' || new.id || ':' || r.user_id || ':' || extract(epoch from new.starts_at)::bigint);
     perform private.notify(r.user_id, kind,
       case kind when 'webinar_cancelled' then 'Cancelled: ' else 'New time: ' end || new.title,
@@ -284,13 +331,8 @@ begin
   if s.course_id is not null and not private.has_course_access(s.course_id) then
     raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
   end if;
-  if not exists (select 1 from public.live_session_registrations r
-                 where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
-    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-  end if;
-  if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_registration(s.id, uid);
+  perform private.require_session_open(s);
   if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
     raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
       using errcode = 'P0001', detail = 'too_early',
@@ -346,15 +388,13 @@ begin
   -- Students whose access ended are neither reminded nor kept registered.
   perform private.cancel_lapsed_registrations();
   for r in
-    select s.id, s.title, s.starts_at, s.duration_minutes, s.timezone, reg.user_id
+    select s.id, s.starts_at, private.session_email_data(s) as data, reg.user_id
     from public.live_sessions s
     join public.live_session_registrations reg on reg.session_id = s.id and reg.cancelled_at is null
     where s.status = 'scheduled' and s.is_published and s.starts_at > now() and s.starts_at <= now() + interval '24 hours'
   loop
     kind := case when r.starts_at <= now() + interval '1 hour' then 'webinar_reminder_1h' else 'webinar_reminder_24h' end;
-    if private.enqueue_email(kind, 'reminders', r.user_id,
-         jsonb_build_object('session_id', r.id, 'title', r.title, 'starts_at', r.starts_at,
-                            'duration_minutes', r.duration_minutes, 'timezone', r.timezone),
+    if private.enqueue_email(kind, 'reminders', r.user_id, r.data,
          kind || ':' || r.id || ':' || r.user_id || ':' || extract(epoch from r.starts_at)::bigint) is not null then
       n := n + 1;
     end if;

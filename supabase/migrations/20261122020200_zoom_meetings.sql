@@ -50,6 +50,39 @@ create table private.zoom_tokens (
   updated_at timestamptz not null default now()
 );
 
+-- The session's meeting; PT404 no_meeting until a host has set one up.
+create function private.require_meeting(session_id uuid) returns private.zoom_meetings
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  z private.zoom_meetings;
+begin
+  select * into z from private.zoom_meetings m where m.session_id = require_meeting.session_id;
+  if not found then
+    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
+  end if;
+  return z;
+end;
+$$;
+revoke all on function private.require_meeting(uuid) from public;
+
+-- The link of a meeting that a user's join role (private.join_role()) gives them: the meeting's
+-- own for a host; for an attendee, their personal registrant link once Zoom has approved it (null
+-- until then).
+create function private.meeting_link(z private.zoom_meetings, role text, user_id uuid) returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when meeting_link.role = 'host' then (meeting_link.z).join_url
+              else (select r.join_url from private.zoom_registrants r
+                    where r.session_id = (meeting_link.z).session_id and r.user_id = meeting_link.user_id
+                      and r.status = 'approved') end
+$$;
+revoke all on function private.meeting_link(private.zoom_meetings, text, uuid) from public;
+
 -- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
 -- link for hosts and admins; for attendees, their personal registrant link once Zoom has approved
 -- it. An attendee who has none yet, or whose registrant is not approved (yet, or again after a
@@ -64,17 +97,8 @@ as $$
 #variable_conflict use_column
 declare
   role text := private.join_role(session_join_link.session_id);
-  url text;
+  url text := private.meeting_link(private.require_meeting(session_join_link.session_id), role, auth.uid());
 begin
-  select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
-  if url is null then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
-  end if;
-  if role = 'host' then
-    return url;
-  end if;
-  select r.join_url into url from private.zoom_registrants r
-  where r.session_id = session_join_link.session_id and r.user_id = auth.uid() and r.status = 'approved';
   if url is null then
     raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
       hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';
@@ -147,24 +171,16 @@ as $$
 declare
   uid uuid := auth.uid();
   role text := private.join_role(zoom_join_info.session_id);
-  z private.zoom_meetings;
+  z private.zoom_meetings := private.require_meeting(zoom_join_info.session_id);
   display text;
   address text;
 begin
-  select * into z from private.zoom_meetings m where m.session_id = zoom_join_info.session_id;
-  if not found then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
-  end if;
   select u.email, btrim(coalesce(p.display_name, '')) into address, display
   from auth.users u left join public.profiles p on p.id = u.id where u.id = uid;
   if display = '' then
     display := split_part(address, '@', 1);
   end if;
-  return query select uid, z.meeting_id,
-    case when role = 'host' then z.join_url
-         else (select r.join_url from private.zoom_registrants r
-               where r.session_id = z.session_id and r.user_id = uid and r.status = 'approved') end,
-    address,
+  return query select uid, z.meeting_id, private.meeting_link(z, role, uid), address,
     left(split_part(display, ' ', 1), 64),
     left(btrim(substr(display, char_length(split_part(display, ' ', 1)) + 1)), 64);
 end;
@@ -172,25 +188,10 @@ $$;
 revoke all on function public.zoom_join_info(uuid) from public, anon;
 grant execute on function public.zoom_join_info(uuid) to authenticated;
 
--- The attendee must still be registered when the service stores or approves their registrant
--- (their registration may have been cancelled since zoom_join_info() let them in).
-create function private.require_registration(session_id uuid, user_id uuid) returns void
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  if not exists (select 1 from public.live_session_registrations r
-                 where r.session_id = require_registration.session_id and r.user_id = require_registration.user_id
-                   and r.cancelled_at is null) then
-    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-  end if;
-end;
-$$;
-revoke all on function private.require_registration(uuid, uuid) from public;
-
 -- Stores an attendee's Zoom registrant (service only), as being approved, and returns the stored
--- registrant id, which is the one to approve. Idempotent: when two zoom-join calls race, the first
+-- registrant id, which is the one to approve. The attendee must still be registered
+-- (private.require_registration(): it may have been cancelled since zoom_join_info() let them
+-- in). Idempotent: when two zoom-join calls race, the first
 -- stored registrant wins and both callers approve it (the other stays pending at Zoom, unusable).
 create function public.zoom_save_registrant(session_id uuid, user_id uuid, meeting_id bigint, registrant_id text,
                                             join_url text)

@@ -78,8 +78,7 @@ begin
   elsif zoom_apply_event.event = 'meeting.participant_joined' then
     select zr.user_id into who from private.zoom_registrants zr
     where zr.session_id = s.id and zr.registrant_id = nullif(zoom_apply_event.participant ->> 'registrant_id', '')
-      and exists (select 1 from public.live_session_registrations reg
-                  where reg.session_id = s.id and reg.user_id = zr.user_id and reg.cancelled_at is null);
+      and private.is_registered(s.id, zr.user_id);
     insert into private.zoom_attendance (session_id, participant_key, user_id, joined_at)
     values (s.id, zoom_apply_event.participant ->> 'key', who, zoom_apply_event.occurred_at)
     on conflict do nothing;

@@ -60,6 +60,20 @@ create unique index zoom_sync_jobs_one_open_key on private.zoom_sync_jobs (regis
 create index zoom_sync_jobs_due_idx on private.zoom_sync_jobs (next_attempt_at) where status in ('pending', 'running');
 create index zoom_sync_jobs_registrant_id_idx on private.zoom_sync_jobs (registrant_id);
 
+-- Queues the cancellation of one Zoom registrant at Zoom; nothing when one is already waiting
+-- or running for it (zoom_sync_jobs_one_open_key).
+create function private.queue_zoom_cancel(session_id uuid, user_id uuid, meeting_id bigint, registrant_id text)
+returns void
+language sql
+set search_path = ''
+as $$
+  insert into private.zoom_sync_jobs (action, session_id, user_id, meeting_id, registrant_id)
+  values ('cancel', queue_zoom_cancel.session_id, queue_zoom_cancel.user_id, queue_zoom_cancel.meeting_id,
+          queue_zoom_cancel.registrant_id)
+  on conflict do nothing
+$$;
+revoke all on function private.queue_zoom_cancel(uuid, uuid, bigint, text) from public;
+
 -- A registration was cancelled: its attendee's registrant, if Zoom may hold it approved, is to be
 -- cancelled at Zoom.
 create function private.zoom_registration_cancelled() returns trigger
@@ -68,11 +82,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  insert into private.zoom_sync_jobs (action, session_id, user_id, meeting_id, registrant_id)
-  select 'cancel', zr.session_id, zr.user_id, z.meeting_id, zr.registrant_id
+  perform private.queue_zoom_cancel(zr.session_id, zr.user_id, z.meeting_id, zr.registrant_id)
   from private.zoom_registrants zr join private.zoom_meetings z on z.session_id = zr.session_id
-  where zr.session_id = new.session_id and zr.user_id = new.user_id and zr.status <> 'cancelled'
-  on conflict do nothing;
+  where zr.session_id = new.session_id and zr.user_id = new.user_id and zr.status <> 'cancelled';
   return null;
 end;
 $$;
@@ -91,11 +103,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  insert into private.zoom_sync_jobs (action, session_id, user_id, meeting_id, registrant_id)
-  select 'cancel', old.session_id, old.user_id, z.meeting_id, old.registrant_id
+  perform private.queue_zoom_cancel(old.session_id, old.user_id, z.meeting_id, old.registrant_id)
   from private.zoom_meetings z
-  where z.session_id = old.session_id and old.status <> 'cancelled'
-  on conflict do nothing;
+  where z.session_id = old.session_id and old.status <> 'cancelled';
   return null;
 end;
 $$;
@@ -121,19 +131,16 @@ declare
   claimed uuid[];
 begin
   if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('public.claim_zoom_sync')) then
-    insert into private.zoom_sync_jobs (action, session_id, user_id, meeting_id, registrant_id)
-    select 'cancel', zr.session_id, zr.user_id, z.meeting_id, zr.registrant_id
+    perform private.queue_zoom_cancel(zr.session_id, zr.user_id, z.meeting_id, zr.registrant_id)
     from private.zoom_registrants zr
     join private.zoom_meetings z on z.session_id = zr.session_id
     join public.live_sessions s on s.id = zr.session_id
     where (zr.status = 'approved' or (zr.status = 'approving' and zr.status_at < now() - private.zoom_approval_window()))
       and s.status in ('scheduled', 'live') and s.starts_at + make_interval(mins => s.duration_minutes) > now()
-      and not exists (select 1 from public.live_session_registrations r
-                      where r.session_id = zr.session_id and r.user_id = zr.user_id and r.cancelled_at is null)
+      and not private.is_registered(zr.session_id, zr.user_id)
       and not exists (select 1 from private.zoom_sync_jobs j
                       where j.registrant_id = zr.registrant_id
-                        and (j.status in ('pending', 'running') or (j.status = 'dead' and j.created_at >= zr.status_at)))
-    on conflict do nothing;
+                        and (j.status in ('pending', 'running') or (j.status = 'dead' and j.created_at >= zr.status_at)));
   end if;
 
   update private.zoom_sync_jobs j set status = 'obsolete', done_at = now(), locked_until = null

@@ -5,7 +5,7 @@
 -- reminder sweep cancels registrations whose access ended, so lapsed students are neither reminded
 -- nor kept registered.
 begin;
-select plan(68);
+select plan(80);
 select tests.catalog_fixture();
 -- own@t's sessions, created through RLS as the app would: 'Free webinar' (2 seats), 'Course live
 -- Q&A' (course-a), 'Paid masterclass', 'Draft session'; sid (title, id) and pg_temp.sid(title) name them.
@@ -304,6 +304,65 @@ select is(pg_temp.registered('Open webinar'), array['none@t'], 'the free webinar
 -- The admin exception is the one admin rule (user_roles now): demoted, the admin's seat lapses too.
 delete from public.user_roles where user_id = tests.user_id('admin@t') and role = 'admin';
 select is(private.cancel_lapsed_registrations(), 1, 'once no longer an admin, their seat is cancelled by the sweep');
+
+-- ---------------------------------------------------------------- the registration rules (private helpers)
+-- One rule each for "registered" (is_registered, require_registration) and for "over or
+-- cancelled" (require_session_open), shared by registering, joining and the Zoom functions.
+select ok(not has_function_privilege('anon', 'private.is_registered(uuid, uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.is_registered(uuid, uuid)', 'execute')
+  and not has_function_privilege('anon', 'private.require_registration(uuid, uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.require_registration(uuid, uuid)', 'execute')
+  and not has_function_privilege('anon', 'private.require_session_open(public.live_sessions)', 'execute')
+  and not has_function_privilege('authenticated', 'private.require_session_open(public.live_sessions)', 'execute'),
+  'the registration rules are not callable by clients');
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (title, starts_at, is_published) values ('Rules webinar', now() + interval '1 day', true);
+select tests.clear_authentication();
+insert into sid select title, id from public.live_sessions where title = 'Rules webinar';
+select tests.authenticate_as_service_role();
+select public.grant_session_registration(tests.user_id('none@t'), pg_temp.sid('Rules webinar'), 'grant');
+select public.grant_session_registration(tests.user_id('other@t'), pg_temp.sid('Rules webinar'), 'grant');
+select tests.authenticate_as('other@t');
+select public.cancel_registration(pg_temp.sid('Rules webinar'));
+select tests.clear_authentication();
+select is(array[private.is_registered(pg_temp.sid('Rules webinar'), tests.user_id('none@t')),
+                private.is_registered(pg_temp.sid('Rules webinar'), tests.user_id('other@t')),
+                private.is_registered(pg_temp.sid('Rules webinar'), tests.user_id('drip@t'))],
+  array[true, false, false], 'is_registered: a live registration counts; a cancelled one or none does not');
+select lives_ok(format($$ select private.require_registration(%L, %L) $$, pg_temp.sid('Rules webinar'), tests.user_id('none@t')),
+  'require_registration lets a registered user through');
+select throws_ok(format($$ select private.require_registration(%L, %L) $$, pg_temp.sid('Rules webinar'), tests.user_id('other@t')),
+  '42501', 'register for this session first', 'require_registration stops a user whose registration was cancelled');
+select lives_ok(format($$ select private.require_session_open(s) from public.live_sessions s where s.id = %L $$,
+  pg_temp.sid('Rules webinar')), 'require_session_open: an upcoming session is open');
+select lives_ok(format($$ select private.require_session_open(jsonb_populate_record(s, jsonb_build_object('status', 'live',
+  'starts_at', now() - interval '60 minutes', 'duration_minutes', 60))) from public.live_sessions s where s.id = %L $$,
+  pg_temp.sid('Rules webinar')), 'a live session is open up to the minute it ends');
+select throws_ok(format($$ select private.require_session_open(jsonb_populate_record(s, '{"status": "cancelled"}'))
+  from public.live_sessions s where s.id = %L $$, pg_temp.sid('Rules webinar')),
+  'P0001', 'this session is over or cancelled', 'a cancelled session is closed');
+select throws_ok(format($$ select private.require_session_open(jsonb_populate_record(s, '{"status": "ended"}'))
+  from public.live_sessions s where s.id = %L $$, pg_temp.sid('Rules webinar')),
+  'P0001', 'this session is over or cancelled', 'an ended session is closed');
+select throws_ok(format($$ select private.require_session_open(jsonb_populate_record(s, jsonb_build_object(
+  'starts_at', now() - interval '61 minutes', 'duration_minutes', 60))) from public.live_sessions s where s.id = %L $$,
+  pg_temp.sid('Rules webinar')), 'P0001', 'this session is over or cancelled', 'a scheduled session past its end is closed');
+
+-- What every email about a session tells its template (private.session_email_data).
+select ok(not has_function_privilege('anon', 'private.session_email_data(public.live_sessions)', 'execute')
+  and not has_function_privilege('authenticated', 'private.session_email_data(public.live_sessions)', 'execute'),
+  'session_email_data is not callable by clients');
+select is((select private.session_email_data(s) from public.live_sessions s where s.id = pg_temp.sid('Rules webinar')),
+  (select jsonb_build_object('session_id', s.id, 'title', 'Rules webinar', 'starts_at', s.starts_at, 'duration_minutes', 60,
+                             'timezone', 'UTC') from public.live_sessions s where s.id = pg_temp.sid('Rules webinar')),
+  'session_email_data: the session''s id, title, start, length and time zone');
+select is(array(select distinct o.template || ' ' || (select string_agg(k, ',' order by k) from jsonb_object_keys(o.payload) k)
+                from private.email_outbox o where o.template like 'webinar%' order by 1),
+  array['webinar_cancelled duration_minutes,previous_starts_at,session_id,starts_at,timezone,title',
+        'webinar_registration duration_minutes,session_id,starts_at,timezone,title',
+        'webinar_reminder_24h duration_minutes,session_id,starts_at,timezone,title',
+        'webinar_rescheduled duration_minutes,previous_starts_at,session_id,starts_at,timezone,title'],
+  'registration, reminder, cancellation and new-time emails all carry it; cancellation and new-time emails the previous start too');
 
 select * from finish();
 rollback;

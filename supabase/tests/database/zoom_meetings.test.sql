@@ -3,7 +3,7 @@
 -- handed out), the link session_join_link() and zoom_join_info() give each caller, and a new or
 -- forgotten meeting dropping its registrants.
 begin;
-select plan(50);
+select plan(54);
 select tests.catalog_fixture();
 -- 'Zoom class': own@t's session of course-a's lesson l1, in a day; z (id) names it.
 select tests.zoom_class_fixture();
@@ -182,6 +182,36 @@ select is((select count(*) from private.zoom_registrants where session_id = pg_t
 select is((select array_agg(j.action || ' ' || j.registrant_id || ' ' || j.meeting_id || ' ' || j.status) from private.zoom_sync_jobs j),
   array['cancel reg-drip-later 82000000002 pending'],
   'the revocation queued the cancellation of the student''s registrant at Zoom, once; forgetting a meeting queued nothing');
+
+-- ---------------------------------------------------------------- the meeting and its links (private helpers)
+-- require_meeting (no_meeting before a host sets one up) and meeting_link (what a join role
+-- gives a user), shared by session_join_link() and zoom_join_info().
+select ok(not has_function_privilege('anon', 'private.require_meeting(uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.require_meeting(uuid)', 'execute')
+  and not has_function_privilege('anon', 'private.meeting_link(private.zoom_meetings, text, uuid)', 'execute')
+  and not has_function_privilege('authenticated', 'private.meeting_link(private.zoom_meetings, text, uuid)', 'execute'),
+  'the meeting helpers are not callable by clients');
+select tests.authenticate_as('own@t');
+insert into public.live_sessions (course_id, title, starts_at, is_published)
+values (tests.course_id('course-a'), 'Zoom helpers', now() + interval '1 day', true);
+select tests.clear_authentication();
+insert into sid select title, id from public.live_sessions where title = 'Zoom helpers';
+select throws_ok(format($$ select private.require_meeting(%L) $$, (select id from sid where title = 'Zoom helpers')),
+  'PT404', 'no meeting has been set up for this session yet', 'require_meeting: no meeting yet');
+select tests.authenticate_as_service_role();
+select public.zoom_save_meeting((select id from sid where title = 'Zoom helpers'), 84000000001, 'https://zoom.us/j/84000000001');
+select tests.clear_authentication();
+insert into private.zoom_registrants (session_id, user_id, registrant_id, join_url, status)
+select s.id, tests.user_id(u), 'reg-helpers-' || u, 'https://zoom.us/w/84000000001?tk=' || u, st
+from sid s, (values ('ent@t', 'approved'), ('drip@t', 'approving')) v (u, st) where s.title = 'Zoom helpers';
+select is((private.require_meeting((select id from sid where title = 'Zoom helpers'))).meeting_id, 84000000001::bigint,
+  'require_meeting returns the session''s meeting');
+select is(array(select private.meeting_link(private.require_meeting(s.id), v.role, tests.user_id(v.u))
+                from sid s, (values (1, 'host', 'own@t'), (2, 'attendee', 'ent@t'), (3, 'attendee', 'drip@t'),
+                                    (4, 'attendee', 'other@t')) v (n, role, u)
+                where s.title = 'Zoom helpers' order by v.n),
+  array['https://zoom.us/j/84000000001', 'https://zoom.us/w/84000000001?tk=ent@t', null, null],
+  'meeting_link: the meeting''s link for a host; an attendee''s approved registrant link; none while approving or without a registrant');
 
 select * from finish();
 rollback;

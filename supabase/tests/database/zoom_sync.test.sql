@@ -3,7 +3,7 @@
 -- with a lease, records them done, retried with backoff or dead-lettered (admins alerted); a job
 -- whose attendee registered again is obsolete; approvals racing with cancellations are caught.
 begin;
-select plan(45);
+select plan(48);
 select tests.catalog_fixture();
 create temporary table sid (title text, id uuid);
 grant select on sid to authenticated, service_role;
@@ -188,6 +188,20 @@ select is((select array_agg(registrant_id || ' ' || meeting_id order by registra
 select is((select row(schedule, command)::text from cron.job where jobname = 'zoom-sync'),
   row('* * * * *', 'select private.call_edge_function(''zoom-sync'')')::text, 'pg_cron starts the drain every minute');
 
+-- ---------------------------------------------------------------- queue_zoom_cancel (private helper)
+-- How a cancellation is queued, by the triggers and the claim alike: one open job per registrant.
+select ok(not has_function_privilege('anon', 'private.queue_zoom_cancel(uuid, uuid, bigint, text)', 'execute')
+  and not has_function_privilege('authenticated', 'private.queue_zoom_cancel(uuid, uuid, bigint, text)', 'execute'),
+  'queue_zoom_cancel is not callable by clients');
+select private.queue_zoom_cancel(pg_temp.sync(), '00000000-0000-4000-8000-00000000a001', 83000000009, 'reg-helper');
+select private.queue_zoom_cancel(pg_temp.sync(), '00000000-0000-4000-8000-00000000a001', 83000000009, 'reg-helper');
+select is((select array_agg(j.action || ' ' || j.meeting_id || ' ' || j.status) from private.zoom_sync_jobs j
+           where j.registrant_id = 'reg-helper'), array['cancel 83000000009 pending'],
+  'queue_zoom_cancel queues a pending cancellation once while one is open');
+update private.zoom_sync_jobs set status = 'done', done_at = now() where registrant_id = 'reg-helper';
+select private.queue_zoom_cancel(pg_temp.sync(), '00000000-0000-4000-8000-00000000a001', 83000000009, 'reg-helper');
+select is((select array_agg(j.status order by j.status) from private.zoom_sync_jobs j where j.registrant_id = 'reg-helper'),
+  array['done', 'pending'], 'once the job is finished, a new cancellation can be queued');
 
 select * from finish();
 rollback;
