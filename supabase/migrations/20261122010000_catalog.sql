@@ -5,7 +5,8 @@
 -- (deleted_at). Whether a course is free or paid lives here (is_free, list price in minor units);
 -- the commerce migrations sell it. Instructor names are copied onto the course (instructors,
 -- search_document) by triggers, so catalog reads and search need no joins.
--- Who may see a course is decided in the access migration, which owns the "has access" notion.
+-- Who may create and edit a course is decided in the course staff migration; who may see one in
+-- the access migration, which owns the "has access" notion.
 
 create type public.course_level as enum ('beginner', 'intermediate', 'advanced', 'all_levels');
 create type public.course_status as enum ('draft', 'published', 'archived');
@@ -216,7 +217,7 @@ create trigger courses_add_owner after insert on public.courses
   for each row execute function private.courses_add_owner();
 
 -- ---------------------------------------------------------------------------------------------
--- Grants (policies that need the access helpers are in the access migration)
+-- Grants (the courses' policies: course staff for writes, access for reads)
 -- ---------------------------------------------------------------------------------------------
 
 grant select on public.categories to anon, authenticated;

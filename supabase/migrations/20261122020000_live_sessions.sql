@@ -1,12 +1,13 @@
 -- Live sessions (webinars on Zoom).
 --
 -- A session belongs to a course or stands alone (free, or sold by commerce). Published sessions
--- are listed publicly. Students register through register_for_session(), which locks the session
--- row so concurrent registrations can't overbook; entitled students of a course are registered
--- to its sessions automatically. Zoom state (meeting id, join links, registrants, OAuth tokens) lives in the
--- private schema: clients get the join link only through session_join_link(), as a host, or as a
--- registrant who has access now (for a course's session: access to the course at that moment),
--- from a window before the start. The host start link is never stored.
+-- are listed publicly. A session's hosts (its creator first) and the course's instructors manage
+-- it (private.managed_session_ids()); who is registered is here too (live_session_registrations,
+-- read by the registrant, the hosts and admins), written only by the registrations migration's
+-- functions. Zoom state (meeting id, join links, registrants, OAuth tokens) lives in the private
+-- schema (the zoom migrations): clients get the join link only through session_join_link(), as
+-- a host, or as a registrant who has access now (for a course's session: access to the course at
+-- that moment), from a window before the start. The host start link is never stored.
 
 create type public.live_session_status as enum ('scheduled', 'live', 'ended', 'cancelled');
 
@@ -58,51 +59,6 @@ create table public.live_session_registrations (
 );
 create index live_session_registrations_user_id_idx on public.live_session_registrations (user_id);
 alter table public.live_session_registrations enable row level security;
-
--- Zoom state: never reachable by clients.
-create table private.zoom_meetings (
-  session_id uuid primary key references public.live_sessions (id) on delete cascade,
-  meeting_id bigint not null unique,
-  join_url text not null,
-  host_user text not null default 'me',
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
-);
--- Each attendee's Zoom registrant. Meetings require registration with manual approval: attendees
--- join with the personal link Zoom made for them, which lets them in only once we approve that
--- registrant, and Zoom reports who joined by registrant id, which is how attendance finds the
--- user (never by the email a participant types). Dropped with the meeting.
--- status is what Zoom holds for the registrant, as far as we know: 'approving' (an approval was
--- sent, or is about to be, at status_at: Zoom may or may not have it yet), 'approved' (Zoom
--- confirmed it at status_at) or 'cancelled' (Zoom confirmed a cancellation sent after any
--- approval landed). Only an approved registrant's link is handed out.
-create table private.zoom_registrants (
-  session_id uuid not null references private.zoom_meetings (session_id) on delete cascade,
-  user_id uuid not null references auth.users (id) on delete cascade,
-  registrant_id text not null constraint zoom_registrants_registrant_id_key unique,
-  join_url text not null,
-  status text not null default 'approving'
-    constraint zoom_registrants_status_valid check (status in ('approving', 'approved', 'cancelled')),
-  status_at timestamptz not null default now(),
-  created_at timestamptz not null default now(),
-  primary key (session_id, user_id)
-);
-create index zoom_registrants_user_id_idx on private.zoom_registrants (user_id);
-create table private.zoom_tokens (
-  account_id text primary key,
-  access_token text not null,
-  expires_at timestamptz not null,
-  updated_at timestamptz not null default now()
-);
-create table private.zoom_attendance (
-  session_id uuid not null references public.live_sessions (id) on delete cascade,
-  participant_key text not null,
-  user_id uuid references auth.users (id) on delete set null,
-  joined_at timestamptz not null,
-  left_at timestamptz,
-  primary key (session_id, participant_key, joined_at)
-);
-create index zoom_attendance_user_id_idx on private.zoom_attendance (user_id);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helpers

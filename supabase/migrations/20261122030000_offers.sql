@@ -1,18 +1,18 @@
--- What can be sold, who may sell it, and the coupons that discount it (the first part of commerce).
+-- Offers: what can be sold, and who may sell it (the first part of commerce).
 --
 -- An offer sells a course, a paid live session, a bundle of courses, or a subscription plan
 -- (monthly or yearly; an instructor's plan covers their courses, a platform plan all courses or a
--- chosen set). Prices are integer minor units per currency, several currencies per offer. Coupons
--- (percent or fixed amount, validity window, redemption caps, optionally limited to some offers)
--- are validated and priced only server-side, when an order is quoted or created.
+-- chosen set). Prices are integer minor units per currency, several currencies per offer. What an
+-- offer gives access to (private.offer_course_ids()) and whether it can be bought now
+-- (private.require_on_sale()) are stated here, for pricing, purchases and subscriptions.
 --
 -- Who may price, sell or discount a course is decided by the course's staff *now*, not by who
 -- created a row: private.sellable_offer_ids() is that one rule. It decides every write to offers,
--- their courses, prices and coupon limits, and the orders migration asks it again before anything
--- is sold (an offer sells only while its owner may sell it; a coupon applies only to offers its
--- owner may sell). A co-instructor removed from a course therefore loses its offers and coupons at
--- once, and their offers are taken off sale. An offer spanning courses of different owners is for
--- admins only.
+-- their courses and prices (and to coupons: the coupons migration), and it is asked again before
+-- anything is sold (an offer sells only while its owner may sell it; a coupon applies only to
+-- offers its owner may sell). A co-instructor removed from a course therefore loses its offers
+-- and coupons at once, and their offers are taken off sale. An offer spanning courses of
+-- different owners is for admins only.
 
 create type public.offer_kind as enum ('course', 'session', 'bundle', 'plan');
 create type public.plan_interval as enum ('month', 'year');
@@ -64,43 +64,6 @@ create table public.offer_prices (
   primary key (offer_id, currency)
 );
 alter table public.offer_prices enable row level security;
-
-create type public.coupon_kind as enum ('percent', 'amount');
-
-create table public.coupons (
-  id uuid primary key default gen_random_uuid(),
-  code text not null constraint coupons_code_format check (code ~ '^[A-Z0-9_-]{3,40}$'),
-  kind public.coupon_kind not null,
-  percent_off integer constraint coupons_percent_range check (percent_off between 1 and 100),
-  amount_off bigint constraint coupons_amount_positive check (amount_off > 0),
-  currency text constraint coupons_currency_format check (currency ~ '^[A-Z]{3}$'),
-  valid_from timestamptz not null default now(),
-  valid_until timestamptz,
-  max_redemptions integer constraint coupons_max_redemptions_positive check (max_redemptions > 0),
-  max_per_user integer constraint coupons_max_per_user_positive check (max_per_user > 0),
-  -- Paid orders that used it (for display); caps count paid uses plus the live reservations of
-  -- pending orders (see the orders migration).
-  redeemed_count integer not null default 0,
-  owner_id uuid default auth.uid() references auth.users (id) on delete cascade,
-  is_active boolean not null default true,
-  created_at timestamptz not null default now(),
-  constraint coupons_code_key unique (code),
-  constraint coupons_shape check (
-    (kind = 'percent' and percent_off is not null and amount_off is null and currency is null)
-    or (kind = 'amount' and amount_off is not null and currency is not null and percent_off is null)),
-  constraint coupons_window check (valid_until is null or valid_until > valid_from)
-);
-create index coupons_owner_id_idx on public.coupons (owner_id);
-alter table public.coupons enable row level security;
-
--- A coupon limited to some offers (none listed: any offer its owner may sell).
-create table public.coupon_offers (
-  coupon_id uuid not null references public.coupons (id) on delete cascade,
-  offer_id uuid not null references public.offers (id) on delete cascade,
-  primary key (coupon_id, offer_id)
-);
-create index coupon_offers_offer_id_idx on public.coupon_offers (offer_id);
-alter table public.coupon_offers enable row level security;
 
 -- ---------------------------------------------------------------------------------------------
 -- Who may sell what: the course's staff now
@@ -221,8 +184,37 @@ grant execute on function private.managed_offer_ids() to authenticated, service_
 grant execute on function private.owner_sells_offer(uuid, public.offer_kind, uuid, uuid, public.plan_scope)
   to authenticated, service_role;
 
--- What an API caller may write. Server-side writers (service_role, postgres) and admins pass; a
--- caller without a user id never does.
+-- Whether the seller rules below decide a write to offers or what they include: not for
+-- server-side writers (service_role, postgres) and admins, who pass; a caller without a user id
+-- never passes (raises), whatever role the token claims.
+create function private.seller_rules_apply() returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  if private.is_server_side() or private.is_admin() then
+    return false;
+  end if;
+  perform private.require_signed_in('sell');
+  return true;
+end;
+$$;
+
+-- Whether `user_id` may put the course on sale, alone or in a bundle: a course they teach
+-- (private.instructed_course_ids) that is not in the trash (its owner still sees a trashed one,
+-- but sells it no more).
+create function private.sells_course(course_id uuid, user_id uuid) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.courses c
+                 where c.id = sells_course.course_id and c.deleted_at is null
+                   and c.id in (select private.instructed_course_ids(sells_course.user_id)))
+$$;
+revoke all on function private.seller_rules_apply() from public;
+revoke all on function private.sells_course(uuid, uuid) from public;
+
+-- What an API caller may write (private.seller_rules_apply() says who is checked).
 create function private.offers_before_write() returns trigger
 language plpgsql
 security definer
@@ -239,11 +231,8 @@ begin
     raise exception 'a course''s sessions come with the course; only standalone sessions are sold'
       using errcode = '22023', detail = 'session_sold_with_course';
   end if;
-  if private.is_server_side() or private.is_admin() then
+  if not private.seller_rules_apply() then
     return new;
-  end if;
-  if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
   end if;
   if tg_op = 'UPDATE' then
     return new; -- only title and is_active are writable, by those who manage the offer (policy)
@@ -254,9 +243,7 @@ begin
   if new.kind = 'plan' and new.plan_scope <> 'instructor' then
     raise exception 'only admins create platform plans' using errcode = '42501', detail = 'admin_only';
   end if;
-  if new.course_id is not null and not exists (
-    select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-    where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
+  if new.course_id is not null and not private.sells_course(new.course_id, uid) then
     raise exception 'you can only sell your own courses' using errcode = '42501', detail = 'not_your_course';
   end if;
   if new.session_id is not null and not exists (
@@ -277,20 +264,14 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  uid uuid := auth.uid();
 begin
-  if private.is_server_side() or private.is_admin() then
+  if not private.seller_rules_apply() then
     return new;
-  end if;
-  if uid is null then
-    raise exception 'sign in to sell' using errcode = '42501', detail = 'not_signed_in';
   end if;
   if exists (select 1 from public.offers o where o.id = new.offer_id and o.kind <> 'bundle') then
     raise exception 'only admins choose the courses of a plan' using errcode = '42501', detail = 'admin_only';
   end if;
-  if not exists (select 1 from public.course_instructors ci join public.courses c on c.id = ci.course_id
-                 where ci.course_id = new.course_id and ci.user_id = uid and c.deleted_at is null) then
+  if not private.sells_course(new.course_id, auth.uid()) then
     raise exception 'you can only bundle your own courses' using errcode = '42501',
       detail = 'not_your_course';
   end if;
@@ -352,28 +333,6 @@ create trigger courses_refresh_offers_listed after update of status, deleted_at 
 create trigger live_sessions_refresh_offers_listed after update of is_published, status on public.live_sessions
   for each row when (old.is_published is distinct from new.is_published or old.status is distinct from new.status)
   execute function private.sessions_refresh_offers_listed();
-
--- Coupons: an instructor changing a coupon must still sell every offer it is limited to.
-create function private.coupons_before_update() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  if private.is_server_side() or private.is_admin() then
-    return new;
-  end if;
-  if auth.uid() is null or exists (
-    select 1 from public.coupon_offers co
-    where co.coupon_id = new.id and co.offer_id not in (select private.managed_offer_ids())) then
-    raise exception 'you can only discount what you sell' using errcode = '42501', detail = 'not_your_offer';
-  end if;
-  return new;
-end;
-$$;
-revoke all on function private.coupons_before_update() from public;
-create trigger coupons_before_update before update of valid_until, max_redemptions, max_per_user, is_active
-  on public.coupons for each row execute function private.coupons_before_update();
 
 -- Staff removed from a course or a session, or an instructor or admin losing the role: the offers
 -- they own and may no longer sell are taken off sale at once. (Sales check the rule again anyway.)
@@ -441,26 +400,69 @@ create policy "the course's staff and admins change prices" on public.offer_pric
 create policy "the course's staff and admins remove prices" on public.offer_prices for delete to authenticated
   using (offer_id in (select private.managed_offer_ids()));
 
--- Coupons: their owners (instructors, for what they sell) and admins manage and read them;
--- shoppers never list codes: they only apply one when quoting or ordering.
-grant select, insert (code, kind, percent_off, amount_off, currency, valid_from, valid_until, max_redemptions,
-                      max_per_user, is_active),
-      update (valid_until, max_redemptions, max_per_user, is_active)
-  on public.coupons to authenticated;
-grant select, insert, delete on public.coupon_offers to authenticated;
-grant select, insert, update, delete on public.coupons, public.coupon_offers to service_role;
+-- ---------------------------------------------------------------------------------------------
+-- What an offer sells, and whether it can be bought now
+-- ---------------------------------------------------------------------------------------------
 
-create policy "owners and admins read coupons" on public.coupons for select to authenticated
-  using (owner_id = (select auth.uid()) or (select private.is_admin()));
-create policy "instructors and admins create coupons" on public.coupons for insert to authenticated
-  with check ((select private.is_instructor()) and owner_id = (select auth.uid()));
-create policy "owners and admins edit coupons" on public.coupons for update to authenticated
-  using (owner_id = (select auth.uid()) or (select private.is_admin()))
-  with check (owner_id = (select auth.uid()) or (select private.is_admin()));
+-- The courses an offer gives access to: its course, its bundle, or a plan's courses by scope
+-- (the courses an instructor owns, not those they co-teach; the whole catalog; or a chosen set;
+-- plans only grant published courses).
+create function private.offer_course_ids(offer_id uuid) returns setof uuid
+language sql stable
+set search_path = ''
+as $$
+  select o.course_id from public.offers o where o.id = offer_course_ids.offer_id and o.kind = 'course'
+  union
+  select oc.course_id from public.offer_courses oc join public.offers o on o.id = oc.offer_id
+  where o.id = offer_course_ids.offer_id and o.kind = 'bundle'
+  union
+  select oc.course_id from public.offer_courses oc join public.offers o on o.id = oc.offer_id
+  join public.courses c on c.id = oc.course_id and c.status = 'published' and c.deleted_at is null
+  where o.id = offer_course_ids.offer_id and o.plan_scope = 'selected_courses'
+  union
+  select c.id from public.offers o
+  join public.courses c on c.owner_id = o.owner_id and c.status = 'published' and c.deleted_at is null
+  where o.id = offer_course_ids.offer_id and o.plan_scope = 'instructor'
+  union
+  select c.id from public.offers o cross join public.courses c
+  where o.id = offer_course_ids.offer_id and o.plan_scope = 'all_courses' and c.status = 'published' and c.deleted_at is null
+$$;
+revoke all on function private.offer_course_ids(uuid) from public;
 
-create policy "owners and admins read coupon limits" on public.coupon_offers for select to authenticated
-  using (coupon_id in (select c.id from public.coupons c));
-create policy "owners limit coupons to offers they sell" on public.coupon_offers for insert to authenticated
-  with check (coupon_id in (select c.id from public.coupons c) and offer_id in (select private.managed_offer_ids()));
-create policy "owners remove coupon limits" on public.coupon_offers for delete to authenticated
-  using (coupon_id in (select c.id from public.coupons c));
+-- Raises with a stable reason unless the offer can be bought now: active, its owner may still sell
+-- it, every course it sells is published and not deleted, and its session is still to come. (What
+-- offers.listed says, checked afresh, plus the time and the seller rules.)
+create function private.require_on_sale(offer_id uuid) returns public.offers
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  o public.offers;
+begin
+  select * into o from public.offers x where x.id = require_on_sale.offer_id and x.is_active;
+  if not found then
+    raise exception 'offer not found' using errcode = 'PT404', detail = 'offer_not_found';
+  end if;
+  if o.owner_id is not null and not private.can_sell_offer(o.id, o.owner_id) then
+    raise exception 'this offer is no longer on sale' using errcode = 'P0001', detail = 'offer_not_available';
+  end if;
+  if o.kind = 'session' and not exists (
+    select 1 from public.live_sessions s where s.id = o.session_id and s.is_published and s.status = 'scheduled'
+      and s.starts_at + make_interval(mins => s.duration_minutes) > now()) then
+    raise exception 'this session is not open for sale' using errcode = 'P0001', detail = 'session_not_available';
+  end if;
+  if (o.kind = 'bundle' or o.plan_scope = 'selected_courses')
+     and not exists (select 1 from public.offer_courses oc where oc.offer_id = o.id) then
+    raise exception 'this offer is no longer on sale' using errcode = 'P0001', detail = 'offer_not_available';
+  end if;
+  if exists (
+    select 1 from public.courses c
+    where (c.id = o.course_id or c.id in (select oc.course_id from public.offer_courses oc where oc.offer_id = o.id))
+      and (c.status <> 'published' or c.deleted_at is not null)) then
+    raise exception 'this offer includes a course that is not available' using errcode = 'P0001',
+      detail = 'course_not_available';
+  end if;
+  return o;
+end;
+$$;
+revoke all on function private.require_on_sale(uuid) from public;

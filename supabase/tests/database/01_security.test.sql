@@ -1,3 +1,4 @@
+-- Cross-cutting (no migration of its own): rules over the whole schema, whichever migration wrote it.
 -- Security meta-tests: rules every table and function must follow, checked over the whole schema
 -- so later migrations can't forget them.
 begin;
@@ -65,7 +66,8 @@ select is_empty($$
     and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
 $$, 'every function in our schemas has a fixed search_path');
 
--- Security definer functions the API roles may execute, and why each one is safe.
+-- Security definer functions the API roles may execute, and why each one is safe: one row a function
+-- and role, alike on purpose (the list is the reviewed allow-list).
 create temporary table definer_allow_list (name text, role text, reason text) on commit drop;
 insert into definer_allow_list values
   ('public.grant_role', 'authenticated', 'admin-only RPC; require_admin() checks user_roles, not the token'),

@@ -1,3 +1,4 @@
+-- Cross-cutting (no migration of its own): the recipes of docs/API.md, which write across domains.
 -- What the docs/API.md recipes send through PostgREST when they ask for the row back:
 -- insert(...).select(), update(...).select() and upsert(...) become INSERT/UPDATE ... RETURNING
 -- (INSERT ... ON CONFLICT DO UPDATE for an upsert), run as the persona (tests.returned() wraps
@@ -101,6 +102,7 @@ select tests.authenticate_as('other@t');
 select is((select count(*) from public.live_sessions where title in ('Unlisted office hours', 'Draft course Q&A')), 0::bigint,
   'another instructor does not read those unpublished sessions');
 -- a co-instructor removed from a course stops reading the unpublished sessions they created there
+-- (the offers section below walks the same steps on purpose: each table's RETURNING is its own case)
 select tests.authenticate_as('co@t');
 select is(tests.returned(format($$ insert into public.live_sessions (course_id, title, starts_at) values (%L, 'Co Q&A', now() + interval '7 days')
                                    returning title $$, tests.course_id('intro-to-rls'))),
@@ -194,7 +196,8 @@ select is(tests.returned($$ insert into public.offers (kind, title, owner_id) va
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.offers where title in ('Draft offer (early bird)', 'Paused offer', 'Chosen set yearly', 'Platform bundle')),
   0::bigint, 'another instructor reads none of the offers that are not on sale');
--- an offer's owner who leaves the course's staff stops reading it, as before
+-- an offer's owner who leaves the course's staff stops reading it, as before (the same steps as for
+-- live_sessions above, on purpose)
 select tests.authenticate_as('own@t');
 select is(public.add_course_instructor(tests.course_id('course-a'), tests.user_id('co@t')), true, 'co@t co-teaches course-a');
 select tests.authenticate_as('co@t');

@@ -3,6 +3,7 @@ begin;
 select plan(29);
 select tests.catalog_fixture();
 
+-- Grant checks look alike in every test file on purpose: each file states its own objects' grants.
 select ok(has_table_privilege('anon', 'public.reviews', 'select') and not has_table_privilege('anon', 'public.reviews', 'insert'),
   'anon: reviews select only');
 select ok(not has_column_privilege('authenticated', 'public.reviews', 'hidden_at', 'update')

@@ -52,7 +52,8 @@ select is(pg_temp.slugs(array(select slug from public.search_courses(min_rating 
 select is((select array_agg(slug) from (select slug from public.search_courses(q => null, sort => 'rating')) s where slug like 'course-%'),
   array['course-a', 'course-b'], 'sorted by rating');
 -- Each sort is also checked with the data the other way round: ties fall back to the id order, so
--- a sort that ignored its key would still pass one of the two.
+-- a sort that ignored its key would still pass one of the two. The calls are written out on purpose:
+-- their arguments are what each assertion tests.
 select tests.clear_authentication();
 update public.courses set rating_avg = 5.0, rating_count = 3 where slug = 'course-b';
 select tests.authenticate_as('none@t');

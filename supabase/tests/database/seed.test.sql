@@ -1,3 +1,4 @@
+-- Cross-cutting (no migration of its own): supabase/seed.sql, which fills every domain.
 -- The seeded users (and the test helpers' users) are rows a real Supabase Auth server can sign in:
 -- GoTrue scans the token and change columns into plain strings (NULL makes every sign-in fail),
 -- checks a bcrypt hash, and finds email users through their `email` identity.

@@ -2,15 +2,9 @@
 -- arrival; only payments that match their order are honoured; events that are not ours are
 -- recorded as ignored; a lost seat asks for a refund until Stripe confirms it.
 begin;
-select plan(54);
+select plan(57);
 select tests.catalog_fixture();
-select tests.create_user('b1@t');
-select tests.create_user('b2@t');
-select tests.create_user('b3@t');
-select tests.create_user('b4@t');
-select tests.create_user('b5@t');
-select tests.create_user('b6@t');
-select tests.create_user('b7@t');
+select tests.create_user(e) from unnest(array['b1@t', 'b2@t', 'b3@t', 'b4@t', 'b5@t', 'b6@t', 'b7@t']) e;
 insert into public.offers (kind, title, course_id, owner_id) values ('course', 'Course A', tests.course_id('course-a'), tests.user_id('own@t'));
 insert into public.offer_prices (offer_id, currency, amount) values (tests.offer_id('Course A'), 'USD', 4900);
 insert into public.live_sessions (title, starts_at, is_published, is_free, capacity, created_by)
@@ -195,6 +189,23 @@ select is(public.stripe_apply_event('evt_b8old', 'checkout.session.completed', n
 select is((select row(status, auto_refund_reason)::text from public.orders where id = (select id from b8_first)),
   row('refund_pending', 'already_owned')::text, 'and says why');
 select is((select count(*) from public.entitlements where user_id = tests.user_id('b8@t')), 1::bigint, 'one entitlement, from the paid order');
+
+-- ---------------------------------------------------------------- note_order_event: the payment intent and the event time
+select tests.clear_authentication();
+select ok(not has_function_privilege('anon', 'private.note_order_event(uuid, text, timestamptz)', 'execute')
+  and not has_function_privilege('authenticated', 'private.note_order_event(uuid, text, timestamptz)', 'execute')
+  and not has_function_privilege('service_role', 'private.note_order_event(uuid, text, timestamptz)', 'execute'),
+  'note_order_event(): only stripe_apply_event calls it');
+insert into public.orders (id, user_id, offer_id, title, currency, subtotal, total)
+values ('00000000-0000-4000-8000-00000000e001', tests.user_id('b7@t'), tests.offer_id('Course A'), 'Course A', 'USD', 4900, 4900);
+select private.note_order_event('00000000-0000-4000-8000-00000000e001', 'pi_first', '2026-01-02 00:00:00+00');
+select is((select row(stripe_payment_intent_id, last_event_at)::text from public.orders where id = '00000000-0000-4000-8000-00000000e001'),
+  row('pi_first', '2026-01-02 00:00:00+00'::timestamptz)::text, 'note_order_event records the payment intent and the event time');
+select private.note_order_event('00000000-0000-4000-8000-00000000e001', 'pi_other', '2026-01-01 00:00:00+00');
+select private.note_order_event('00000000-0000-4000-8000-00000000e001', null, '2026-01-01 12:00:00+00');
+select is((select row(stripe_payment_intent_id, last_event_at)::text from public.orders where id = '00000000-0000-4000-8000-00000000e001'),
+  row('pi_first', '2026-01-02 00:00:00+00'::timestamptz)::text,
+  'an older event changes neither: the first payment intent stays, the time only moves forward');
 
 select * from finish();
 rollback;

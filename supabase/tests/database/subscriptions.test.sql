@@ -1,6 +1,6 @@
 -- Subscriptions: who reads them, and their events granting and revoking the plan's courses.
 begin;
-select plan(14);
+select plan(15);
 select tests.catalog_fixture();
 insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
 values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t'));
@@ -15,6 +15,11 @@ select tests.clear_authentication();
 
 select ok(not has_table_privilege('authenticated', 'public.subscriptions', 'insert')
   and not has_table_privilege('authenticated', 'public.subscriptions', 'update'), 'clients cannot write subscriptions');
+select tests.authenticate_as('none@t');
+select throws_ok($$ insert into public.subscriptions (user_id, offer_id, stripe_subscription_id, status, last_event_at)
+  values (auth.uid(), tests.offer_id('Course A'), 'sub_fake', 'active', now()) $$, '42501', 'permission denied for table subscriptions',
+  'nor a subscription');
+select tests.clear_authentication();
 
 select tests.authenticate_as_service_role();
 select is(public.stripe_apply_event('evt_s0', 'customer.subscription.created', now(), jsonb_build_object(

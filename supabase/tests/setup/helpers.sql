@@ -66,15 +66,20 @@ begin
   )) -> 'claims';
 end $$;
 
+-- The one place a request's identity is set, as PostgREST sets it: the role and the JWT claims
+-- (text; '' for none), both local to the test's transaction. The helpers below only choose them.
+create or replace function tests.set_request(role text, claims text) returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform set_config('role', set_request.role, true);
+  perform set_config('request.jwt.claims', set_request.claims, true);
+end $$;
+
 -- Act as a signed-in user (by id or email), exactly as PostgREST runs a request: role + claims.
 create or replace function tests.authenticate_as(user_id uuid) returns void
-language plpgsql set search_path = '' as $$
-declare
-  claims jsonb := tests.claims_for(authenticate_as.user_id);
-begin
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', claims::text, true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('authenticated', tests.claims_for(authenticate_as.user_id)::text)
+$$;
 
 create or replace function tests.authenticate_as(email text) returns void
 language sql set search_path = '' as $$
@@ -82,34 +87,45 @@ language sql set search_path = '' as $$
 $$;
 
 create or replace function tests.authenticate_as_anon() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'anon', true);
-  perform set_config('request.jwt.claims', '{"role":"anon","iss":"supabase-demo"}', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('anon', '{"role":"anon","iss":"supabase-demo"}')
+$$;
 
 create or replace function tests.authenticate_as_service_role() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'service_role', true);
-  perform set_config('request.jwt.claims', '{"role":"service_role","iss":"supabase-demo"}', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('service_role', '{"role":"service_role","iss":"supabase-demo"}')
+$$;
 
 -- Act with exactly these claims (a stale token, or one without a sub), as PostgREST would.
 create or replace function tests.authenticate_with_claims(claims jsonb) returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', authenticate_with_claims.claims::text, true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('authenticated', authenticate_with_claims.claims::text)
+$$;
 
 -- Back to the test runner's own role, with no claims.
 create or replace function tests.clear_authentication() returns void
-language plpgsql set search_path = '' as $$
-begin
-  perform set_config('role', 'none', true);
-  perform set_config('request.jwt.claims', '', true);
-end $$;
+language sql set search_path = '' as $$
+  select tests.set_request('none', '')
+$$;
+
+-- Only the claims of a persona's token (null: none, as for anon), keeping the current role: what
+-- a policy helper in `private` sees when a test calls it directly as the runner.
+create or replace function tests.set_claims_of(email text) returns void
+language sql set search_path = '' as $$
+  select set_config('request.jwt.claims',
+                    case when set_claims_of.email is null then '' else tests.claims_for(tests.user_id(set_claims_of.email))::text end,
+                    true)
+$$;
+
+-- The slugs of a set of course ids, sorted ('{}' for none), as the current role reads courses:
+-- names a policy helper's answer.
+create or replace function tests.course_slugs(ids uuid[]) returns text[]
+language sql stable set search_path = '' as $$
+  select coalesce(array_agg(c.slug::text order by c.slug), '{}') from public.courses c where c.id = any (course_slugs.ids)
+$$;
+
+-- The three runners below (affected_rows, returned, error_detail) share a shape on purpose: each
+-- answers its own question about one statement run as the current role.
 
 -- Runs a statement as the current role and returns how many rows it touched (RLS-filtered
 -- updates and deletes touch zero rows rather than failing).
@@ -155,6 +171,24 @@ exception when others then
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Personas fixture (profiles and roles), each signed up with the metadata a provider would send:
+--   admin@test.local        admin        {"display_name":"Ada Admin"}
+--   teach@test.local        instructor   {"full_name":"Tess Teacher","picture":"https://img.example/t.png"}
+--   other-teach@test.local  instructor   {"user_name":"otto"}
+--   s1@test.local           student      {"name":"Sam One","avatar_url":"javascript:alert(1)"}  (an unsafe avatar URL)
+--   s2@test.local           student      no metadata
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.personas_fixture() returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform tests.create_user('admin@test.local', 'admin', '{"display_name":"Ada Admin"}');
+  perform tests.create_user('teach@test.local', 'instructor', '{"full_name":"Tess Teacher","picture":"https://img.example/t.png"}');
+  perform tests.create_user('other-teach@test.local', 'instructor', '{"user_name":"otto"}');
+  perform tests.create_user('s1@test.local', 'student', '{"name":"Sam One","avatar_url":"javascript:alert(1)"}');
+  perform tests.create_user('s2@test.local');
+end $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Catalog fixture: the personas of the access matrix and a few courses.
@@ -265,6 +299,74 @@ begin
   insert into public.entitlements (user_id, course_id, source, starts_at)
   values (tests.user_id('ent@t'), a, 'grant', now() - interval '30 days'),
          (tests.user_id('drip@t'), a, 'grant', now());
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Live session fixtures, on top of the catalog fixture. The sessions are created by their host
+-- through RLS, as the app would; each fixture ends signed out (tests.clear_authentication) and
+-- leaves temporary tables (and pg_temp functions) naming the sessions, for the test file to use.
+-- ---------------------------------------------------------------------------------------------
+
+-- own@t's four sessions: 'Free webinar' (in 2 days, 2 seats, Europe/Paris), 'Course live Q&A'
+-- (course-a, in 3 days), 'Paid masterclass' (in 4 days, not free), all published, and
+-- 'Draft session' (in 5 days, unpublished). Temp table sid (title, id) holds own@t's sessions
+-- (a test adds its own); pg_temp.sid(title) is a session's id.
+create or replace function tests.live_sessions_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.authenticate_as('own@t');
+  insert into public.live_sessions (title, starts_at, capacity, is_published, timezone)
+    values ('Free webinar', now() + interval '2 days', 2, true, 'Europe/Paris');
+  insert into public.live_sessions (course_id, title, starts_at, is_published)
+    values (tests.course_id('course-a'), 'Course live Q&A', now() + interval '3 days', true);
+  insert into public.live_sessions (title, starts_at, is_published, is_free)
+    values ('Paid masterclass', now() + interval '4 days', true, false);
+  insert into public.live_sessions (title, starts_at) values ('Draft session', now() + interval '5 days');
+  perform tests.clear_authentication();
+  create temporary table sid as select title, id from public.live_sessions where created_by = tests.user_id('own@t');
+  grant select on sid to anon, authenticated, service_role;
+  create function pg_temp.sid(t text) returns uuid language sql as $f$ select id from sid where title = t $f$;
+  grant execute on function pg_temp.sid(text) to anon, authenticated, service_role;
+end $$;
+
+-- own@t's published session of one of course-a's lessons, starting in `starts_in`.
+create or replace function tests.own_lesson_session(lesson_title text, title text, starts_in interval) returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.authenticate_as('own@t');
+  insert into public.live_sessions (course_id, lesson_id, title, starts_at, is_published)
+  values (tests.course_id('course-a'), tests.lesson_id('course-a', own_lesson_session.lesson_title), own_lesson_session.title,
+          now() + own_lesson_session.starts_in, true);
+  perform tests.clear_authentication();
+end $$;
+
+-- 'Zoom class': own@t's published session of course-a's lesson l1, in a day. Temp table z (id).
+create or replace function tests.zoom_class_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.own_lesson_session('l1', 'Zoom class', interval '1 day');
+  create temporary table z as select id from public.live_sessions where title = 'Zoom class';
+  grant select on z to authenticated, service_role;
+end $$;
+
+-- 'Zoom soon': own@t's published session of course-a's lesson l2, in 10 minutes, whose Zoom
+-- meeting 82000000001 the service has stored. Temp table sid (title, id) holds every session so
+-- far (a test adds 'Zoom later'); pg_temp.soon() and pg_temp.later() are their ids.
+create or replace function tests.zoom_soon_fixture() returns void
+language plpgsql set search_path = '' as $$
+begin
+  perform tests.own_lesson_session('l2', 'Zoom soon', interval '10 minutes');
+  create temporary table sid as select title, id from public.live_sessions;
+  grant select on sid to authenticated, service_role;
+  create function pg_temp.soon() returns uuid language sql as $f$ select id from sid where title = 'Zoom soon' $f$;
+  create function pg_temp.later() returns uuid language sql as $f$ select id from sid where title = 'Zoom later' $f$;
+  grant execute on function pg_temp.soon(), pg_temp.later() to authenticated, service_role;
+  perform tests.authenticate_as_service_role();
+  perform public.zoom_save_meeting((select l.id from public.live_sessions l where l.title = 'Zoom soon'), 82000000001,
+                                   'https://zoom.us/j/82000000001?pwd=general');
+  perform tests.clear_authentication();
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;

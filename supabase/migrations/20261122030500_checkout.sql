@@ -1,6 +1,14 @@
--- What the checkout function needs, service side: one Stripe customer per user, and the Stripe
--- Checkout Session recorded on its order. The order itself comes from create_order(), run as the
--- buyer, so the price and the "already owned" check stay in the database.
+-- Checkout: what the checkout function needs, service side: one Stripe customer per user, and the
+-- Stripe Checkout Session recorded on its order. The order itself comes from create_order() (the
+-- purchases migration), run as the buyer, so the price and the "already owned" check stay in the
+-- database.
+
+-- Stripe customer of each user: written by the checkout function (service side) only.
+create table private.stripe_customers (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  customer_id text not null unique,
+  created_at timestamptz not null default now()
+);
 
 create function public.stripe_customer_id(user_id uuid) returns text
 language sql stable

@@ -185,6 +185,19 @@ end;
 $$;
 revoke all on function private.apply_checkout(text, timestamptz, public.orders, jsonb) from public;
 
+-- Records on a locked order what an event of its payment says: the payment intent (the first one
+-- named is kept) and the event's time (last_event_at only moves forward; stale checks read it).
+create function private.note_order_event(order_id uuid, payment_intent text, created timestamptz) returns void
+language sql
+set search_path = ''
+as $$
+  update public.orders o
+  set stripe_payment_intent_id = coalesce(o.stripe_payment_intent_id, note_order_event.payment_intent),
+      last_event_at = greatest(o.last_event_at, note_order_event.created)
+  where o.id = note_order_event.order_id
+$$;
+revoke all on function private.note_order_event(uuid, text, timestamptz) from public;
+
 create function public.stripe_apply_event(event_id text, event_type text, created timestamptz, object jsonb)
 returns text
 language plpgsql
@@ -227,10 +240,7 @@ begin
     elsif stripe_apply_event.object -> 'metadata' ->> 'user_id' is distinct from ord.user_id::text then
       outcome := 'ignored: the order belongs to another user';
     else
-      update public.orders o
-      set stripe_payment_intent_id = coalesce(o.stripe_payment_intent_id, pi),
-          last_event_at = greatest(o.last_event_at, stripe_apply_event.created)
-      where o.id = ord.id;
+      perform private.note_order_event(ord.id, pi, stripe_apply_event.created);
       outcome := private.apply_checkout(stripe_apply_event.event_type, stripe_apply_event.created, ord,
                                         stripe_apply_event.object);
     end if;
@@ -249,10 +259,7 @@ begin
     elsif ord.id is null then
       outcome := 'ignored: not our payment';
     else
-      update public.orders o
-      set stripe_payment_intent_id = coalesce(o.stripe_payment_intent_id, pi),
-          last_event_at = greatest(o.last_event_at, stripe_apply_event.created)
-      where o.id = ord.id;
+      perform private.note_order_event(ord.id, pi, stripe_apply_event.created);
       outcome := private.apply_charge(stripe_apply_event.event_type, ord, stripe_apply_event.object);
     end if;
   else

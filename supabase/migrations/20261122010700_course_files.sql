@@ -2,8 +2,8 @@
 --
 -- course-materials (private): <course id>/<lesson id>/<file>. A file is readable exactly when its
 -- lesson_materials row is readable (the policy asks that table, under the caller's own RLS), so
--- the learning rules (access, drip, previews) apply to downloads too. The course's instructors
--- and admins write.
+-- the readers rule of the lesson content migration (access, drip, prerequisites, previews)
+-- applies to downloads too. The course's instructors and admins write.
 -- course-media (public): <course id>/<file>, thumbnails and promo images. Anyone reads through
 -- the public URL; the course's instructors and admins write.
 -- A path is not a row with a foreign key: a file can outlive its course, or name none. Admins

@@ -1,11 +1,13 @@
--- Registrations, join links, session notices and reminders.
+-- Registrations: who is registered to a session, who may join it now, and what registrants are
+-- told (notices and reminders).
 --
 -- One private function registers a user (private.register_user): it locks the session row, so
 -- concurrent registrations serialize and the capacity (registrations plus the seats held for
--- pending paid orders) holds; it writes the confirmation email and
--- the notification in the same transaction. Its doors: register_for_session() (students: free
--- sessions, or their course's sessions), automatic registration of entitled students to their
--- course's published sessions, and grant_session_registration() for commerce (service_role).
+-- pending paid orders) holds; it writes the confirmation email and the notification in the same
+-- transaction. Its doors: register_for_session() (students: free sessions, or their course's
+-- sessions), automatic registration of entitled students to their course's published sessions,
+-- and grant_session_registration() for commerce (service_role). Who may join a session now is
+-- private.join_role(); the link itself comes from the zoom meetings migration.
 
 -- live_sessions.registered_count follows the registrations themselves: +1 for a new or
 -- reactivated registration, -1 for a cancelled one, whoever writes them.
@@ -56,6 +58,59 @@ as $$
 $$;
 revoke all on function private.seats_taken(uuid, uuid) from public;
 
+-- The one rule for "registered": the user holds a registration to the session that is not
+-- cancelled. require_registration() raises when they don't (joining, a Zoom registrant); a
+-- session that is over or cancelled takes no registration and lets nobody join
+-- (require_session_open()).
+create function private.is_registered(session_id uuid, user_id uuid) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.live_session_registrations r
+                 where r.session_id = is_registered.session_id and r.user_id = is_registered.user_id
+                   and r.cancelled_at is null)
+$$;
+revoke all on function private.is_registered(uuid, uuid) from public;
+
+create function private.require_registration(session_id uuid, user_id uuid) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not private.is_registered(require_registration.session_id, require_registration.user_id) then
+    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
+  end if;
+end;
+$$;
+revoke all on function private.require_registration(uuid, uuid) from public;
+
+create function private.require_session_open(s public.live_sessions) returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
+    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
+  end if;
+end;
+$$;
+revoke all on function private.require_session_open(public.live_sessions) from public;
+
+-- What every email about a session tells its template (send-emails/templates.ts): the session,
+-- its title, start, length and time zone.
+create function private.session_email_data(s public.live_sessions) returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
+                            'duration_minutes', s.duration_minutes, 'timezone', s.timezone)
+$$;
+revoke all on function private.session_email_data(public.live_sessions) from public;
+
 create function private.register_user(session_id uuid, user_id uuid, source text, enforce_capacity boolean)
 returns boolean
 language plpgsql
@@ -71,9 +126,7 @@ begin
   if not found then
     raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
   end if;
-  if s.status in ('ended', 'cancelled') or s.starts_at + make_interval(mins => s.duration_minutes) < now() then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_session_open(s);
   select * into existing from public.live_session_registrations r
   where r.session_id = s.id and r.user_id = register_user.user_id;
   if found and existing.cancelled_at is null then
@@ -88,8 +141,7 @@ begin
     set cancelled_at = null, registered_at = now(), source = excluded.source;
 
   perform private.enqueue_email('webinar_registration', 'essential', register_user.user_id,
-    jsonb_build_object('session_id', s.id, 'title', s.title, 'starts_at', s.starts_at,
-                       'duration_minutes', s.duration_minutes, 'timezone', s.timezone),
+    private.session_email_data(s),
     'registration:' || s.id || ':' || register_user.user_id || ':' || extract(epoch from now())::bigint);
   perform private.notify(register_user.user_id, 'session_registered', 'You are registered: ' || s.title,
     null, '/live/' || s.id, jsonb_build_object('session_id', s.id, 'starts_at', s.starts_at));
@@ -106,12 +158,9 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_signed_in('register');
   s public.live_sessions;
 begin
-  if uid is null then
-    raise exception 'sign in to register' using errcode = '42501', detail = 'not_signed_in';
-  end if;
   select * into s from public.live_sessions where id = register_for_session.session_id;
   if not found or not s.is_published then
     raise exception 'session not found' using errcode = 'PT404', detail = 'session_not_found';
@@ -183,8 +232,7 @@ begin
     perform private.register_user(s.id, new.user_id, 'course', false)
     from public.live_sessions s
     where s.course_id = new.course_id and s.is_published and s.status = 'scheduled' and s.starts_at > now()
-      and not exists (select 1 from public.live_session_registrations r
-                      where r.session_id = s.id and r.user_id = new.user_id and r.cancelled_at is null);
+      and not private.is_registered(s.id, new.user_id);
   elsif not exists (select 1 from public.entitlements e
                     where e.user_id = new.user_id and e.course_id = new.course_id and private.is_active(e)) then
     -- Access ended (refund, revocation): the student leaves the course's upcoming sessions.
@@ -239,9 +287,7 @@ begin
   for r in select reg.user_id from public.live_session_registrations reg
            where reg.session_id = new.id and reg.cancelled_at is null loop
     perform private.enqueue_email(kind, 'essential', r.user_id,
-      jsonb_build_object('session_id', new.id, 'title', new.title, 'starts_at', new.starts_at,
-                         'previous_starts_at', old.starts_at, 'duration_minutes', new.duration_minutes,
-                         'timezone', new.timezone),
+      private.session_email_data(new) || jsonb_build_object('previous_starts_at', old.starts_at),
       kind || ':' || new.id || ':' || r.user_id || ':' || extract(epoch from new.starts_at)::bigint);
     perform private.notify(r.user_id, kind,
       case kind when 'webinar_cancelled' then 'Cancelled: ' else 'New time: ' end || new.title,
@@ -255,7 +301,7 @@ create trigger live_sessions_changed_notices after update of status, starts_at o
   for each row execute function private.session_changed_notices();
 
 -- ---------------------------------------------------------------------------------------------
--- Join link
+-- Who may join a session now
 -- ---------------------------------------------------------------------------------------------
 
 -- Who may join a session, decided at each call and never from a stored grant alone: its hosts
@@ -285,13 +331,8 @@ begin
   if s.course_id is not null and not private.has_course_access(s.course_id) then
     raise exception 'this session is for students of its course' using errcode = '42501', detail = 'no_access';
   end if;
-  if not exists (select 1 from public.live_session_registrations r
-                 where r.session_id = s.id and r.user_id = uid and r.cancelled_at is null) then
-    raise exception 'register for this session first' using errcode = '42501', detail = 'not_registered';
-  end if;
-  if s.status = 'cancelled' or s.status = 'ended' or now() > s.starts_at + make_interval(mins => s.duration_minutes) then
-    raise exception 'this session is over or cancelled' using errcode = 'P0001', detail = 'session_closed';
-  end if;
+  perform private.require_registration(s.id, uid);
+  perform private.require_session_open(s);
   if now() < s.starts_at - make_interval(mins => s.join_opens_minutes) then
     raise exception 'the join link opens % minutes before the start', s.join_opens_minutes
       using errcode = 'P0001', detail = 'too_early',
@@ -301,41 +342,6 @@ begin
 end;
 $$;
 revoke all on function private.join_role(uuid) from public;
-
--- The Zoom join link, for whoever private.join_role() lets in at this moment: the meeting's own
--- link for hosts and admins; for attendees, their personal registrant link once Zoom has approved
--- it. An attendee who has none yet, or whose registrant is not approved (yet, or again after a
--- cancellation), gets P0001 join_link_pending: the zoom-join function creates and approves it
--- (Zoom must be called).
-create function public.session_join_link(session_id uuid) returns text
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-#variable_conflict use_column
-declare
-  role text := private.join_role(session_join_link.session_id);
-  url text;
-begin
-  select z.join_url into url from private.zoom_meetings z where z.session_id = session_join_link.session_id;
-  if url is null then
-    raise exception 'no meeting has been set up for this session yet' using errcode = 'PT404', detail = 'no_meeting';
-  end if;
-  if role = 'host' then
-    return url;
-  end if;
-  select r.join_url into url from private.zoom_registrants r
-  where r.session_id = session_join_link.session_id and r.user_id = auth.uid() and r.status = 'approved';
-  if url is null then
-    raise exception 'your personal join link is not ready yet' using errcode = 'P0001', detail = 'join_link_pending',
-      hint = 'Call the zoom-join function: it creates your personal Zoom link and returns it.';
-  end if;
-  return url;
-end;
-$$;
-revoke all on function public.session_join_link(uuid) from public, anon;
-grant execute on function public.session_join_link(uuid) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
 -- Reminders, 24 h and 1 h before the start; never twice (dedupe keys include the start time)
@@ -382,15 +388,13 @@ begin
   -- Students whose access ended are neither reminded nor kept registered.
   perform private.cancel_lapsed_registrations();
   for r in
-    select s.id, s.title, s.starts_at, s.duration_minutes, s.timezone, reg.user_id
+    select s.id, s.starts_at, private.session_email_data(s) as data, reg.user_id
     from public.live_sessions s
     join public.live_session_registrations reg on reg.session_id = s.id and reg.cancelled_at is null
     where s.status = 'scheduled' and s.is_published and s.starts_at > now() and s.starts_at <= now() + interval '24 hours'
   loop
     kind := case when r.starts_at <= now() + interval '1 hour' then 'webinar_reminder_1h' else 'webinar_reminder_24h' end;
-    if private.enqueue_email(kind, 'reminders', r.user_id,
-         jsonb_build_object('session_id', r.id, 'title', r.title, 'starts_at', r.starts_at,
-                            'duration_minutes', r.duration_minutes, 'timezone', r.timezone),
+    if private.enqueue_email(kind, 'reminders', r.user_id, r.data,
          kind || ':' || r.id || ':' || r.user_id || ':' || extract(epoch from r.starts_at)::bigint) is not null then
       n := n + 1;
     end if;
@@ -400,71 +404,5 @@ end;
 $$;
 revoke all on function private.enqueue_session_reminders() from public;
 
--- How pg_cron starts an edge function (send-emails here, zoom-sync later): where pg_net and Vault
--- exist (hosted Supabase), a POST to <project_url>/functions/v1/<name> with the project's key,
--- both read from Vault at each run. The key is the secret key (Vault secret 'secret_key',
--- sb_secret_...), sent in the `apikey` header: it is no JWT, so never as a bearer (Supabase's
--- "Migrating to publishable and secret API keys", Database Webhooks and pg_net). A project still on
--- the legacy service_role key (Vault secret 'service_role_key', a JWT) sends that as
--- `Authorization: Bearer`, as before, until 'secret_key' exists; then the secret key wins. Anywhere
--- else (our local stack, where `npm run emails:send` and `npm run zoom:sync` do the job), or
--- without the secrets, it does nothing. Its SQL is dynamic and built with format(), so it compiles
--- and lints without pg_net or Vault. Returns pg_net's request id, or null when it did nothing.
-create function private.call_edge_function(name text) returns bigint
-language plpgsql
-set search_path = ''
-as $$
-declare
-  project_url text;
-  secret_key text;
-  service_role_key text;
-  headers jsonb := jsonb_build_object('content-type', 'application/json');
-  request_id bigint;
-begin
-  if call_edge_function.name !~ '^[a-z0-9][a-z0-9-]{0,62}$' then
-    raise exception 'not a function name: %', left(call_edge_function.name, 64) using errcode = '22023',
-      detail = 'invalid_function_name';
-  end if;
-  if pg_catalog.to_regnamespace('net') is null or pg_catalog.to_regclass('vault.decrypted_secrets') is null then
-    return null;
-  end if;
-  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
-    into project_url using 'project_url';
-  execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
-    into secret_key using 'secret_key';
-  if secret_key is null then
-    execute format('select decrypted_secret from %I.decrypted_secrets where name = $1', 'vault')
-      into service_role_key using 'service_role_key';
-  end if;
-  if project_url is null or (secret_key is null and service_role_key is null) then
-    return null;
-  end if;
-  if secret_key is not null then
-    headers := headers || jsonb_build_object('apikey', secret_key);
-  else
-    headers := headers || jsonb_build_object('authorization', 'Bearer ' || service_role_key);
-  end if;
-  execute format('select %I.http_post(url := $1, body := $2, headers := $3)', 'net') into request_id
-    using rtrim(project_url, '/') || '/functions/v1/' || call_edge_function.name, '{}'::jsonb, headers;
-  return request_id;
-end;
-$$;
-revoke all on function private.call_edge_function(text) from public;
-
--- pg_net where the platform offers it (hosted Supabase); our local stack has none.
-do $$
-begin
-  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
-    create extension if not exists pg_net with schema extensions;
-  end if;
-end
-$$;
-
--- pg_cron (created by the foundation migration): reminders every five minutes, send-emails every
--- minute. Both jobs exist everywhere; the call is a no-op where pg_net or Vault is absent.
-do $$
-begin
-  perform cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');
-  perform cron.schedule('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')');
-end
-$$;
+-- pg_cron (created by the foundation migration) sends the reminders every five minutes.
+select cron.schedule('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()');

@@ -17,10 +17,7 @@ declare
   remaining bigint;
 begin
   perform private.require_admin('refund orders');
-  select * into ord from public.orders o where o.id = request_refund.order_id for update;
-  if not found then
-    raise exception 'order not found' using errcode = 'PT404', detail = 'order_not_found';
-  end if;
+  ord := private.lock_order(request_refund.order_id);
   if ord.status not in ('paid', 'partially_refunded', 'refund_pending', 'needs_review')
      or ord.stripe_payment_intent_id is null then
     raise exception 'only paid Stripe orders can be refunded' using errcode = 'P0001', detail = 'not_refundable';

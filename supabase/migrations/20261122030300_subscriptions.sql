@@ -1,9 +1,38 @@
--- Subscriptions: kept in step with Stripe's customer.subscription.* events, with entitlements to
--- the plan's courses until the end of the paid period (source subscription, linked to the
--- subscription). Applied by stripe_apply_event() (the events migration), so the ledger and
--- one-transaction rules hold here too. A subscription our checkout did not create (made in the
--- Stripe Dashboard, or by another integration on the account) is ignored: its metadata must name
--- one of our orders, of the same user, for the same plan.
+-- Subscriptions: a buyer's plan, kept in step with Stripe's customer.subscription.* events, with
+-- entitlements to the plan's courses until the end of the paid period (source subscription,
+-- linked to the subscription). Applied by stripe_apply_event() (the stripe events migration), so
+-- the ledger and one-transaction rules hold here too. A subscription our checkout did not create
+-- (made in the Stripe Dashboard, or by another integration on the account) is ignored: its
+-- metadata must name one of our orders, of the same user, for the same plan. Subscribers read
+-- theirs, sellers those of their plans, admins all; no client writes them.
+
+create table public.subscriptions (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  offer_id uuid not null references public.offers (id) on delete restrict,
+  order_id uuid references public.orders (id) on delete set null,
+  stripe_subscription_id text not null constraint subscriptions_stripe_key unique,
+  status text not null,
+  current_period_end timestamptz,
+  cancel_at_period_end boolean not null default false,
+  last_event_at timestamptz not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index subscriptions_user_id_idx on public.subscriptions (user_id);
+create index subscriptions_offer_id_idx on public.subscriptions (offer_id);
+create index subscriptions_order_id_idx on public.subscriptions (order_id);
+alter table public.subscriptions enable row level security;
+
+-- What each subscription entitlement is granted by.
+alter table public.entitlements
+  add constraint entitlements_subscription_id_fkey
+    foreign key (subscription_id) references public.subscriptions (id) on delete cascade;
+
+grant select on public.subscriptions to authenticated;
+grant select, insert, update, delete on public.subscriptions to service_role;
+create policy "subscribers read theirs; sellers their plans'; admins all" on public.subscriptions for select to authenticated
+  using (user_id = (select auth.uid()) or offer_id in (select private.managed_offer_ids()));
 
 -- A uuid from text, or null when it is not one (metadata from other integrations).
 create function private.try_uuid(value text) returns uuid

@@ -4,8 +4,9 @@
 -- can't exist without its email or the other way round. The send-emails function drains the
 -- outbox: claim_emails() hands out due rows with `for update skip locked` and a lease, so two
 -- senders never take the same row; complete_email()/fail_email() record the result, with
--- exponential backoff and a dead letter after max_attempts. A dedupe_key makes an email (a
--- reminder, say) impossible to enqueue twice. Clients can't reach the outbox at all.
+-- exponential backoff and a dead letter after max_attempts (the queue rules of the jobs
+-- migration). A dedupe_key makes an email (a reminder, say) impossible to enqueue twice. Clients
+-- can't reach the outbox at all.
 
 create table private.email_outbox (
   id uuid primary key default gen_random_uuid(),
@@ -181,24 +182,18 @@ create trigger profiles_welcome after insert on public.profiles
 create function public.claim_emails(batch_size integer default 50, lease_seconds integer default 120, worker text default null)
 returns table (id uuid, template text, category text, to_user_id uuid, to_email text, payload jsonb,
                attempts integer, max_attempts integer, created_at timestamptz)
-language sql
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  update private.email_outbox o
-  set status = 'sending', attempts = o.attempts + 1,
-      locked_until = now() + make_interval(secs => greatest(claim_emails.lease_seconds, 10)),
-      locked_by = claim_emails.worker
-  where o.id in (
-    select d.id from private.email_outbox d
-    where d.status in ('pending', 'sending') and d.next_attempt_at <= now()
-      and (d.locked_until is null or d.locked_until < now())
-    order by d.next_attempt_at
-    limit least(greatest(claim_emails.batch_size, 1), 500)
-    for update skip locked
-  )
-  returning o.id, o.template, o.category, o.to_user_id, o.to_email, o.payload, o.attempts, o.max_attempts,
-            o.created_at
+declare
+  claimed uuid[] := array(select private.claim_jobs('private.email_outbox', 'sending', claim_emails.batch_size, 500,
+                                                    claim_emails.lease_seconds, claim_emails.worker));
+begin
+  return query
+    select o.id, o.template, o.category, o.to_user_id, o.to_email, o.payload, o.attempts, o.max_attempts, o.created_at
+    from private.email_outbox o where o.id = any (claimed);
+end;
 $$;
 
 create function public.complete_email(id uuid, provider_message_id text) returns boolean
@@ -213,8 +208,7 @@ as $$
   returning true
 $$;
 
--- Records a failed attempt: retry after `retry_after_seconds` (a 429's Retry-After), else after an
--- exponential backoff (30 s, 1, 2, 4, 8 min, ...); dead-lettered after max_attempts, or at once
+-- Records a failed attempt (private.fail_job: backoff, then the dead letter), dead-lettered at once
 -- when the failure is permanent (the provider rejected the message itself).
 create function public.fail_email(id uuid, error text, retry_after_seconds integer default null,
                                   permanent boolean default false) returns text
@@ -222,14 +216,8 @@ language sql
 security definer
 set search_path = ''
 as $$
-  update private.email_outbox o
-  set status = case when fail_email.permanent or o.attempts >= o.max_attempts then 'dead' else 'pending' end,
-      last_error = left(fail_email.error, 2000),
-      locked_until = null,
-      next_attempt_at = now() + make_interval(secs => coalesce(fail_email.retry_after_seconds,
-                                                           least(30 * power(2, o.attempts - 1), 3600)::integer))
-  where o.id = fail_email.id and o.status = 'sending'
-  returning o.status
+  select private.fail_job('private.email_outbox', 'sending', fail_email.id, fail_email.error,
+                          fail_email.retry_after_seconds, fail_email.permanent)
 $$;
 
 revoke all on function public.claim_emails(integer, integer, text) from public, anon, authenticated;
@@ -238,3 +226,7 @@ revoke all on function public.fail_email(uuid, text, integer, boolean) from publ
 grant execute on function public.claim_emails(integer, integer, text) to service_role;
 grant execute on function public.complete_email(uuid, text) to service_role;
 grant execute on function public.fail_email(uuid, text, integer, boolean) to service_role;
+
+-- pg_cron starts the send-emails drain every minute (on hosted Supabase; `npm run emails:send`
+-- locally): private.call_edge_function() is a no-op where pg_net or Vault is absent.
+select cron.schedule('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')');

@@ -1,0 +1,28 @@
+-- Progress: students read their own, the course's staff their students', nobody writes it but
+-- our SQL functions.
+begin;
+select plan(4);
+select tests.catalog_fixture();
+
+-- ---------------------------------------------------------------- grants
+select ok(not has_table_privilege('authenticated', 'public.lesson_progress', 'insert')
+  and not has_table_privilege('authenticated', 'public.lesson_progress', 'update')
+  and not has_table_privilege('authenticated', 'public.course_progress', 'update'), 'progress is written only through record_progress');
+
+-- ---------------------------------------------------------------- who reads progress
+-- ent@t completes course-a through record_progress() (tested in learning.test.sql); l4's date is
+-- dropped first so that it can be completed.
+select tests.clear_authentication();
+update public.lessons set available_at = null where title = 'l4';
+select tests.authenticate_as('ent@t');
+select public.record_progress(tests.lesson_id('course-a', t), true) from unnest(array['l1', 'l2', 'l3', 'l4']) t;
+select tests.authenticate_as('drip@t');
+select is((select count(*) from public.lesson_progress), 0::bigint, 'a student does not read others'' progress');
+select tests.authenticate_as('own@t');
+select is((select count(*) from public.lesson_progress where course_id = tests.course_id('course-a')), 4::bigint,
+  'the instructor reads their course''s progress');
+select tests.authenticate_as('other@t');
+select is((select count(*) from public.course_progress), 0::bigint, 'another instructor reads none');
+
+select * from finish();
+rollback;
