@@ -7,7 +7,9 @@
 -- course_id and course_public (published and not deleted), kept in step by triggers. What a
 -- lesson holds (its body and files) and who may read it: the lesson content migration.
 
-create type public.lesson_kind as enum ('video', 'text', 'file', 'live');
+-- A 'live' lesson is completed by attending its session (the zoom attendance migration), a 'quiz'
+-- or 'assignment' lesson by passing its assessment; the others by the student (record_progress).
+create type public.lesson_kind as enum ('video', 'text', 'file', 'live', 'quiz', 'assignment');
 
 -- Default of columns a trigger derives (a lesson's course_id comes from its section). It returns
 -- null and the trigger sets the real value; the default tells clients and the generated types

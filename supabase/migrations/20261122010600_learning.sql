@@ -6,7 +6,8 @@
 -- next lesson). They add no rule of their own: they read the outline (lessons), progress, and
 -- the lesson states (lesson content).
 
--- Students: record progress on a lesson they may access. Any argument may be omitted.
+-- Students: record progress on a lesson they may access. Any argument may be omitted. A quiz or
+-- assignment lesson is completed by passing it, never by this call.
 create function public.record_progress(
   lesson_id uuid,
   completed boolean default null,
@@ -37,6 +38,10 @@ begin
   end if;
   if not private.has_course_access(l.course_id) then
     raise exception 'you do not have access to this course' using errcode = '42501', detail = 'no_access';
+  end if;
+  if record_progress.completed is not null and l.kind in ('quiz', 'assignment') then
+    raise exception 'a quiz or assignment lesson is complete once it is passed' using errcode = 'P0001',
+      detail = 'completed_by_assessment';
   end if;
   state := private.lesson_state(l.id);
   if state <> 'open' then

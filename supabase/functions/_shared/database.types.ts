@@ -1626,7 +1626,7 @@ export type Database = {
       "course_sort": "relevance" | "newest" | "rating" | "price_low" | "price_high";
       "course_status": "draft" | "published" | "archived";
       "entitlement_source": "free" | "purchase" | "subscription" | "grant";
-      "lesson_kind": "video" | "text" | "file" | "live";
+      "lesson_kind": "video" | "text" | "file" | "live" | "quiz" | "assignment";
       "live_session_status": "scheduled" | "live" | "ended" | "cancelled";
       "offer_kind": "course" | "session" | "bundle" | "plan";
       "order_status":
@@ -1786,7 +1786,7 @@ export const Constants = {
       "course_sort": ["relevance", "newest", "rating", "price_low", "price_high"],
       "course_status": ["draft", "published", "archived"],
       "entitlement_source": ["free", "purchase", "subscription", "grant"],
-      "lesson_kind": ["video", "text", "file", "live"],
+      "lesson_kind": ["video", "text", "file", "live", "quiz", "assignment"],
       "live_session_status": ["scheduled", "live", "ended", "cancelled"],
       "offer_kind": ["course", "session", "bundle", "plan"],
       "order_status": [

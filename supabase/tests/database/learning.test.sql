@@ -2,7 +2,7 @@
 -- percentages, time and position, course completion), course_outline() and my_dashboard(), and
 -- the machine codes frontends branch on.
 begin;
-select plan(26);
+select plan(32);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- record_progress
@@ -26,6 +26,30 @@ select is((public.record_progress(tests.lesson_id('course-a', 'l1'), true, 120, 
   'completing one of four required lessons is 25%');
 select is((public.record_progress(tests.lesson_id('course-a', 'l1'), null, 30)).completed_lessons, 1,
   'more time on a completed lesson keeps it complete');
+
+-- A quiz or assignment lesson is completed by passing it, never by record_progress.
+select tests.clear_authentication();
+update public.lessons set kind = 'quiz' where id = tests.lesson_id('course-a', 'l2');
+select tests.authenticate_as('ent@t');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2')), 'P0001',
+  'a quiz or assignment lesson is complete once it is passed', 'a student cannot mark a quiz lesson complete');
+select throws_ok(format($$ select public.record_progress(%L, false) $$, tests.lesson_id('course-a', 'l2')), 'P0001',
+  'a quiz or assignment lesson is complete once it is passed', 'nor mark it incomplete');
+select is(tests.error_detail(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2'))),
+  'completed_by_assessment', 'the machine code says why');
+select is((public.record_progress(tests.lesson_id('course-a', 'l2'), null, 45)).completed_lessons, 1,
+  'time on a quiz lesson is accepted, and completes nothing');
+select is((select row(lp.time_spent_seconds, lp.completed_at is null)::text from public.lesson_progress lp
+           where lp.lesson_id = tests.lesson_id('course-a', 'l2') and lp.user_id = auth.uid()),
+  row(45, true)::text, 'the time is recorded, and the quiz lesson stays incomplete');
+select tests.clear_authentication();
+update public.lessons set kind = 'assignment' where id = tests.lesson_id('course-a', 'l2');
+select tests.authenticate_as('ent@t');
+select throws_ok(format($$ select public.record_progress(%L, true) $$, tests.lesson_id('course-a', 'l2')), 'P0001',
+  'a quiz or assignment lesson is complete once it is passed', 'an assignment lesson neither');
+select tests.clear_authentication();
+update public.lessons set kind = 'text' where id = tests.lesson_id('course-a', 'l2');
+select tests.authenticate_as('ent@t');
 select is((select row(time_spent_seconds, last_position_seconds)::text from public.lesson_progress
   where lesson_id = tests.lesson_id('course-a', 'l1')), row(150, 300)::text, 'time adds up; the position is kept');
 select is((public.record_progress(tests.lesson_id('course-a', 'l2'), true)).percent, 50.00, 'two of four: 50%');
