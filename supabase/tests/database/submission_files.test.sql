@@ -8,7 +8,8 @@ insert into public.lessons (section_id, title, kind, position, drip_days)
 select s.id, 'hw-drip', 'assignment', 2, 7 from public.sections s where s.course_id = tests.course_id('course-a') and s.position = 1;
 insert into public.assignments (lesson_id) values (tests.lesson_id('course-a', 'hw-drip'));
 create function pg_temp.files() returns text[] language sql as $$
-  select coalesce(array_agg(storage.filename(name) order by storage.filename(name)), '{}') from storage.objects where bucket_id = 'submissions'
+  select coalesce(array_agg(storage.filename(name) order by storage.filename(name)), '{}') from storage.objects
+  where bucket_id = 'submissions' and split_part(name, '/', 1) in (tests.course_id('course-a')::text, tests.course_id('course-b')::text)
 $$;
 -- A path in course-a's hw folders: <course>/<assignment>/<segment 3>/<file>
 create function pg_temp.hw(rest text) returns text language sql as $$

@@ -12,7 +12,9 @@ create function pg_temp.hw() returns uuid language sql as $$ select tests.assign
 create function pg_temp.submit(body text, files text[] default null) returns public.submissions language sql as $$
   select * from public.submit_assignment(pg_temp.hw(), submit.body, submit.files)
 $$;
-create function pg_temp.mine() returns bigint language sql as $$ select count(*) from public.submissions $$;
+create function pg_temp.mine() returns bigint language sql as $$
+  select count(*) from public.submissions where course_id in (tests.course_id('course-a'), tests.course_id('course-b'))
+$$;
 grant execute on function pg_temp.hw(), pg_temp.submit(text, text[]), pg_temp.mine() to anon, authenticated;
 
 -- ---------------------------------------------------------------- grants
