@@ -368,3 +368,55 @@ select cp.course_id, cp.user_id, 3 + abs(hashtext('rating' || cp.user_id::text |
 from public.course_progress cp
 where cp.percent >= 30
 on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------
+-- Homework: an assignment a newcomer can look at, and a graded submission. Course 01's last
+-- section gets an optional assignment lesson (so the course's progress figures stay as they were):
+-- due in 14 days, late work taken for 7 more days at 10% off, 100 points, 60 to pass; PDF, PNG,
+-- JPEG or text, up to 3 files of 10 MiB. Sam submitted a PDF (its Storage object's row) and Priya
+-- graded it 85, a pass, which completed the lesson and notified him.
+-- ---------------------------------------------------------------------------------------------
+insert into public.lessons (id, section_id, title, kind, position, duration_seconds, is_required)
+values ('1e000000-0000-4000-8000-000000000001', 'f0010000-0000-4000-8000-000000000003',
+        'Testing with pgTAP — Assignment: test your policies', 'assignment', 3, 0, false)
+on conflict (id) do nothing;
+
+insert into public.assignments (id, lesson_id, instructions, due_at, late_until, late_penalty_percent, max_points,
+                                pass_points, max_files, max_file_bytes, allowed_mime_types)
+values ('a5000000-0000-4000-8000-000000000001', '1e000000-0000-4000-8000-000000000001',
+        E'Write two policies for a `notes` table (owners read and write their own notes; admins read all) and a pgTAP file that proves them for anon, the owner, another user and an admin.\n\nHand in the SQL as text, or a PDF of it with a screenshot of the test run.',
+        date_trunc('day', now()) + interval '14 days 18 hours', date_trunc('day', now()) + interval '21 days 18 hours', 10,
+        100, 60, 3, 10485760, '{application/pdf,image/png,image/jpeg,text/plain}')
+on conflict (id) do nothing;
+
+insert into storage.objects (bucket_id, name, owner, owner_id, metadata)
+values ('submissions',
+        'e0000000-0000-4000-8000-000000000001/a5000000-0000-4000-8000-000000000001/c0000000-0000-4000-8000-000000000001/notes-policies.pdf',
+        'c0000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000001',
+        '{"size": 48213, "mimetype": "application/pdf", "cacheControl": "max-age=3600"}')
+on conflict (bucket_id, name) do nothing;
+
+insert into public.submissions (id, assignment_id, course_id, user_id, attempt, body, files, is_late, is_latest, submitted_at,
+                                raw_points, late_penalty_percent, points, passed, feedback, graded_by, graded_at)
+values ('5b000000-0000-4000-8000-000000000001', 'a5000000-0000-4000-8000-000000000001',
+        'e0000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000001', 1,
+        'Policies and tests attached. The anon case was the tricky one.',
+        jsonb_build_array(jsonb_build_object(
+          'path', 'e0000000-0000-4000-8000-000000000001/a5000000-0000-4000-8000-000000000001/c0000000-0000-4000-8000-000000000001/notes-policies.pdf',
+          'name', 'notes-policies.pdf', 'size', 48213, 'mime_type', 'application/pdf')),
+        false, true, now() - interval '3 days', 85, 0, 85, true,
+        'Solid policies and a clear test. Wrap auth.uid() in a select so it runs once per statement.',
+        'b0000000-0000-4000-8000-000000000001', now() - interval '2 days')
+on conflict (id) do nothing;
+
+insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at)
+values ('c0000000-0000-4000-8000-000000000001', '1e000000-0000-4000-8000-000000000001',
+        'e0000000-0000-4000-8000-000000000001', now() - interval '2 days')
+on conflict do nothing;
+
+select private.notify(s.user_id, 'submission_graded', 'Graded: ' || l.title, '85 of 100 points, passed', '/lessons/' || l.id,
+                      jsonb_build_object('assignment_id', s.assignment_id, 'submission_id', s.id, 'course_id', s.course_id,
+                                         'lesson_id', l.id, 'points', s.points, 'max_points', 100, 'passed', true))
+from public.submissions s join public.lessons l on l.id = '1e000000-0000-4000-8000-000000000001'
+where s.id = '5b000000-0000-4000-8000-000000000001'
+  and not exists (select 1 from public.notifications n where n.user_id = s.user_id and n.kind = 'submission_graded');

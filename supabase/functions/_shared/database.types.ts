@@ -5,6 +5,73 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
+      "assignments": {
+        Row: {
+          "allowed_mime_types": (string)[] | null;
+          "course_id": string;
+          "created_at": string;
+          "due_at": string | null;
+          "id": string;
+          "instructions": string;
+          "late_penalty_percent": number;
+          "late_until": string | null;
+          "lesson_id": string;
+          "max_file_bytes": number;
+          "max_files": number;
+          "max_points": number;
+          "pass_points": number;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "allowed_mime_types"?: (string)[] | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "due_at"?: string | null;
+          "id"?: string;
+          "instructions"?: string;
+          "late_penalty_percent"?: number;
+          "late_until"?: string | null;
+          "lesson_id": string;
+          "max_file_bytes"?: number;
+          "max_files"?: number;
+          "max_points"?: number;
+          "pass_points"?: number;
+          "updated_at"?: string;
+        };
+        Update: {
+          "allowed_mime_types"?: (string)[] | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "due_at"?: string | null;
+          "id"?: string;
+          "instructions"?: string;
+          "late_penalty_percent"?: number;
+          "late_until"?: string | null;
+          "lesson_id"?: string;
+          "max_file_bytes"?: number;
+          "max_files"?: number;
+          "max_points"?: number;
+          "pass_points"?: number;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "assignments_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "assignments_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: true;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "audit_log": {
         Row: {
           "action": string;
@@ -1223,6 +1290,82 @@ export type Database = {
           },
         ];
       };
+      "submissions": {
+        Row: {
+          "assignment_id": string;
+          "attempt": number;
+          "body": string | null;
+          "course_id": string;
+          "feedback": string | null;
+          "files": NonNullable<Json>;
+          "graded_at": string | null;
+          "graded_by": string | null;
+          "id": string;
+          "is_late": boolean;
+          "is_latest": boolean;
+          "late_penalty_percent": number | null;
+          "passed": boolean | null;
+          "points": number | null;
+          "raw_points": number | null;
+          "submitted_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "assignment_id": string;
+          "attempt": number;
+          "body"?: string | null;
+          "course_id": string;
+          "feedback"?: string | null;
+          "files"?: NonNullable<Json>;
+          "graded_at"?: string | null;
+          "graded_by"?: string | null;
+          "id"?: string;
+          "is_late"?: boolean;
+          "is_latest"?: boolean;
+          "late_penalty_percent"?: number | null;
+          "passed"?: boolean | null;
+          "points"?: number | null;
+          "raw_points"?: number | null;
+          "submitted_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "assignment_id"?: string;
+          "attempt"?: number;
+          "body"?: string | null;
+          "course_id"?: string;
+          "feedback"?: string | null;
+          "files"?: NonNullable<Json>;
+          "graded_at"?: string | null;
+          "graded_by"?: string | null;
+          "id"?: string;
+          "is_late"?: boolean;
+          "is_latest"?: boolean;
+          "late_penalty_percent"?: number | null;
+          "passed"?: boolean | null;
+          "points"?: number | null;
+          "raw_points"?: number | null;
+          "submitted_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "submissions_assignment_id_fkey";
+            columns: ["assignment_id"];
+            isOneToOne: false;
+            referencedRelation: "assignments";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "submissions_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "subscriptions": {
         Row: {
           "cancel_at_period_end": boolean;
@@ -1425,6 +1568,39 @@ export type Database = {
         Args: { "error": string; "id": string; "retry_after_seconds"?: number };
         Returns: string;
       };
+      "grade_submission": {
+        Args: {
+          "feedback"?: string;
+          "points": number;
+          "submission_id": string;
+          "waive_late_penalty"?: boolean;
+        };
+        Returns: {
+          "assignment_id": string;
+          "attempt": number;
+          "body": string | null;
+          "course_id": string;
+          "feedback": string | null;
+          "files": NonNullable<Json>;
+          "graded_at": string | null;
+          "graded_by": string | null;
+          "id": string;
+          "is_late": boolean;
+          "is_latest": boolean;
+          "late_penalty_percent": number | null;
+          "passed": boolean | null;
+          "points": number | null;
+          "raw_points": number | null;
+          "submitted_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "submissions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "grant_course_access": {
         Args: { "course_id": string; "ends_at"?: string; "user_id": string };
         Returns: string;
@@ -1551,6 +1727,34 @@ export type Database = {
         Returns: string;
       };
       "stripe_customer_id": { Args: { "user_id": string }; Returns: string };
+      "submit_assignment": {
+        Args: { "assignment_id": string; "body"?: string; "files"?: (string)[] };
+        Returns: {
+          "assignment_id": string;
+          "attempt": number;
+          "body": string | null;
+          "course_id": string;
+          "feedback": string | null;
+          "files": NonNullable<Json>;
+          "graded_at": string | null;
+          "graded_by": string | null;
+          "id": string;
+          "is_late": boolean;
+          "is_latest": boolean;
+          "late_penalty_percent": number | null;
+          "passed": boolean | null;
+          "points": number | null;
+          "raw_points": number | null;
+          "submitted_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "submissions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "zoom_apply_event": {
         Args: {
           "event": string;

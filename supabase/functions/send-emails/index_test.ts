@@ -345,6 +345,43 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   assert.match(autoRefund.text, /last seat in Tiny class was taken/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
+  const graded = render(
+    email("submission_graded", {
+      title: "Write a policy test",
+      course_title: "Postgres RLS",
+      lesson_id: "l1",
+      points: "72.00",
+      raw_points: 80,
+      max_points: "100.00",
+      late_penalty_percent: "10.00",
+      passed: true,
+      feedback: "Add a <case> for anon.",
+      regraded: false,
+    }),
+    site,
+  );
+  assert.equal(graded.subject, "Graded: Write a policy test");
+  assert.match(graded.text, /Your work was graded: 72 of 100 points, a pass\./);
+  assert.match(graded.text, /late: 80 points less the 10% late penalty/);
+  assert.match(graded.text, /Feedback: Add a <case> for anon\./);
+  assert.match(graded.html, /Add a &lt;case&gt; for anon/, "feedback is escaped");
+  assert.match(graded.text, /See your submission: https:\/\/learn\.example\.com\/lessons\/l1/);
+  const regraded = render(
+    email("submission_graded", {
+      title: "Essay",
+      course_title: "Writing",
+      lesson_id: "l2",
+      points: "45.5",
+      max_points: "100.00",
+      late_penalty_percent: "0.00",
+      passed: false,
+      feedback: null,
+      regraded: true,
+    }),
+    site,
+  );
+  assert.match(regraded.text, /Your grade was updated: 45\.5 of 100 points, not a pass yet\./);
+  assert.doesNotMatch(regraded.text, /late|Feedback/);
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 

@@ -37,6 +37,10 @@ const money = (p: Record<string, unknown>, key: string) =>
     Number(p[key]) / 100,
   );
 
+/** A payload number (points, percent) as people write it: "72", "72.5". */
+const num = (v: unknown) =>
+  new Intl.NumberFormat("en-GB", { maximumFractionDigits: 2 }).format(Number(v));
+
 const icsDate = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 
 /** An iCalendar invite for a session (RFC 5545), so it lands in the student's calendar. */
@@ -195,6 +199,29 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
           "Your subscription is cancelled and its courses are no longer available. You can subscribe again at any time.",
         ], { label: "See plans", url: `${siteUrl}/plans` }),
       };
+    case "submission_graded": {
+      const score = `${num(p.points)} of ${num(p.max_points)} points`;
+      const lines = [
+        `${p.regraded ? "Your grade was updated" : "Your work was graded"}: ${score}${
+          p.passed ? ", a pass." : ", not a pass yet."
+        }`,
+      ];
+      if (Number(p.late_penalty_percent) > 0) {
+        lines.push(
+          `It was late: ${num(p.raw_points)} points less the ${
+            num(p.late_penalty_percent)
+          }% late penalty.`,
+        );
+      }
+      if (typeof p.feedback === "string" && p.feedback) lines.push(`Feedback: ${p.feedback}`);
+      return {
+        subject: `Graded: ${title}`,
+        ...layout(`${title} (${String(p.course_title ?? "")})`, lines, {
+          label: "See your submission",
+          url: `${siteUrl}/lessons/${p.lesson_id}`,
+        }),
+      };
+    }
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,

@@ -106,7 +106,10 @@ insert into definer_allow_list values
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
   ('private.owner_sells_offer', 'authenticated', 'policy helper: a boolean about the caller only, from the offer''s own values'),
   ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),
-  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0');
+  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0'),
+  ('public.submit_assignment', 'authenticated', 'the caller''s own submission, with access, the lesson open, before the cut-off, files from their own folder'),
+  ('public.grade_submission', 'authenticated', 'the course''s staff and admins only (can_manage_course), never their own submission'),
+  ('private.may_upload_submission', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

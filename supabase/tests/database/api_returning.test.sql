@@ -8,7 +8,7 @@
 -- exactly as it would through the API. Recipe by recipe, for every table a recipe writes; plus
 -- checks that making new rows readable to their creator widened nobody else's reads.
 begin;
-select plan(56);
+select plan(58);
 select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor');
 
@@ -130,6 +130,17 @@ select private.notify(tests.user_id('none@t'), 'test', 'Hello', null, null);
 select tests.authenticate_as('none@t');
 select is(tests.returned($$ update public.notifications set read_at = now() where read_at is null returning title, read_at is not null as read $$),
   '[{"title": "Hello", "read": true}]', 'notifications: marking read returns the notification');
+
+-- ---------------------------------------------------------------- Homework: set an assignment
+select tests.authenticate_as('own@t');
+select is(tests.returned(format($$ insert into public.lessons (section_id, title, kind, position)
+                                   select s.id, 'Assignment: explain a slow query', 'assignment', 9 from public.sections s
+                                   where s.course_id = %L and s.position = 0 returning kind $$, tests.course_id('course-draft'))),
+  '[{"kind": "assignment"}]', 'lessons: the instructor gets the new assignment lesson back');
+select is(tests.returned(format($$ insert into public.assignments (lesson_id, max_points, pass_points) values (%L, 20, 12)
+                                   returning course_id = %L as in_course, max_points $$,
+                                tests.lesson_id('course-draft', 'Assignment: explain a slow query'), tests.course_id('course-draft'))),
+  '[{"in_course": true, "max_points": 20.00}]', 'assignments: the instructor gets the new assignment back, its course derived');
 
 -- ---------------------------------------------------------------- Offers, prices and coupons
 select tests.authenticate_as('own@t');

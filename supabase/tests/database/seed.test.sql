@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(23);
+select plan(27);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -131,6 +131,27 @@ select ok((select max_redemptions = 3 and max_per_user = 1 from public.coupons w
 select ok(exists (select from public.live_session_registrations r where r.session_id = '5e000000-0000-4000-8000-000000000004'
                   and r.user_id = 'c0000000-0000-4000-8000-000000000001' and r.source = 'course' and r.cancelled_at is null),
   'Sam, a student of the D3 course, is registered for its office hours');
+
+-- Homework: course 01's assignment, Sam's graded submission and its file, for Sam and Priya only.
+select tests.authenticate_as('sam@example.com');
+select results_eq($$ select a.max_points, a.pass_points, l.kind::text, l.is_required, s.attempt, s.points, s.passed,
+                            jsonb_array_length(s.files),
+                            (select count(*) from storage.objects o where o.name = s.files -> 0 ->> 'path')
+                     from public.assignments a join public.lessons l on l.id = a.lesson_id
+                     join public.submissions s on s.assignment_id = a.id
+                     where a.id = 'a5000000-0000-4000-8000-000000000001' $$,
+  $$ values (100.00::numeric(8,2), 60.00::numeric(8,2), 'assignment', false, 1, 85.00::numeric(8,2), true, 1, 1::bigint) $$,
+  'Sam reads course 01''s assignment and his graded submission, with its file');
+select ok((select completed_at is not null from public.lesson_progress where lesson_id = '1e000000-0000-4000-8000-000000000001')
+  and exists (select from public.notifications where kind = 'submission_graded'),
+  'the pass completed his assignment lesson, and he was notified');
+select tests.authenticate_as('priya@example.com');
+select is((select count(*) from public.submissions where assignment_id = 'a5000000-0000-4000-8000-000000000001'), 1::bigint,
+  'Priya, its instructor, reads the submission');
+select tests.authenticate_as('noor@example.com');
+select is((select count(*) from public.assignments) + (select count(*) from public.submissions), 0::bigint,
+  'Noor, without the course, reads neither');
+select tests.clear_authentication();
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');

@@ -367,6 +367,45 @@ begin
   perform public.zoom_save_meeting((select l.id from public.live_sessions l where l.title = 'Zoom soon'), 82000000001,
                                    'https://zoom.us/j/82000000001?pwd=general');
   perform tests.clear_authentication();
+-- Homework fixture (after the catalog fixture):
+--   course-a: lesson 'hw' (kind assignment, required, open to its students) in s1, its
+--     assignment: 100 points, 60 pass, due in 7 days, late accepted until 14 days at 10% off; PDF,
+--     PNG or text, up to 2 files of 1 MiB.
+--   course-b: lesson 'bhw' (kind assignment) and its assignment (any file).
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.assignment_id(course_slug text, lesson_title text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select a.id from public.assignments a where a.lesson_id = tests.lesson_id(assignment_id.course_slug, assignment_id.lesson_title)
+$$;
+
+-- The path of a file in a user's folder of the submissions bucket for an assignment.
+create or replace function tests.submission_path(email text, course_slug text, lesson_title text, file text) returns text
+language sql stable security definer set search_path = '' as $$
+  select tests.course_id(submission_path.course_slug) || '/' || tests.assignment_id(submission_path.course_slug, submission_path.lesson_title)
+         || '/' || tests.user_id(submission_path.email) || '/' || submission_path.file
+$$;
+
+-- Uploads a file as the current role, as Storage records it (the row, not the bytes).
+create or replace function tests.upload(bucket text, name text, mime_type text default 'application/pdf', size bigint default 1000)
+returns void
+language sql set search_path = '' as $$
+  insert into storage.objects (bucket_id, name, owner, owner_id, metadata)
+  values (upload.bucket, upload.name, auth.uid(), auth.uid()::text,
+          jsonb_build_object('mimetype', upload.mime_type, 'size', upload.size))
+$$;
+
+create or replace function tests.homework_fixture() returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.lessons (section_id, title, kind, position, duration_seconds)
+  select s.id, 'hw', 'assignment', 2, 0 from public.sections s where s.course_id = tests.course_id('course-a') and s.position = 0;
+  insert into public.assignments (lesson_id, instructions, due_at, late_until, late_penalty_percent, max_points, pass_points,
+                                  max_files, max_file_bytes, allowed_mime_types)
+  values (tests.lesson_id('course-a', 'hw'), 'Write a policy and its test.', now() + interval '7 days',
+          now() + interval '14 days', 10, 100, 60, 2, 1048576, '{application/pdf,image/png,text/plain}');
+  insert into public.lessons (section_id, title, kind, position)
+  select s.id, 'bhw', 'assignment', 1 from public.sections s where s.course_id = tests.course_id('course-b');
+  insert into public.assignments (lesson_id, instructions) values (tests.lesson_id('course-b', 'bhw'), 'Style a page.');
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
