@@ -367,6 +367,11 @@ begin
   perform public.zoom_save_meeting((select l.id from public.live_sessions l where l.title = 'Zoom soon'), 82000000001,
                                    'https://zoom.us/j/82000000001?pwd=general');
   perform tests.clear_authentication();
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
 -- Homework fixture (after the catalog fixture):
 --   course-a: lesson 'hw' (kind assignment, required, open to its students) in s1, its
 --     assignment: 100 points, 60 pass, due in 7 days, late accepted until 14 days at 10% off; PDF,
