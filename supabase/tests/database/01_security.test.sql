@@ -105,7 +105,9 @@ insert into definer_allow_list values
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
   ('private.owner_sells_offer', 'authenticated', 'policy helper: a boolean about the caller only, from the offer''s own values'),
   ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),
-  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0');
+  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0'),
+  ('public.save_question', 'authenticated', 'the course''s staff only (can_manage_course); writes the key to private.question_keys'),
+  ('public.question_bank', 'authenticated', 'the course''s staff only (can_manage_course); the keys of their own course');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r
