@@ -90,10 +90,10 @@ declare
   accepted text[];
   num numeric;
   tol numeric;
-  correct uuid[] := '{}';
+  correct uuid[] := '{}'::uuid[];
   o record;
   oid uuid;
-  kept uuid[] := '{}';
+  kept uuid[] := '{}'::uuid[];
 begin
   if not private.can_manage_course(save_question.course_id) then
     raise exception 'only the course''s staff can edit its question bank' using errcode = '42501',

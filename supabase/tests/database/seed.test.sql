@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(23);
+select plan(24);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -131,6 +131,13 @@ select ok((select max_redemptions = 3 and max_per_user = 1 from public.coupons w
 select ok(exists (select from public.live_session_registrations r where r.session_id = '5e000000-0000-4000-8000-000000000004'
                   and r.user_id = 'c0000000-0000-4000-8000-000000000001' and r.source = 'course' and r.cancelled_at is null),
   'Sam, a student of the D3 course, is registered for its office hours');
+
+-- The quiz a newcomer can take: five questions of Priya's bank (one per kind but multiple choice), their keys apart.
+select is((select count(*)::text || '/' || count(k.question_id) || '/' || string_agg(distinct q.kind::text, ',' order by q.kind::text)
+           from public.quiz_questions qq join public.questions q on q.id = qq.question_id
+           left join private.question_keys k on k.question_id = q.id
+           where qq.quiz_id = '9a000000-0000-4000-8000-000000000001'),
+  '5/5/essay,numeric,short_answer,single_choice,true_false', 'the RLS course has a quiz with five questions and their keys');
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');
