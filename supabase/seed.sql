@@ -420,3 +420,58 @@ select private.notify(s.user_id, 'submission_graded', 'Graded: ' || l.title, '85
 from public.submissions s join public.lessons l on l.id = '1e000000-0000-4000-8000-000000000001'
 where s.id = '5b000000-0000-4000-8000-000000000001'
   and not exists (select 1 from public.notifications n where n.user_id = s.user_id and n.kind = 'submission_graded');
+
+-- A quiz a newcomer can take: "Check your RLS knowledge", an optional quiz lesson closing the last
+-- section of Postgres Row Level Security in Practice (Sam has the course). Unlimited attempts, 15
+-- minutes, pass at 70%, answers shown after submitting, the best attempt counts. Five questions
+-- from Priya's bank, one of them an essay she grades by hand. Fixed ids (docs/API.md names them).
+-- ---------------------------------------------------------------------------------------------
+insert into public.lessons (id, section_id, title, kind, position, duration_seconds, is_required)
+select '9a000000-0000-4000-8000-000000000101', 'f0010000-0000-4000-8000-000000000003', 'Check your RLS knowledge',
+       'quiz', 4, 900, false
+where not exists (select 1 from public.lessons l where l.id = '9a000000-0000-4000-8000-000000000101');
+insert into public.quizzes (id, lesson_id, instructions, max_attempts, time_limit_seconds, pass_percent, reveal, grading)
+values ('9a000000-0000-4000-8000-000000000001', '9a000000-0000-4000-8000-000000000101',
+        'Five questions on policies. 15 minutes; take it as often as you like, your best attempt counts.',
+        null, 900, 70, 'after_submit', 'best')
+on conflict (id) do nothing;
+insert into public.questions (id, course_id, kind, prompt, points, feedback, created_by) values
+  ('9b000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'single_choice',
+   'Which statement turns row level security on for a table?', 1, 'RLS is a table property, switched on by ALTER TABLE.',
+   'b0000000-0000-4000-8000-000000000001'),
+  ('9b000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000001', 'true_false',
+   'A table with RLS enabled and no policy returns every row to the authenticated role.', 1,
+   'No policy means no row: RLS denies by default.', 'b0000000-0000-4000-8000-000000000001'),
+  ('9b000000-0000-4000-8000-000000000003', 'e0000000-0000-4000-8000-000000000001', 'short_answer',
+   'Which function returns the id of the user making the request?', 1, 'auth.uid() reads the sub claim of the JWT.',
+   'b0000000-0000-4000-8000-000000000001'),
+  ('9b000000-0000-4000-8000-000000000004', 'e0000000-0000-4000-8000-000000000001', 'numeric',
+   'How many policies does a table need so that anon can select and authenticated can insert?', 1,
+   'One policy per command and role set: a select policy for anon, an insert policy for authenticated.',
+   'b0000000-0000-4000-8000-000000000001'),
+  ('9b000000-0000-4000-8000-000000000005', 'e0000000-0000-4000-8000-000000000001', 'essay',
+   'Why wrap auth.uid() in a subselect inside a policy?', 2, null, 'b0000000-0000-4000-8000-000000000001')
+on conflict (id) do nothing;
+insert into public.question_options (id, question_id, course_id, position, label, feedback) values
+  ('9c000000-0000-4000-8000-000000000011', '9b000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001',
+   0, 'alter table t enable row level security', 'Yes.'),
+  ('9c000000-0000-4000-8000-000000000012', '9b000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001',
+   1, 'create policy rls on t', 'A policy does nothing until RLS is on.'),
+  ('9c000000-0000-4000-8000-000000000013', '9b000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001',
+   2, 'grant rls on t to authenticated', 'There is no such grant.'),
+  ('9c000000-0000-4000-8000-000000000021', '9b000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000001',
+   0, 'True', null),
+  ('9c000000-0000-4000-8000-000000000022', '9b000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000001',
+   1, 'False', null)
+on conflict (id) do nothing;
+insert into private.question_keys (question_id, correct_option_ids, accepted_answers, numeric_answer, tolerance) values
+  ('9b000000-0000-4000-8000-000000000001', '{9c000000-0000-4000-8000-000000000011}', '{}', null, 0),
+  ('9b000000-0000-4000-8000-000000000002', '{9c000000-0000-4000-8000-000000000022}', '{}', null, 0),
+  ('9b000000-0000-4000-8000-000000000003', '{}', '{auth.uid(),auth.uid}', null, 0),
+  ('9b000000-0000-4000-8000-000000000004', '{}', '{}', 2, 0),
+  ('9b000000-0000-4000-8000-000000000005', '{}', '{}', null, 0)
+on conflict (question_id) do nothing;
+insert into public.quiz_questions (quiz_id, question_id, position)
+select '9a000000-0000-4000-8000-000000000001', q.id, row_number() over (order by q.id) - 1
+from public.questions q where q.id::text like '9b000000-%'
+  and not exists (select 1 from public.quiz_questions x where x.quiz_id = '9a000000-0000-4000-8000-000000000001');

@@ -1203,6 +1203,371 @@ export type Database = {
         };
         Relationships: [];
       };
+      "question_options": {
+        Row: {
+          "course_id": string;
+          "feedback": string | null;
+          "id": string;
+          "label": string;
+          "position": number;
+          "question_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "feedback"?: string | null;
+          "id"?: string;
+          "label": string;
+          "position": number;
+          "question_id": string;
+        };
+        Update: {
+          "course_id"?: string;
+          "feedback"?: string | null;
+          "id"?: string;
+          "label"?: string;
+          "position"?: number;
+          "question_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "question_options_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "question_options_question_id_fkey";
+            columns: ["question_id"];
+            isOneToOne: false;
+            referencedRelation: "questions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "questions": {
+        Row: {
+          "course_id": string;
+          "created_at": string;
+          "created_by": string | null;
+          "feedback": string | null;
+          "id": string;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "points": number;
+          "prompt": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id": string;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "feedback"?: string | null;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "points"?: number;
+          "prompt": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "course_id"?: string;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "feedback"?: string | null;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["question_kind"];
+          "points"?: number;
+          "prompt"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "questions_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "quiz_answers": {
+        Row: {
+          "answer": Json | null;
+          "attempt_id": string;
+          "auto_points": number | null;
+          "correct": boolean | null;
+          "course_id": string;
+          "feedback": string | null;
+          "graded_at": string | null;
+          "graded_by": string | null;
+          "id": string;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "manual_points": number | null;
+          "option_ids": (string)[];
+          "position": number;
+          "question_id": string;
+          "quiz_id": string;
+          "saved_at": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "answer"?: Json | null;
+          "attempt_id": string;
+          "auto_points"?: number | null;
+          "correct"?: boolean | null;
+          "course_id": string;
+          "feedback"?: string | null;
+          "graded_at"?: string | null;
+          "graded_by"?: string | null;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "manual_points"?: number | null;
+          "option_ids"?: (string)[];
+          "position": number;
+          "question_id": string;
+          "quiz_id": string;
+          "saved_at"?: string | null;
+          "user_id": string;
+        };
+        Update: {
+          "answer"?: Json | null;
+          "attempt_id"?: string;
+          "auto_points"?: number | null;
+          "correct"?: boolean | null;
+          "course_id"?: string;
+          "feedback"?: string | null;
+          "graded_at"?: string | null;
+          "graded_by"?: string | null;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["question_kind"];
+          "manual_points"?: number | null;
+          "option_ids"?: (string)[];
+          "position"?: number;
+          "question_id"?: string;
+          "quiz_id"?: string;
+          "saved_at"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "quiz_answers_attempt_id_fkey";
+            columns: ["attempt_id"];
+            isOneToOne: false;
+            referencedRelation: "quiz_attempts";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_answers_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_answers_question_id_fkey";
+            columns: ["question_id"];
+            isOneToOne: false;
+            referencedRelation: "questions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_answers_quiz_id_fkey";
+            columns: ["quiz_id"];
+            isOneToOne: false;
+            referencedRelation: "quizzes";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "quiz_attempts": {
+        Row: {
+          "auto_submitted": boolean;
+          "course_id": string;
+          "deadline_at": string | null;
+          "id": string;
+          "max_score": number;
+          "number": number;
+          "passed": boolean | null;
+          "percent": number | null;
+          "questions": NonNullable<Json>;
+          "quiz_id": string;
+          "score": number | null;
+          "started_at": string;
+          "status": Database["public"]["Enums"]["quiz_attempt_status"];
+          "submitted_at": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "auto_submitted"?: boolean;
+          "course_id": string;
+          "deadline_at"?: string | null;
+          "id"?: string;
+          "max_score": number;
+          "number": number;
+          "passed"?: boolean | null;
+          "percent"?: number | null;
+          "questions": NonNullable<Json>;
+          "quiz_id": string;
+          "score"?: number | null;
+          "started_at"?: string;
+          "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
+          "submitted_at"?: string | null;
+          "user_id": string;
+        };
+        Update: {
+          "auto_submitted"?: boolean;
+          "course_id"?: string;
+          "deadline_at"?: string | null;
+          "id"?: string;
+          "max_score"?: number;
+          "number"?: number;
+          "passed"?: boolean | null;
+          "percent"?: number | null;
+          "questions"?: NonNullable<Json>;
+          "quiz_id"?: string;
+          "score"?: number | null;
+          "started_at"?: string;
+          "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
+          "submitted_at"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "quiz_attempts_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_attempts_quiz_id_fkey";
+            columns: ["quiz_id"];
+            isOneToOne: false;
+            referencedRelation: "quizzes";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "quiz_questions": {
+        Row: {
+          "course_id": string;
+          "position": number;
+          "question_id": string;
+          "quiz_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id"?: string;
+          "position": number;
+          "question_id": string;
+          "quiz_id": string;
+        };
+        Update: {
+          "course_id"?: string;
+          "position"?: number;
+          "question_id"?: string;
+          "quiz_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "quiz_questions_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_questions_question_id_fkey";
+            columns: ["question_id"];
+            isOneToOne: false;
+            referencedRelation: "questions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_questions_quiz_id_fkey";
+            columns: ["quiz_id"];
+            isOneToOne: false;
+            referencedRelation: "quizzes";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "quizzes": {
+        Row: {
+          "closes_at": string | null;
+          "course_id": string;
+          "created_at": string;
+          "draw_count": number | null;
+          "grading": Database["public"]["Enums"]["quiz_grading"];
+          "id": string;
+          "instructions": string | null;
+          "lesson_id": string;
+          "max_attempts": number | null;
+          "opens_at": string | null;
+          "pass_percent": number;
+          "reveal": Database["public"]["Enums"]["quiz_reveal"];
+          "shuffle_options": boolean;
+          "shuffle_questions": boolean;
+          "time_limit_seconds": number | null;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "closes_at"?: string | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "draw_count"?: number | null;
+          "grading"?: Database["public"]["Enums"]["quiz_grading"];
+          "id"?: string;
+          "instructions"?: string | null;
+          "lesson_id": string;
+          "max_attempts"?: number | null;
+          "opens_at"?: string | null;
+          "pass_percent"?: number;
+          "reveal"?: Database["public"]["Enums"]["quiz_reveal"];
+          "shuffle_options"?: boolean;
+          "shuffle_questions"?: boolean;
+          "time_limit_seconds"?: number | null;
+          "updated_at"?: string;
+        };
+        Update: {
+          "closes_at"?: string | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "draw_count"?: number | null;
+          "grading"?: Database["public"]["Enums"]["quiz_grading"];
+          "id"?: string;
+          "instructions"?: string | null;
+          "lesson_id"?: string;
+          "max_attempts"?: number | null;
+          "opens_at"?: string | null;
+          "pass_percent"?: number;
+          "reveal"?: Database["public"]["Enums"]["quiz_reveal"];
+          "shuffle_options"?: boolean;
+          "shuffle_questions"?: boolean;
+          "time_limit_seconds"?: number | null;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "quizzes_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quizzes_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: true;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "reviews": {
         Row: {
           "author_name": string;
@@ -1467,6 +1832,7 @@ export type Database = {
         Args: { "order_id": string; "session_id": string };
         Returns: undefined;
       };
+      "attempt_review": { Args: { "attempt_id": string }; Returns: Json };
       "cancel_registration": { Args: { "session_id": string }; Returns: boolean };
       "claim_auto_refund": {
         Args: { "order_id": string };
@@ -1568,6 +1934,32 @@ export type Database = {
         Args: { "error": string; "id": string; "retry_after_seconds"?: number };
         Returns: string;
       };
+      "grade_answer": {
+        Args: { "answer_id": string; "feedback"?: string; "points": number };
+        Returns: {
+          "auto_submitted": boolean;
+          "course_id": string;
+          "deadline_at": string | null;
+          "id": string;
+          "max_score": number;
+          "number": number;
+          "passed": boolean | null;
+          "percent": number | null;
+          "questions": NonNullable<Json>;
+          "quiz_id": string;
+          "score": number | null;
+          "started_at": string;
+          "status": Database["public"]["Enums"]["quiz_attempt_status"];
+          "submitted_at": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "quiz_attempts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "grade_submission": {
         Args: {
           "feedback"?: string;
@@ -1632,6 +2024,35 @@ export type Database = {
           "title": string;
         }[];
       };
+      "question_bank": {
+        Args: { "course_id": string };
+        Returns: {
+          "accepted_answers": (string)[];
+          "feedback": string;
+          "id": string;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "numeric_answer": number;
+          "options": Json;
+          "points": number;
+          "prompt": string;
+          "tolerance": number;
+          "updated_at": string;
+        }[];
+      };
+      "quiz_item_stats": {
+        Args: { "quiz_id": string };
+        Returns: {
+          "answered": number;
+          "discrimination": number;
+          "kind": Database["public"]["Enums"]["question_kind"];
+          "mean_score": number;
+          "options": Json;
+          "position": number;
+          "prompt": string;
+          "question_id": string;
+          "share_correct": number;
+        }[];
+      };
       "quote_offer": {
         Args: { "coupon_code"?: string; "currency": string; "offer_id": string };
         Returns: Database["public"]["CompositeTypes"]["offer_quote"];
@@ -1692,6 +2113,11 @@ export type Database = {
         Args: { "target_role": Database["public"]["Enums"]["app_role"]; "target_user_id": string };
         Returns: boolean;
       };
+      "save_answer": {
+        Args: { "answer": Json; "attempt_id": string; "question_id": string };
+        Returns: string;
+      };
+      "save_question": { Args: { "course_id": string; "question": Json }; Returns: string };
       "save_stripe_customer": {
         Args: { "customer_id": string; "user_id": string };
         Returns: string;
@@ -1722,6 +2148,32 @@ export type Database = {
       };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
+      "start_attempt": {
+        Args: { "quiz_id": string };
+        Returns: {
+          "auto_submitted": boolean;
+          "course_id": string;
+          "deadline_at": string | null;
+          "id": string;
+          "max_score": number;
+          "number": number;
+          "passed": boolean | null;
+          "percent": number | null;
+          "questions": NonNullable<Json>;
+          "quiz_id": string;
+          "score": number | null;
+          "started_at": string;
+          "status": Database["public"]["Enums"]["quiz_attempt_status"];
+          "submitted_at": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "quiz_attempts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "stripe_apply_event": {
         Args: { "created": string; "event_id": string; "event_type": string; "object": Json };
         Returns: string;
@@ -1755,6 +2207,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
       "zoom_apply_event": {
         Args: {
           "event": string;
@@ -1845,6 +2298,16 @@ export type Database = {
         | "needs_review";
       "plan_interval": "month" | "year";
       "plan_scope": "instructor" | "all_courses" | "selected_courses";
+      "question_kind":
+        | "single_choice"
+        | "multiple_choice"
+        | "true_false"
+        | "short_answer"
+        | "numeric"
+        | "essay";
+      "quiz_attempt_status": "in_progress" | "submitted" | "graded";
+      "quiz_grading": "best" | "last" | "average";
+      "quiz_reveal": "never" | "after_submit" | "after_close";
     };
     CompositeTypes: {
       "course_search_result": {
@@ -2006,6 +2469,17 @@ export const Constants = {
       ],
       "plan_interval": ["month", "year"],
       "plan_scope": ["instructor", "all_courses", "selected_courses"],
+      "question_kind": [
+        "single_choice",
+        "multiple_choice",
+        "true_false",
+        "short_answer",
+        "numeric",
+        "essay",
+      ],
+      "quiz_attempt_status": ["in_progress", "submitted", "graded"],
+      "quiz_grading": ["best", "last", "average"],
+      "quiz_reveal": ["never", "after_submit", "after_close"],
     },
   },
 } as const;

@@ -109,7 +109,15 @@ insert into definer_allow_list values
   ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0'),
   ('public.submit_assignment', 'authenticated', 'the caller''s own submission, with access, the lesson open, before the cut-off, files from their own folder'),
   ('public.grade_submission', 'authenticated', 'the course''s staff and admins only (can_manage_course), never their own submission'),
-  ('private.may_upload_submission', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only');
+  ('private.may_upload_submission', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only'),
+  ('public.save_question', 'authenticated', 'the course''s staff only (can_manage_course); writes the key to private.question_keys'),
+  ('public.question_bank', 'authenticated', 'the course''s staff only (can_manage_course); the keys of their own course'),
+  ('public.start_attempt', 'authenticated', 'the caller''s own attempt; access, lesson state, window and attempts checked under a (user, quiz) lock; no keys'),
+  ('public.save_answer', 'authenticated', 'the caller''s own attempt in progress, before its deadline; never reads a key'),
+  ('public.submit_attempt', 'authenticated', 'the caller''s own attempt; reveals only what the quiz''s settings allow'),
+  ('public.attempt_review', 'authenticated', 'the caller''s own attempt (what the settings allow) or the staff''s course''s'),
+  ('public.grade_answer', 'authenticated', 'the course''s staff only (can_manage_course), never their own answers'),
+  ('public.quiz_item_stats', 'authenticated', 'the course''s staff only (can_manage_course); aggregates');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(27);
+select plan(28);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -152,6 +152,12 @@ select tests.authenticate_as('noor@example.com');
 select is((select count(*) from public.assignments) + (select count(*) from public.submissions), 0::bigint,
   'Noor, without the course, reads neither');
 select tests.clear_authentication();
+-- The quiz a newcomer can take: five questions of Priya's bank (one per kind but multiple choice), their keys apart.
+select is((select count(*)::text || '/' || count(k.question_id) || '/' || string_agg(distinct q.kind::text, ',' order by q.kind::text)
+           from public.quiz_questions qq join public.questions q on q.id = qq.question_id
+           left join private.question_keys k on k.question_id = q.id
+           where qq.quiz_id = '9a000000-0000-4000-8000-000000000001'),
+  '5/5/essay,numeric,short_answer,single_choice,true_false', 'the RLS course has a quiz with five questions and their keys');
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');

@@ -414,3 +414,75 @@ begin
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Quiz fixture (the catalog fixture, plus):
+--   co@t                instructor, co-instructor of course-a (to be removed in tests)
+--   course-a, section s1: lesson 'quiz1' (kind quiz) with a quiz: 2 attempts, 10 minutes, pass
+--   60%, reveal after submit, best attempt counts; its six questions (10 points), one per kind:
+--   'Q1 single' (1 pt: 'enable rls' correct, 'grant rls', 'create policy'),
+--   'Q2 multiple' (2 pts: 'anon' and 'authenticated' correct, 'root'),
+--   'Q3 true/false' (1 pt: 'True', 'False' correct), 'Q4 short' (1 pt: 'auth.uid()', 'auth.uid'),
+--   'Q5 numeric' (1 pt: 3.14 ± 0.01), 'Q6 essay' (4 pts).
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.question_id(prompt text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select q.id from public.questions q where q.prompt = question_id.prompt
+$$;
+
+create or replace function tests.option_id(prompt text, label text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select o.id from public.question_options o join public.questions q on q.id = o.question_id
+  where q.prompt = option_id.prompt and o.label = option_id.label
+$$;
+
+create or replace function tests.quiz_id(lesson_title text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select qz.id from public.quizzes qz join public.lessons l on l.id = qz.lesson_id where l.title = quiz_id.lesson_title
+$$;
+
+create or replace function tests.quiz_fixture() returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  a uuid;
+  own uuid;
+  ql uuid;
+  qz uuid;
+  q record;
+  qid uuid;
+  pos integer := 0;
+begin
+  perform tests.catalog_fixture();
+  a := tests.course_id('course-a');
+  own := tests.user_id('own@t');
+  perform tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
+  insert into public.course_instructors (course_id, user_id, role) values (a, tests.user_id('co@t'), 'co_instructor');
+  insert into public.lessons (section_id, title, kind, position, duration_seconds)
+  select s.id, 'quiz1', 'quiz', 2, 600 from public.sections s where s.course_id = a and s.position = 0
+  returning id into ql;
+  insert into public.quizzes (lesson_id, max_attempts, time_limit_seconds, pass_percent, reveal, grading)
+  values (ql, 2, 600, 60, 'after_submit', 'best') returning id into qz;
+  for q in select * from (values
+      ('Q1 single', 'single_choice', 1, array['enable rls', 'grant rls', 'create policy'], array[true, false, false],
+       null::text[], null::numeric, 0::numeric),
+      ('Q2 multiple', 'multiple_choice', 2, array['anon', 'authenticated', 'root'], array[true, true, false], null, null, 0),
+      ('Q3 true/false', 'true_false', 1, array['True', 'False'], array[false, true], null, null, 0),
+      ('Q4 short', 'short_answer', 1, null, null, array['auth.uid()', 'auth.uid'], null, 0),
+      ('Q5 numeric', 'numeric', 1, null, null, null, 3.14, 0.01),
+      ('Q6 essay', 'essay', 4, null, null, null, null, 0)
+    ) v (prompt, kind, points, labels, correct, accepted, num, tol)
+  loop
+    insert into public.questions (course_id, kind, prompt, points, feedback, created_by)
+    values (a, q.kind::public.question_kind, q.prompt, q.points, 'about ' || q.prompt, own) returning id into qid;
+    insert into public.question_options (question_id, course_id, position, label, feedback)
+    select qid, a, i - 1, q.labels[i], 'because ' || q.labels[i] from generate_subscripts(q.labels, 1) i;
+    insert into private.question_keys (question_id, correct_option_ids, accepted_answers, numeric_answer, tolerance)
+    values (qid, coalesce((select array_agg(o.id order by o.position) from public.question_options o
+                           where o.question_id = qid and q.correct[o.position + 1]), '{}'),
+            coalesce(q.accepted, '{}'), q.num, q.tol);
+    insert into public.quiz_questions (quiz_id, question_id, position) values (qz, qid, pos);
+    pos := pos + 1;
+  end loop;
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
