@@ -345,6 +345,23 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   assert.match(autoRefund.text, /last seat in Tiny class was taken/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
   assert.match(autoRefund.text, /refunding the full US\$9\.00/);
+  const cert = {
+    serial: "7C3A-91F0-2B6D-E845-0A1C-5F93",
+    course_title: "Modern CSS",
+    holder_name: "Zoë",
+  };
+  const issued = render(email("certificate_issued", cert), site);
+  assert.match(issued.subject, /Your certificate: Modern CSS/);
+  assert.match(issued.text, /\/certificates\/7C3A-91F0-2B6D-E845-0A1C-5F93/);
+  const revoked = { ...cert, reason: "Plagiarism" };
+  assert.match(
+    render(email("certificate_revoked", { ...revoked, recipient: "holder" }), site).text,
+    /Your certificate for Modern CSS \(serial 7C3A-91F0-2B6D-E845-0A1C-5F93\) was revoked\. Reason: Plagiarism/,
+  );
+  assert.match(
+    render(email("certificate_revoked", { ...revoked, recipient: "owner" }), site).text,
+    /Zoë's certificate for Modern CSS/,
+  );
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 

@@ -105,7 +105,11 @@ insert into definer_allow_list values
   ('private.managed_offer_ids', 'authenticated', 'policy helper: the caller''s own offer ids (all for admins)'),
   ('private.owner_sells_offer', 'authenticated', 'policy helper: a boolean about the caller only, from the offer''s own values'),
   ('public.request_refund', 'authenticated', 'admin-only RPC; require_admin(); audited; Stripe confirms before access is revoked'),
-  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0');
+  ('public.create_order', 'authenticated', 'the caller''s own pending order at the database price; grants nothing unless the total is 0'),
+  ('public.verify_certificate', 'anon', 'read-only; the public fields of one certificate by its unguessable serial; unknown and malformed alike raise not found'),
+  ('public.verify_certificate', 'authenticated', 'read-only; the public fields of one certificate by its unguessable serial'),
+  ('public.revoke_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r
