@@ -475,3 +475,22 @@ insert into public.quiz_questions (quiz_id, question_id, position)
 select '9a000000-0000-4000-8000-000000000001', q.id, row_number() over (order by q.id) - 1
 from public.questions q where q.id::text like '9b000000-%'
   and not exists (select 1 from public.quiz_questions x where x.quiz_id = '9a000000-0000-4000-8000-000000000001');
+
+-- Certificates: the students who completed a course above got theirs when their progress was
+-- computed (the certificates migration issues them). Each is dated at the student's last lesson,
+-- with its notification. Sam's (Modern CSS Layouts) and Kenji's (Figma for Product Teams) have
+-- fixed ids and serials, for docs/API.md: verify 7C3A-91F0-2B6D-E845-0A1C-5F93 as anyone.
+update public.certificates c
+set issued_at = coalesce((select max(lp.completed_at) from public.lesson_progress lp
+                          where lp.user_id = c.user_id and lp.course_id = c.course_id), c.issued_at);
+update public.notifications n set created_at = c.issued_at
+from public.certificates c
+where n.kind = 'certificate_issued' and n.data ->> 'certificate_id' = c.id::text;
+update public.certificates c
+set id = 'ce000000-0000-4000-8000-000000000001', serial = '7C3A-91F0-2B6D-E845-0A1C-5F93'
+where c.user_id = 'c0000000-0000-4000-8000-000000000001' and c.course_id = 'e0000000-0000-4000-8000-000000000004'
+  and c.id <> 'ce000000-0000-4000-8000-000000000001';
+update public.certificates c
+set id = 'ce000000-0000-4000-8000-000000000002', serial = 'B81D-5E27-C940-3FA6-D1E8-07B2'
+where c.user_id = (select u.id from auth.users u where u.email = 'kenji@example.com')
+  and c.course_id = 'e0000000-0000-4000-8000-000000000006' and c.id <> 'ce000000-0000-4000-8000-000000000002';

@@ -2,6 +2,8 @@
 // Every key here is documented in .env.example.
 export const localFunctionEnv: Record<string, string> = {
   SITE_URL: "http://127.0.0.1:3000",
+  CREDENTIALS_SIGNING_KEYS: "replace_me",
+  CREDENTIALS_ISSUER_NAME: "Coursebase",
   RESEND_API_KEY: "re_replace_me",
   EMAIL_FROM: "Coursebase <hello@example.com>",
   EMAIL_RATE_PER_SECOND: "5",

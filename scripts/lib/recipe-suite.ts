@@ -97,6 +97,7 @@ async function probeStack(opts: SuiteOptions): Promise<StackServices> {
     storage: storage !== null && storage.status !== 404 && storage.status < 500,
     stripe: await configured("checkout", "stripe_not_configured"),
     zoom: await configured("zoom-join", "zoom_not_configured"),
+    credentials: await configured("credentials", "credentials_not_configured"),
   };
 }
 

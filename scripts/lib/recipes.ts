@@ -8,7 +8,8 @@
 // - a call that prints (console.log/info/warn/error, location.assign, window.open, alert) and
 //   ends with a trailing comment states what it prints the first time it runs there:
 //   `console.log(status, error?.code); // 403 42501`. `…` stands for any text. A comment ending in
-//   `(when Stripe is set up)`, `(when Stripe is not set up)` (or Zoom) holds only on such a stack;
+//   `(when Stripe is set up)`, `(when Stripe is not set up)` (or Zoom, Open Badges, or `(when
+//   Storage runs)` / `(when Storage does not run)`) holds only on such a stack;
 //   `A (when Stripe is set up), or B (when Stripe is not set up)` states both.
 //   Every stated output must be printed, and match; prints without a comment are not checked.
 // A block whose first line is `// file: NAME.ts` is a module the others import (the client).
@@ -73,6 +74,10 @@ export interface Persona {
 export interface StackFacts {
   stripe: boolean;
   zoom: boolean;
+  /** The credentials function has its signing keys (Open Badges). */
+  credentials?: boolean;
+  /** A Storage server answers (the local stack has none). */
+  storage?: boolean;
 }
 
 export interface Expectation {
@@ -108,6 +113,10 @@ const CONDITIONS: Record<string, (f: StackFacts) => boolean> = {
   "Stripe is not set up": (f) => !f.stripe,
   "Zoom is set up": (f) => f.zoom,
   "Zoom is not set up": (f) => !f.zoom,
+  "Open Badges are set up": (f) => f.credentials === true,
+  "Open Badges are not set up": (f) => f.credentials !== true,
+  "Storage runs": (f) => f.storage === true,
+  "Storage does not run": (f) => f.storage !== true,
 };
 
 export const conditionHolds = (when: string | null, facts: StackFacts): boolean =>

@@ -139,6 +139,72 @@ export type Database = {
           },
         ];
       };
+      "certificates": {
+        Row: {
+          "changed_at": string;
+          "course_id": string;
+          "course_title": string;
+          "holder_name": string;
+          "id": string;
+          "issued_at": string;
+          "issuer_name": string;
+          "pdf_path": string | null;
+          "pdf_rendered_for": string | null;
+          "reissued_at": string | null;
+          "revocation_reason": string | null;
+          "revoked_at": string | null;
+          "revoked_by": string | null;
+          "serial": string;
+          "status_index": number;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "changed_at"?: never;
+          "course_id": string;
+          "course_title": string;
+          "holder_name": string;
+          "id"?: string;
+          "issued_at"?: string;
+          "issuer_name": string;
+          "pdf_path"?: string | null;
+          "pdf_rendered_for"?: string | null;
+          "reissued_at"?: string | null;
+          "revocation_reason"?: string | null;
+          "revoked_at"?: string | null;
+          "revoked_by"?: string | null;
+          "serial": string;
+          "status_index"?: never;
+          "user_id": string;
+        };
+        Update: {
+          "changed_at"?: never;
+          "course_id"?: string;
+          "course_title"?: string;
+          "holder_name"?: string;
+          "id"?: string;
+          "issued_at"?: string;
+          "issuer_name"?: string;
+          "pdf_path"?: string | null;
+          "pdf_rendered_for"?: string | null;
+          "reissued_at"?: string | null;
+          "revocation_reason"?: string | null;
+          "revoked_at"?: string | null;
+          "revoked_by"?: string | null;
+          "serial"?: string;
+          "status_index"?: never;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "certificates_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "coupon_offers": {
         Row: {
           "coupon_id": string;
@@ -1834,6 +1900,17 @@ export type Database = {
       };
       "attempt_review": { Args: { "attempt_id": string }; Returns: Json };
       "cancel_registration": { Args: { "session_id": string }; Returns: boolean };
+      "certificate_pdf_saved": {
+        Args: { "certificate_id": string; "path": string; "rendered_for": string };
+        Returns: boolean;
+      };
+      "certificate_status_list": {
+        Args: { "list": number };
+        Returns: {
+          "revoked": (number)[];
+          "size": number;
+        }[];
+      };
       "claim_auto_refund": {
         Args: { "order_id": string };
         Returns: {
@@ -2088,6 +2165,33 @@ export type Database = {
         };
       };
       "register_for_session": { Args: { "session_id": string }; Returns: boolean };
+      "reissue_certificate": {
+        Args: { "certificate_id": string };
+        Returns: {
+          "changed_at": string;
+          "course_id": string;
+          "course_title": string;
+          "holder_name": string;
+          "id": string;
+          "issued_at": string;
+          "issuer_name": string;
+          "pdf_path": string | null;
+          "pdf_rendered_for": string | null;
+          "reissued_at": string | null;
+          "revocation_reason": string | null;
+          "revoked_at": string | null;
+          "revoked_by": string | null;
+          "serial": string;
+          "status_index": number;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "certificates";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "remove_course_instructor": {
         Args: { "course_id": string; "user_id": string };
         Returns: boolean;
@@ -2099,6 +2203,33 @@ export type Database = {
           "payment_intent": string;
           "refund_amount": number;
         }[];
+      };
+      "revoke_certificate": {
+        Args: { "certificate_id": string; "reason": string };
+        Returns: {
+          "changed_at": string;
+          "course_id": string;
+          "course_title": string;
+          "holder_name": string;
+          "id": string;
+          "issued_at": string;
+          "issuer_name": string;
+          "pdf_path": string | null;
+          "pdf_rendered_for": string | null;
+          "reissued_at": string | null;
+          "revocation_reason": string | null;
+          "revoked_at": string | null;
+          "revoked_by": string | null;
+          "serial": string;
+          "status_index": number;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "certificates";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
       };
       "revoke_course_access": {
         Args: {
@@ -2208,6 +2339,17 @@ export type Database = {
         };
       };
       "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
+      "verify_certificate": {
+        Args: { "serial": string };
+        Returns: {
+          "course_title": string;
+          "holder_name": string;
+          "issued_at": string;
+          "issuer": string;
+          "revoked_at": string;
+          "status": string;
+        }[];
+      };
       "zoom_apply_event": {
         Args: {
           "event": string;

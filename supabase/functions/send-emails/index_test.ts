@@ -382,6 +382,23 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   );
   assert.match(regraded.text, /Your grade was updated: 45\.5 of 100 points, not a pass yet\./);
   assert.doesNotMatch(regraded.text, /late|Feedback/);
+  const cert = {
+    serial: "7C3A-91F0-2B6D-E845-0A1C-5F93",
+    course_title: "Modern CSS",
+    holder_name: "Zoë",
+  };
+  const issued = render(email("certificate_issued", cert), site);
+  assert.match(issued.subject, /Your certificate: Modern CSS/);
+  assert.match(issued.text, /\/certificates\/7C3A-91F0-2B6D-E845-0A1C-5F93/);
+  const revoked = { ...cert, reason: "Plagiarism" };
+  assert.match(
+    render(email("certificate_revoked", { ...revoked, recipient: "holder" }), site).text,
+    /Your certificate for Modern CSS \(serial 7C3A-91F0-2B6D-E845-0A1C-5F93\) was revoked\. Reason: Plagiarism/,
+  );
+  assert.match(
+    render(email("certificate_revoked", { ...revoked, recipient: "owner" }), site).text,
+    /Zoë's certificate for Modern CSS/,
+  );
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 

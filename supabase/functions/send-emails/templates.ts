@@ -222,6 +222,25 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         }),
       };
     }
+    case "certificate_issued":
+      return {
+        subject: `Your certificate: ${String(p.course_title)}`,
+        ...layout("Congratulations!", [
+          `You completed ${p.course_title}. Your certificate is ready; anyone can check it with its serial ${p.serial}.`,
+        ], { label: "See your certificate", url: `${siteUrl}/certificates/${p.serial}` }),
+      };
+    case "certificate_revoked": {
+      const whose = p.recipient === "owner"
+        ? `${p.holder_name}'s certificate for ${p.course_title}`
+        : `Your certificate for ${p.course_title}`;
+      return {
+        subject: `Certificate revoked: ${String(p.course_title)}`,
+        ...layout("A certificate was revoked", [
+          `${whose} (serial ${p.serial}) was revoked. Reason: ${p.reason}`,
+          "Verifying it now shows it as revoked.",
+        ], { label: "See the certificate", url: `${siteUrl}/certificates/${p.serial}` }),
+      };
+    }
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,

@@ -117,7 +117,11 @@ insert into definer_allow_list values
   ('public.submit_attempt', 'authenticated', 'the caller''s own attempt; reveals only what the quiz''s settings allow'),
   ('public.attempt_review', 'authenticated', 'the caller''s own attempt (what the settings allow) or the staff''s course''s'),
   ('public.grade_answer', 'authenticated', 'the course''s staff only (can_manage_course), never their own answers'),
-  ('public.quiz_item_stats', 'authenticated', 'the course''s staff only (can_manage_course); aggregates');
+  ('public.quiz_item_stats', 'authenticated', 'the course''s staff only (can_manage_course); aggregates'),
+  ('public.verify_certificate', 'anon', 'read-only; the public fields of one certificate by its unguessable serial; unknown and malformed alike raise not found'),
+  ('public.verify_certificate', 'authenticated', 'read-only; the public fields of one certificate by its unguessable serial'),
+  ('public.revoke_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(28);
+select plan(30);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -158,6 +158,16 @@ select is((select count(*)::text || '/' || count(k.question_id) || '/' || string
            left join private.question_keys k on k.question_id = q.id
            where qq.quiz_id = '9a000000-0000-4000-8000-000000000001'),
   '5/5/essay,numeric,short_answer,single_choice,true_false', 'the RLS course has a quiz with five questions and their keys');
+-- Certificates a newcomer can look at: Sam's, which anyone verifies by its serial, and Kenji's.
+select tests.authenticate_as_anon();
+select results_eq($$ select holder_name, course_title, issuer, status from public.verify_certificate('7C3A-91F0-2B6D-E845-0A1C-5F93') $$,
+  $$ values ('Sam Student', 'Modern CSS Layouts', 'Marco Bianchi', 'valid') $$,
+  'Sam''s certificate for Modern CSS Layouts verifies by its documented serial');
+select tests.clear_authentication();
+select ok((select count(*) from public.certificates c join public.course_progress cp using (user_id, course_id)
+           where cp.completed_at is not null and c.issued_at < now()) = (select count(*) from public.course_progress where completed_at is not null)
+  and exists (select from public.certificates where id = 'ce000000-0000-4000-8000-000000000002' and serial = 'B81D-5E27-C940-3FA6-D1E8-07B2'),
+  'every completed course has its certificate, dated at the last lesson; Kenji''s has its documented id');
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');
