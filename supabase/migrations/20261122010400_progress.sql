@@ -4,7 +4,8 @@
 -- many required lessons are complete, the percentage, and when the course was completed),
 -- recomputed by private.refresh_course_progress(). Students read theirs; the course's staff and
 -- admins read their students'. Only SQL functions write it: record_progress() (the learning
--- migration) and the attendance of a live lesson (the zoom attendance migration).
+-- migration), and private.complete_lesson() for the lessons a student does not complete by hand:
+-- an attended live lesson (zoom attendance), a passed quiz (attempts) or assignment (grading).
 
 create table public.lesson_progress (
   user_id uuid not null references auth.users (id) on delete cascade,
@@ -81,3 +82,22 @@ begin
 end;
 $$;
 revoke all on function private.refresh_course_progress(uuid, uuid, uuid) from public;
+
+-- Completes a lesson for a user, once (a later call keeps the first completion time), then
+-- recomputes their course progress: for the lessons the student does not complete themselves,
+-- an attended live lesson (zoom attendance), a passed quiz (attempts) or assignment (grading).
+create function private.complete_lesson(user_id uuid, lesson_id uuid, course_id uuid, at timestamptz default now())
+returns public.course_progress
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  insert into public.lesson_progress as lp (user_id, lesson_id, course_id, completed_at)
+  values (complete_lesson.user_id, complete_lesson.lesson_id, complete_lesson.course_id, complete_lesson.at)
+  on conflict (user_id, lesson_id) do update
+    set completed_at = coalesce(lp.completed_at, excluded.completed_at), updated_at = now();
+  return private.refresh_course_progress(complete_lesson.user_id, complete_lesson.course_id, complete_lesson.lesson_id);
+end;
+$$;
+revoke all on function private.complete_lesson(uuid, uuid, uuid, timestamptz) from public;

@@ -69,10 +69,7 @@ begin
         having sum(extract(epoch from coalesce(a.left_at, zoom_apply_event.occurred_at) - a.joined_at))
                >= s.duration_minutes * 60 * zoom_apply_event.min_attendance_percent / 100.0
       loop
-        insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at)
-        values (r.user_id, s.lesson_id, s.course_id, zoom_apply_event.occurred_at)
-        on conflict (user_id, lesson_id) do update set completed_at = coalesce(public.lesson_progress.completed_at, excluded.completed_at);
-        perform private.refresh_course_progress(r.user_id, s.course_id, s.lesson_id);
+        perform private.complete_lesson(r.user_id, s.lesson_id, s.course_id, zoom_apply_event.occurred_at);
       end loop;
     end if;
   elsif zoom_apply_event.event = 'meeting.participant_joined' then

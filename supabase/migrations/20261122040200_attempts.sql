@@ -148,11 +148,7 @@ begin
   if private.quiz_score(qz.id, apply_quiz_result.user_id) >= qz.pass_percent
      and not exists (select 1 from public.lesson_progress lp where lp.user_id = apply_quiz_result.user_id
                      and lp.lesson_id = qz.lesson_id and lp.completed_at is not null) then
-    insert into public.lesson_progress as lp (user_id, lesson_id, course_id, completed_at)
-    values (apply_quiz_result.user_id, qz.lesson_id, qz.course_id, now())
-    on conflict (user_id, lesson_id) do update set completed_at = coalesce(lp.completed_at, excluded.completed_at),
-                                                   updated_at = now();
-    perform private.refresh_course_progress(apply_quiz_result.user_id, qz.course_id, qz.lesson_id);
+    perform private.complete_lesson(apply_quiz_result.user_id, qz.lesson_id, qz.course_id);
   end if;
 end;
 $$;

@@ -66,11 +66,7 @@ begin
 
   select * into l from public.lessons where id = a.lesson_id;
   if result.passed then
-    insert into public.lesson_progress (user_id, lesson_id, course_id, completed_at)
-    values (s.user_id, l.id, s.course_id, now())
-    on conflict (user_id, lesson_id) do update
-      set completed_at = coalesce(public.lesson_progress.completed_at, excluded.completed_at), updated_at = now();
-    perform private.refresh_course_progress(s.user_id, s.course_id, l.id);
+    perform private.complete_lesson(s.user_id, l.id, s.course_id);
   end if;
 
   perform private.notify(s.user_id, 'submission_graded', 'Graded: ' || l.title,

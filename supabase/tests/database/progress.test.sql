@@ -1,7 +1,7 @@
 -- Progress: students read their own, the course's staff their students', nobody writes it but
 -- our SQL functions.
 begin;
-select plan(4);
+select plan(9);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -23,6 +23,23 @@ select is((select count(*) from public.lesson_progress where course_id = tests.c
   'the instructor reads their course''s progress');
 select tests.authenticate_as('other@t');
 select is((select count(*) from public.course_progress), 0::bigint, 'another instructor reads none');
+
+-- ---------------------------------------------------------------- complete_lesson
+select tests.clear_authentication();
+select ok(not has_function_privilege('anon', 'private.complete_lesson(uuid, uuid, uuid, timestamptz)', 'execute')
+  and not has_function_privilege('authenticated', 'private.complete_lesson(uuid, uuid, uuid, timestamptz)', 'execute'),
+  'no API role completes a lesson for someone');
+select is((private.complete_lesson(tests.user_id('drip@t'), tests.lesson_id('course-a', 'l2'), tests.course_id('course-a'),
+                                   now() - interval '1 hour')).completed_lessons, 1,
+  'complete_lesson completes the lesson and returns the recomputed course progress');
+select is((private.complete_lesson(tests.user_id('drip@t'), tests.lesson_id('course-a', 'l2'), tests.course_id('course-a'))).completed_lessons,
+  1, 'completing it again counts it once');
+select ok((select completed_at = now() - interval '1 hour' from public.lesson_progress
+           where user_id = tests.user_id('drip@t') and lesson_id = tests.lesson_id('course-a', 'l2')),
+  'the first completion time is kept');
+select is((select last_lesson_id from public.course_progress
+           where user_id = tests.user_id('drip@t') and course_id = tests.course_id('course-a')),
+  tests.lesson_id('course-a', 'l2'), 'the course progress names the lesson');
 
 select * from finish();
 rollback;
