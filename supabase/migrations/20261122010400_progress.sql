@@ -86,6 +86,8 @@ revoke all on function private.refresh_course_progress(uuid, uuid, uuid) from pu
 -- Completes a lesson for a user, once (a later call keeps the first completion time), then
 -- recomputes their course progress: for the lessons the student does not complete themselves,
 -- an attended live lesson (zoom attendance), a passed quiz (attempts) or assignment (grading).
+-- Only for a student with access to the course now: work finished after a refund or a lapsed
+-- subscription completes nothing (and so issues no certificate). Returns null then.
 create function private.complete_lesson(user_id uuid, lesson_id uuid, course_id uuid, at timestamptz default now())
 returns public.course_progress
 language plpgsql
@@ -93,6 +95,11 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 begin
+  if not exists (select 1 from public.entitlements e join public.courses c on c.id = e.course_id
+                 where e.user_id = complete_lesson.user_id and e.course_id = complete_lesson.course_id
+                   and private.is_active(e) and c.deleted_at is null) then
+    return null;
+  end if;
   insert into public.lesson_progress as lp (user_id, lesson_id, course_id, completed_at)
   values (complete_lesson.user_id, complete_lesson.lesson_id, complete_lesson.course_id, complete_lesson.at)
   on conflict (user_id, lesson_id) do update

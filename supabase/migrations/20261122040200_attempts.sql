@@ -476,6 +476,9 @@ begin
   if private.attempt_overdue(t.deadline_at) then
     raise exception 'time is up for this attempt' using errcode = 'P0001', detail = 'attempt_time_up';
   end if;
+  if not private.has_course_access(t.course_id) then
+    raise exception 'you do not have access to this course' using errcode = '42501', detail = 'no_access';
+  end if;
   select * into a from public.quiz_answers where attempt_id = t.id and question_id = save_answer.question_id;
   if not found then
     raise exception 'that question is not part of this attempt' using errcode = 'PT404',
@@ -524,6 +527,11 @@ begin
   select * into t from public.quiz_attempts where id = submit_attempt.attempt_id and user_id = uid for update;
   if not found then
     raise exception 'attempt not found' using errcode = 'PT404', detail = 'attempt_not_found';
+  end if;
+  -- Access that ended mid-attempt (a refund, a lapsed subscription) ends the work: the attempt
+  -- is submitted only by its deadline (pg_cron), and completes nothing (private.complete_lesson).
+  if t.status = 'in_progress' and not private.has_course_access(t.course_id) then
+    raise exception 'you do not have access to this course' using errcode = '42501', detail = 'no_access';
   end if;
   if t.status = 'in_progress' then
     perform private.finish_attempt(t.id, private.attempt_overdue(t.deadline_at));

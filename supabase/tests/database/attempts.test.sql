@@ -4,7 +4,7 @@
 -- the counted score completing the lesson, who reads attempts and answers (six personas, removed
 -- staff), and item statistics. The race of 20 parallel starts: supabase/functions/tests/quiz_race_test.ts.
 begin;
-select plan(106);
+select plan(110);
 select tests.quiz_fixture();
 
 create temporary table att (who text primary key, id uuid);
@@ -330,6 +330,41 @@ select is((select jsonb_array_length(questions) || '/' || (select count(*) from 
   '2/0', 'two questions drawn from the pool of six');
 select is((select max_score = (select sum((q ->> 'points')::numeric) from jsonb_array_elements(questions) q) from public.quiz_attempts
            where quiz_id = tests.quiz_id('quiz2')), true, 'worth the drawn questions'' points');
+
+-- ---------------------------------------------------------------- access that ends mid-attempt
+-- gone@t answers everything right, then loses the course (a refund): no more answers, no submit,
+-- and the attempt, finished by its deadline and graded in full, completes nothing.
+select tests.clear_authentication();
+select tests.create_user('gone@t');
+update public.quizzes set opens_at = null, closes_at = null, reveal = 'after_submit' where id = tests.quiz_id('quiz1');
+insert into public.entitlements (user_id, course_id, source, starts_at)
+values (tests.user_id('gone@t'), tests.course_id('course-a'), 'grant', now() - interval '1 day');
+select tests.authenticate_as('gone@t');
+insert into att select 'gone1', id from public.start_attempt(tests.quiz_id('quiz1'));
+select pg_temp.save('gone1', 'Q1 single', pg_temp.pick('Q1 single', 'enable rls')),
+       pg_temp.save('gone1', 'Q2 multiple', jsonb_build_object('option_ids',
+         jsonb_build_array(tests.option_id('Q2 multiple', 'anon'), tests.option_id('Q2 multiple', 'authenticated')))),
+       pg_temp.save('gone1', 'Q3 true/false', pg_temp.pick('Q3 true/false', 'False')),
+       pg_temp.save('gone1', 'Q4 short', '{"text": "auth.uid()"}'),
+       pg_temp.save('gone1', 'Q5 numeric', '{"value": 3.14}'),
+       pg_temp.save('gone1', 'Q6 essay', '{"text": "RLS filters rows per policy."}');
+select tests.clear_authentication();
+update public.entitlements set revoked_at = now() where user_id = tests.user_id('gone@t');
+select tests.authenticate_as('gone@t');
+select throws_ok($$ select pg_temp.save('gone1', 'Q4 short', '{"text": "auth.jwt()"}') $$, '42501',
+  'you do not have access to this course', 'a student whose access ended answers no more');
+select throws_ok($$ select public.submit_attempt(pg_temp.att('gone1')) $$, '42501', 'you do not have access to this course',
+  'nor submits');
+select tests.clear_authentication();
+select private.finish_attempt(pg_temp.att('gone1'), true);
+select tests.authenticate_as('own@t');
+select ok((public.grade_answer((select a.id from public.quiz_answers a where a.attempt_id = pg_temp.att('gone1')
+                                and a.question_id = tests.question_id('Q6 essay')), 4)).percent
+          >= (select pass_percent from public.quizzes where id = tests.quiz_id('quiz1')),
+  'finished by its deadline and graded, the attempt passes the mark');
+select tests.clear_authentication();
+select is((select count(*) from public.lesson_progress where user_id = tests.user_id('gone@t') and completed_at is not null),
+  0::bigint, 'yet it completes no lesson for a student without access');
 
 select * from finish();
 rollback;

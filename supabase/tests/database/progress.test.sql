@@ -1,7 +1,7 @@
 -- Progress: students read their own, the course's staff their students', nobody writes it but
 -- our SQL functions.
 begin;
-select plan(9);
+select plan(11);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -40,6 +40,11 @@ select ok((select completed_at = now() - interval '1 hour' from public.lesson_pr
 select is((select last_lesson_id from public.course_progress
            where user_id = tests.user_id('drip@t') and course_id = tests.course_id('course-a')),
   tests.lesson_id('course-a', 'l2'), 'the course progress names the lesson');
+
+select is(private.complete_lesson(tests.user_id('none@t'), tests.lesson_id('course-a', 'l1'), tests.course_id('course-a')),
+  null, 'a student without access to the course completes nothing');
+select is((select count(*) from public.lesson_progress where user_id = tests.user_id('none@t')), 0::bigint,
+  'and no progress is written for them');
 
 select * from finish();
 rollback;
