@@ -20,6 +20,7 @@ import {
   supabaseAliases,
   waitPortFree,
 } from "./lib/local-stack.ts";
+import { localCredentialsOverride } from "./lib/local-credentials.ts";
 import { FAKE_STRIPE_PORT, fakeStripeEnv, stackFunctionSecrets } from "./lib/local-stripe.ts";
 import { stackKeys } from "./lib/keys.ts";
 import { localDir } from "./lib/paths.ts";
@@ -123,7 +124,15 @@ async function serveApi(opts: { restart?: boolean } = {}) {
       `Stripe is not configured: the functions use the fake Stripe API on port ${FAKE_STRIPE_PORT}`,
     );
   }
+  // No Open Badges key in the functions' secrets: they sign with the stack's dev key.
+  const credentials = await localCredentialsOverride(secrets.env);
+  if (credentials?.created) log(`created the local Open Badges signing key in ${credentials.path}`);
   if (restartGateway) {
+    if (credentials) {
+      log(
+        `Open Badges: CREDENTIALS_SIGNING_KEYS is not set, the functions sign with ${credentials.path}`,
+      );
+    }
     if (state.functionsPid) stopProcess(state.functionsPid);
     await waitPortFree(apiPort);
     const gw = await startGateway(cluster, {
@@ -131,7 +140,10 @@ async function serveApi(opts: { restart?: boolean } = {}) {
       logFile: gatewayLog,
       signingKeysPath: keys.signingKeysPath,
       restUrl: `http://127.0.0.1:${state.postgrest!.port}`,
-      secretOverrides: secrets.fakeStripe ? fakeStripeEnv() : undefined,
+      secretOverrides: {
+        ...(secrets.fakeStripe ? fakeStripeEnv() : {}),
+        ...(credentials?.env ?? {}),
+      },
     });
     state.functionsPid = gw.pid;
   }

@@ -267,7 +267,7 @@ export async function runRecipeSuite(opts: SuiteOptions): Promise<SuiteResult> {
       services.storage ? "server" : "stand-in"
     }, Stripe ${services.stripe ? "set up" : "not set up"}, Zoom ${
       services.zoom ? "set up" : "not set up"
-    }; users ${
+    }, Open Badges ${services.credentials ? "set up" : "not set up"}; users ${
       services.auth
         ? `sign in with auth.signInWithPassword`
         : "get access tokens minted as Auth mints them"
