@@ -476,6 +476,12 @@ select '9a000000-0000-4000-8000-000000000001', q.id, row_number() over (order by
 from public.questions q where q.id::text like '9b000000-%'
   and not exists (select 1 from public.quiz_questions x where x.quiz_id = '9a000000-0000-4000-8000-000000000001');
 
+-- Gradebook: in the RLS course the homework counts double the quiz (weights per lesson; default 1).
+-- Sam's row shows his graded homework (85) and the quiz he has not taken yet.
+insert into public.gradebook_weights (lesson_id, weight)
+values ('1e000000-0000-4000-8000-000000000001', 2)
+on conflict (lesson_id) do nothing;
+
 -- Certificates: the students who completed a course above got theirs when their progress was
 -- computed (the certificates migration issues them). Each is dated at the student's last lesson,
 -- with its notification. Sam's (Modern CSS Layouts) and Kenji's (Figma for Product Teams) have

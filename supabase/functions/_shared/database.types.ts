@@ -606,6 +606,43 @@ export type Database = {
           },
         ];
       };
+      "gradebook_weights": {
+        Row: {
+          "course_id": string;
+          "lesson_id": string;
+          "updated_at": string;
+          "weight": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id"?: string;
+          "lesson_id": string;
+          "updated_at"?: string;
+          "weight"?: number;
+        };
+        Update: {
+          "course_id"?: string;
+          "lesson_id"?: string;
+          "updated_at"?: string;
+          "weight"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "gradebook_weights_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "gradebook_weights_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: true;
+            referencedRelation: "lessons";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "lesson_contents": {
         Row: {
           "body": string | null;
@@ -2069,6 +2106,32 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "gradebook": {
+        Args: { "course_id": string };
+        Returns: {
+          "graded_items": number;
+          "grades": Json;
+          "has_access": boolean;
+          "student_name": string;
+          "total": number;
+          "total_so_far": number;
+          "user_id": string;
+        }[];
+      };
+      "gradebook_csv": { Args: { "course_id": string }; Returns: unknown };
+      "gradebook_items": {
+        Args: { "course_id": string };
+        Returns: {
+          "item_id": string;
+          "kind": Database["public"]["Enums"]["lesson_kind"];
+          "lesson_id": string;
+          "lesson_position": number;
+          "max_points": number;
+          "section_position": number;
+          "title": string;
+          "weight": number;
+        }[];
       };
       "grant_course_access": {
         Args: { "course_id": string; "ends_at"?: string; "user_id": string };

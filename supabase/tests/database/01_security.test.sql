@@ -121,7 +121,10 @@ insert into definer_allow_list values
   ('public.verify_certificate', 'anon', 'read-only; the public fields of one certificate by its unguessable serial; unknown and malformed alike raise not found'),
   ('public.verify_certificate', 'authenticated', 'read-only; the public fields of one certificate by its unguessable serial'),
   ('public.revoke_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
-  ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited');
+  ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('public.gradebook', 'authenticated', 'read-only; the course''s staff (can_manage_course) read its students, a student only their own row'),
+  ('public.gradebook_items', 'authenticated', 'read-only; the course''s graded lessons and weights, for its staff and its students only'),
+  ('public.gradebook_csv', 'authenticated', 'read-only; the course''s staff only (can_manage_course)');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

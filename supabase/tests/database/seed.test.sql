@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(30);
+select plan(31);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -158,6 +158,15 @@ select is((select count(*)::text || '/' || count(k.question_id) || '/' || string
            left join private.question_keys k on k.question_id = q.id
            where qq.quiz_id = '9a000000-0000-4000-8000-000000000001'),
   '5/5/essay,numeric,short_answer,single_choice,true_false', 'the RLS course has a quiz with five questions and their keys');
+-- The gradebook: Sam's row in the RLS course, the homework weighted 2, the quiz not taken yet.
+select tests.authenticate_as('sam@example.com');
+select results_eq($$ select (select string_agg(i.title || ' x' || i.weight, '; ') from public.gradebook_items('e0000000-0000-4000-8000-000000000001') i),
+                            r.grades -> 0 ->> 'percent', r.grades -> 1 ->> 'status', r.total_so_far, r.total
+                     from public.gradebook('e0000000-0000-4000-8000-000000000001') r $$,
+  $$ values ('Testing with pgTAP — Assignment: test your policies x2.00; Check your RLS knowledge x1.00', '85.00', 'missing',
+             85.00::numeric, 56.67::numeric) $$,
+  'Sam''s gradebook: his homework (weight 2) graded 85, the quiz still missing');
+select tests.clear_authentication();
 -- Certificates a newcomer can look at: Sam's, which anyone verifies by its serial, and Kenji's.
 select tests.authenticate_as_anon();
 select results_eq($$ select holder_name, course_title, issuer, status from public.verify_certificate('7C3A-91F0-2B6D-E845-0A1C-5F93') $$,
