@@ -6,6 +6,7 @@ select tests.catalog_fixture();
 select tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
 insert into public.course_instructors (course_id, user_id, role) values (tests.course_id('course-a'), tests.user_id('co@t'), 'co_instructor');
 update private.email_outbox set status = 'sent' where status = 'pending'; -- the welcome emails
+delete from private.doubt_digest_items; -- questions queued before this test (the seed's, if any)
 update public.courses set doubts_peer_answers = true where id = tests.course_id('course-a');
 
 create temporary table ids (k text primary key, id uuid) on commit drop;
