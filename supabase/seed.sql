@@ -500,3 +500,63 @@ update public.certificates c
 set id = 'ce000000-0000-4000-8000-000000000002', serial = 'B81D-5E27-C940-3FA6-D1E8-07B2'
 where c.user_id = (select u.id from auth.users u where u.email = 'kenji@example.com')
   and c.course_id = 'e0000000-0000-4000-8000-000000000006' and c.id <> 'ce000000-0000-4000-8000-000000000002';
+
+-- ---------------------------------------------------------------------------------------------
+-- Q&A (doubts) on Postgres Row Level Security in Practice, where students may answer each other.
+-- Sam asked about the walkthrough lesson: Priya answered (accepted) and so did Kenji. Kenji's
+-- question about views waits for an answer. Sam asked the staff privately about the homework
+-- deadline, and Priya answered. Fixed ids (docs/API.md names them).
+-- ---------------------------------------------------------------------------------------------
+update public.courses set doubts_peer_answers = true where id = 'e0000000-0000-4000-8000-000000000001';
+
+insert into public.doubts (id, course_id, lesson_id, user_id, author_name, title, body, visibility, created_at,
+                           last_activity_at)
+select v.id::uuid, 'e0000000-0000-4000-8000-000000000001',
+       (select l.id from public.lessons l
+        where l.course_id = 'e0000000-0000-4000-8000-000000000001' and l.title = v.lesson),
+       v.user_id::uuid, coalesce(p.display_name, ''), v.title, v.body, v.visibility::public.doubt_visibility,
+       now() - v.age::interval, now() - v.age::interval
+from (values
+  ('dd000000-0000-4000-8000-000000000001', 'Policies from first principles — Walkthrough',
+   'c0000000-0000-4000-8000-000000000001', 'Why does select return no rows after I enable RLS?',
+   'I ran `alter table notes enable row level security` and now every select returns an empty list, even for my own notes. What am I missing?',
+   'course', '5 days'),
+  ('dd000000-0000-4000-8000-000000000002', null, 'c0000000-0000-4000-8000-000000000003',
+   'Do views bypass row level security?',
+   'I built a view over notes and students can see each other''s rows through it. Is that expected?', 'course', '2 days'),
+  ('dd000000-0000-4000-8000-000000000003', null, 'c0000000-0000-4000-8000-000000000001',
+   'Can I hand in the assignment a few days late?',
+   'I am travelling next week. Would a late submission still be graded?', 'staff', '1 day')
+) as v (id, lesson, user_id, title, body, visibility, age)
+join public.profiles p on p.id = v.user_id::uuid
+on conflict (id) do nothing;
+
+insert into public.doubt_answers (id, doubt_id, course_id, user_id, author_name, by_staff, body, created_at)
+select v.id::uuid, v.doubt_id::uuid, 'e0000000-0000-4000-8000-000000000001', v.user_id::uuid, coalesce(p.display_name, ''),
+       v.by_staff, v.body, now() - v.age::interval
+from (values
+  ('da000000-0000-4000-8000-000000000001', 'dd000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', true,
+   'RLS denies every row until a policy allows it. Add one: `create policy "owners read their notes" on notes for select to authenticated using (user_id = (select auth.uid()));`',
+   '4 days'),
+  ('da000000-0000-4000-8000-000000000002', 'dd000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000003', false,
+   'Also check that you are signed in: auth.uid() is null for anon, so the policy matches nothing.', '4 days'),
+  ('da000000-0000-4000-8000-000000000003', 'dd000000-0000-4000-8000-000000000003', 'b0000000-0000-4000-8000-000000000001', true,
+   'Yes: late work is taken for 7 days after the due date, at 10% off.', '20 hours')
+) as v (id, doubt_id, user_id, by_staff, body, age)
+join public.profiles p on p.id = v.user_id::uuid
+on conflict (id) do nothing;
+
+update public.doubts set accepted_answer_id = 'da000000-0000-4000-8000-000000000001',
+                         last_activity_at = now() - interval '4 days'
+where id = 'dd000000-0000-4000-8000-000000000001' and accepted_answer_id is null;
+
+-- Kenji and Ana voted for Sam's question, Ana for Priya's answer, Sam for Kenji's.
+insert into public.doubt_votes (course_id, doubt_id, answer_id, user_id) values
+  ('e0000000-0000-4000-8000-000000000001', 'dd000000-0000-4000-8000-000000000001', null, 'c0000000-0000-4000-8000-000000000003'),
+  ('e0000000-0000-4000-8000-000000000001', 'dd000000-0000-4000-8000-000000000001', null, 'c0000000-0000-4000-8000-000000000004'),
+  ('e0000000-0000-4000-8000-000000000001', null, 'da000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000004'),
+  ('e0000000-0000-4000-8000-000000000001', null, 'da000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000001')
+on conflict do nothing;
+
+-- The seeded questions are days old: the staff's hourly digest of new questions leaves them out.
+delete from private.doubt_digest_items where doubt_id::text like 'dd000000-%';

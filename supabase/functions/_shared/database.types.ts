@@ -426,6 +426,7 @@ export type Database = {
           "created_at": string;
           "deleted_at": string | null;
           "description": string | null;
+          "doubts_peer_answers": boolean;
           "id": string;
           "instructors": NonNullable<Json>;
           "is_free": boolean;
@@ -453,6 +454,7 @@ export type Database = {
           "created_at"?: string;
           "deleted_at"?: string | null;
           "description"?: string | null;
+          "doubts_peer_answers"?: boolean;
           "id"?: string;
           "instructors"?: NonNullable<Json>;
           "is_free"?: boolean;
@@ -479,6 +481,7 @@ export type Database = {
           "created_at"?: string;
           "deleted_at"?: string | null;
           "description"?: string | null;
+          "doubts_peer_answers"?: boolean;
           "id"?: string;
           "instructors"?: NonNullable<Json>;
           "is_free"?: boolean;
@@ -506,6 +509,218 @@ export type Database = {
             columns: ["category_id"];
             isOneToOne: false;
             referencedRelation: "categories";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "doubt_answers": {
+        Row: {
+          "author_name": string;
+          "body": string;
+          "by_staff": boolean;
+          "course_id": string;
+          "created_at": string;
+          "doubt_id": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "user_id": string;
+          "vote_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "author_name"?: string;
+          "body": string;
+          "by_staff"?: boolean;
+          "course_id": string;
+          "created_at"?: string;
+          "doubt_id": string;
+          "edited_at"?: string | null;
+          "files"?: NonNullable<Json>;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "hidden_reason"?: string | null;
+          "id"?: string;
+          "user_id": string;
+          "vote_count"?: number;
+        };
+        Update: {
+          "author_name"?: string;
+          "body"?: string;
+          "by_staff"?: boolean;
+          "course_id"?: string;
+          "created_at"?: string;
+          "doubt_id"?: string;
+          "edited_at"?: string | null;
+          "files"?: NonNullable<Json>;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "hidden_reason"?: string | null;
+          "id"?: string;
+          "user_id"?: string;
+          "vote_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "doubt_answers_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "doubt_answers_doubt_id_fkey";
+            columns: ["doubt_id"];
+            isOneToOne: false;
+            referencedRelation: "doubts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "doubt_votes": {
+        Row: {
+          "answer_id": string | null;
+          "course_id": string;
+          "created_at": string;
+          "doubt_id": string | null;
+          "id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "answer_id"?: string | null;
+          "course_id": string;
+          "created_at"?: string;
+          "doubt_id"?: string | null;
+          "id"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "answer_id"?: string | null;
+          "course_id"?: string;
+          "created_at"?: string;
+          "doubt_id"?: string | null;
+          "id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "doubt_votes_answer_id_fkey";
+            columns: ["answer_id"];
+            isOneToOne: false;
+            referencedRelation: "doubt_answers";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "doubt_votes_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "doubt_votes_doubt_id_fkey";
+            columns: ["doubt_id"];
+            isOneToOne: false;
+            referencedRelation: "doubts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "doubts": {
+        Row: {
+          "accepted_answer_id": string | null;
+          "answer_count": number;
+          "author_name": string;
+          "body": string;
+          "course_id": string;
+          "created_at": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "last_activity_at": string;
+          "lesson_id": string | null;
+          "locked_at": string | null;
+          "locked_by": string | null;
+          "search_document": unknown;
+          "title": string;
+          "user_id": string;
+          "visibility": Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "accepted_answer_id"?: string | null;
+          "answer_count"?: number;
+          "author_name"?: string;
+          "body": string;
+          "course_id": string;
+          "created_at"?: string;
+          "edited_at"?: string | null;
+          "files"?: NonNullable<Json>;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "hidden_reason"?: string | null;
+          "id"?: string;
+          "last_activity_at"?: string;
+          "lesson_id"?: string | null;
+          "locked_at"?: string | null;
+          "locked_by"?: string | null;
+          "search_document"?: never;
+          "title": string;
+          "user_id": string;
+          "visibility"?: Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count"?: number;
+        };
+        Update: {
+          "accepted_answer_id"?: string | null;
+          "answer_count"?: number;
+          "author_name"?: string;
+          "body"?: string;
+          "course_id"?: string;
+          "created_at"?: string;
+          "edited_at"?: string | null;
+          "files"?: NonNullable<Json>;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "hidden_reason"?: string | null;
+          "id"?: string;
+          "last_activity_at"?: string;
+          "lesson_id"?: string | null;
+          "locked_at"?: string | null;
+          "locked_by"?: string | null;
+          "search_document"?: never;
+          "title"?: string;
+          "user_id"?: string;
+          "visibility"?: Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "doubts_accepted_answer_id_fkey";
+            columns: ["accepted_answer_id"];
+            isOneToOne: false;
+            referencedRelation: "doubt_answers";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "doubts_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "doubts_lesson_id_fkey";
+            columns: ["lesson_id"];
+            isOneToOne: false;
+            referencedRelation: "lessons";
             referencedColumns: ["id"];
           },
         ];
@@ -1919,6 +2134,38 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      "accept_doubt_answer": {
+        Args: { "answer_id": string; "doubt_id": string };
+        Returns: {
+          "accepted_answer_id": string | null;
+          "answer_count": number;
+          "author_name": string;
+          "body": string;
+          "course_id": string;
+          "created_at": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "last_activity_at": string;
+          "lesson_id": string | null;
+          "locked_at": string | null;
+          "locked_by": string | null;
+          "search_document": unknown;
+          "title": string;
+          "user_id": string;
+          "visibility": Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "doubts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "add_course_instructor": {
         Args: { "course_id": string; "user_id": string };
         Returns: boolean;
@@ -1930,6 +2177,69 @@ export type Database = {
       "admin_revoke_course_access": {
         Args: { "course_id": string; "reason"?: string; "user_id": string };
         Returns: number;
+      };
+      "answer_doubt": {
+        Args: { "body": string; "doubt_id": string; "files"?: (string)[] };
+        Returns: {
+          "author_name": string;
+          "body": string;
+          "by_staff": boolean;
+          "course_id": string;
+          "created_at": string;
+          "doubt_id": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "user_id": string;
+          "vote_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "doubt_answers";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "ask_doubt": {
+        Args: {
+          "body": string;
+          "course_id": string;
+          "lesson_id"?: string;
+          "title": string;
+          "visibility"?: Database["public"]["Enums"]["doubt_visibility"];
+        };
+        Returns: {
+          "accepted_answer_id": string | null;
+          "answer_count": number;
+          "author_name": string;
+          "body": string;
+          "course_id": string;
+          "created_at": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "last_activity_at": string;
+          "lesson_id": string | null;
+          "locked_at": string | null;
+          "locked_by": string | null;
+          "search_document": unknown;
+          "title": string;
+          "user_id": string;
+          "visibility": Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "doubts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
       };
       "attach_checkout_session": {
         Args: { "order_id": string; "session_id": string };
@@ -2030,6 +2340,69 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "orders";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "edit_doubt": {
+        Args: {
+          "body"?: string;
+          "doubt_id": string;
+          "files"?: (string)[];
+          "title"?: string;
+          "visibility"?: Database["public"]["Enums"]["doubt_visibility"];
+        };
+        Returns: {
+          "accepted_answer_id": string | null;
+          "answer_count": number;
+          "author_name": string;
+          "body": string;
+          "course_id": string;
+          "created_at": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "last_activity_at": string;
+          "lesson_id": string | null;
+          "locked_at": string | null;
+          "locked_by": string | null;
+          "search_document": unknown;
+          "title": string;
+          "user_id": string;
+          "visibility": Database["public"]["Enums"]["doubt_visibility"];
+          "vote_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "doubts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "edit_doubt_answer": {
+        Args: { "answer_id": string; "body"?: string; "files"?: (string)[] };
+        Returns: {
+          "author_name": string;
+          "body": string;
+          "by_staff": boolean;
+          "course_id": string;
+          "created_at": string;
+          "doubt_id": string;
+          "edited_at": string | null;
+          "files": NonNullable<Json>;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "hidden_reason": string | null;
+          "id": string;
+          "user_id": string;
+          "vote_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "doubt_answers";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -2144,6 +2517,15 @@ export type Database = {
       "grant_session_registration": {
         Args: { "session_id": string; "source"?: string; "user_id": string };
         Returns: boolean;
+      };
+      "moderate_doubt": {
+        Args: {
+          "action": Database["public"]["Enums"]["doubt_moderation"];
+          "answer_id"?: string;
+          "doubt_id"?: string;
+          "reason"?: string;
+        };
+        Returns: undefined;
       };
       "my_dashboard": {
         Args: Record<PropertyKey, never>;
@@ -2340,6 +2722,24 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "search_doubts": {
+        Args: {
+          "after"?: string;
+          "course_id": string;
+          "lesson_id"?: string;
+          "mine"?: boolean;
+          "page_size"?: number;
+          "q"?: string;
+          "unanswered"?: boolean;
+        };
+        Returns: Database["public"]["CompositeTypes"]["doubt_search_result"][];
+        SetofOptions: {
+          from: "*";
+          to: "doubt_search_result";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
       "start_attempt": {
@@ -2413,6 +2813,7 @@ export type Database = {
           "status": string;
         }[];
       };
+      "vote_doubt": { Args: { "answer_id"?: string; "doubt_id"?: string }; Returns: number };
       "zoom_apply_event": {
         Args: {
           "event": string;
@@ -2487,6 +2888,8 @@ export type Database = {
       "course_level": "beginner" | "intermediate" | "advanced" | "all_levels";
       "course_sort": "relevance" | "newest" | "rating" | "price_low" | "price_high";
       "course_status": "draft" | "published" | "archived";
+      "doubt_moderation": "hide" | "show" | "lock" | "unlock";
+      "doubt_visibility": "course" | "staff";
       "entitlement_source": "free" | "purchase" | "subscription" | "grant";
       "lesson_kind": "video" | "text" | "file" | "live" | "quiz" | "assignment";
       "live_session_status": "scheduled" | "live" | "ended" | "cancelled";
@@ -2532,6 +2935,25 @@ export type Database = {
         "rating_count": number | null;
         "instructors": Json | null;
         "published_at": string | null;
+        "rank": number | null;
+        "cursor": string | null;
+      };
+      "doubt_search_result": {
+        "id": string | null;
+        "course_id": string | null;
+        "lesson_id": string | null;
+        "user_id": string | null;
+        "author_name": string | null;
+        "title": string | null;
+        "excerpt": string | null;
+        "visibility": Database["public"]["Enums"]["doubt_visibility"] | null;
+        "answer_count": number | null;
+        "vote_count": number | null;
+        "accepted_answer_id": string | null;
+        "is_locked": boolean | null;
+        "is_hidden": boolean | null;
+        "created_at": string | null;
+        "last_activity_at": string | null;
         "rank": number | null;
         "cursor": string | null;
       };
@@ -2657,6 +3079,8 @@ export const Constants = {
       "course_level": ["beginner", "intermediate", "advanced", "all_levels"],
       "course_sort": ["relevance", "newest", "rating", "price_low", "price_high"],
       "course_status": ["draft", "published", "archived"],
+      "doubt_moderation": ["hide", "show", "lock", "unlock"],
+      "doubt_visibility": ["course", "staff"],
       "entitlement_source": ["free", "purchase", "subscription", "grant"],
       "lesson_kind": ["video", "text", "file", "live", "quiz", "assignment"],
       "live_session_status": ["scheduled", "live", "ended", "cancelled"],

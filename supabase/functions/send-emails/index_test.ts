@@ -399,6 +399,44 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
     render(email("certificate_revoked", { ...revoked, recipient: "owner" }), site).text,
     /Zoë's certificate for Modern CSS/,
   );
+  const answered = render(
+    email("doubt_answered", {
+      doubt_id: "d1",
+      title: "Why no rows?",
+      course_title: "Postgres RLS",
+      answered_by: "Priya <Raman>",
+      by_staff: true,
+      excerpt: "Add a select policy.",
+    }),
+    site,
+  );
+  assert.equal(answered.subject, "New answer: Why no rows?");
+  assert.match(
+    answered.text,
+    /Priya <Raman> \(course staff\) answered your question in Postgres RLS\./,
+  );
+  assert.match(answered.text, /Add a select policy\./);
+  assert.match(answered.html, /Priya &lt;Raman&gt;/, "names are escaped");
+  assert.match(answered.text, /Read the answer: https:\/\/learn\.example\.com\/questions\/d1/);
+  const digest = render(
+    email("doubt_digest", {
+      count: 22,
+      questions: [
+        { title: "Why no rows?", course_title: "Postgres RLS", author_name: "Sam" },
+        { title: "My grade", course_title: "Postgres RLS", author_name: "", visibility: "staff" },
+      ],
+    }),
+    site,
+  );
+  assert.equal(digest.subject, "22 new questions from your students");
+  assert.match(digest.text, /Why no rows\? \(Postgres RLS, asked by Sam\)/);
+  assert.match(digest.text, /My grade \(Postgres RLS, asked by a student, privately to staff\)/);
+  assert.match(digest.text, /And 20 more\./);
+  assert.match(digest.text, /Answer them: https:\/\/learn\.example\.com\/teaching\/questions/);
+  assert.equal(
+    render(email("doubt_digest", { count: 1, questions: [] }), site).subject,
+    "1 new question from your students",
+  );
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 

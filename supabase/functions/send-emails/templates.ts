@@ -241,6 +241,38 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         ], { label: "See the certificate", url: `${siteUrl}/certificates/${p.serial}` }),
       };
     }
+    case "doubt_answered": {
+      const who = String(p.answered_by || "Someone") + (p.by_staff ? " (course staff)" : "");
+      const lines = [
+        `${who} answered your question in ${String(p.course_title ?? "your course")}.`,
+      ];
+      if (typeof p.excerpt === "string" && p.excerpt) lines.push(p.excerpt);
+      return {
+        subject: `New answer: ${title}`,
+        ...layout(title, lines, {
+          label: "Read the answer",
+          url: `${siteUrl}/questions/${p.doubt_id}`,
+        }),
+      };
+    }
+    case "doubt_digest": {
+      const count = Number(p.count ?? 0);
+      const questions = Array.isArray(p.questions) ? p.questions as Record<string, unknown>[] : [];
+      const lines = questions.map((q) =>
+        `${String(q.title)} (${String(q.course_title)}, asked by ${
+          String(q.author_name || "a student")
+        }${q.visibility === "staff" ? ", privately to staff" : ""})`
+      );
+      if (count > questions.length) lines.push(`And ${count - questions.length} more.`);
+      const what = count === 1 ? "1 new question" : `${count} new questions`;
+      return {
+        subject: `${what} from your students`,
+        ...layout(`${what} waiting for you`, lines, {
+          label: "Answer them",
+          url: `${siteUrl}/teaching/questions`,
+        }),
+      };
+    }
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,

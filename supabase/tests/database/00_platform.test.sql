@@ -173,7 +173,8 @@ select is((select pg_get_userbyid(extowner) from pg_extension where extname = 'p
 
 -- ---------------------------------------------------------------- pg_cron's jobs, every migration's
 select results_eq($$ select jobname::text collate "default", schedule::text, command::text, username::text, active from cron.job order by jobname $$,
-  $$ values ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
+  $$ values ('doubt-digest', '0 * * * *', 'select private.send_doubt_digests()', 'postgres', true),
+            ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
             ('expire-quiz-attempts', '* * * * *', 'select private.expire_quiz_attempts()', 'postgres', true),
             ('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')', 'postgres', true),
             ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true),

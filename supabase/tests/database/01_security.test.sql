@@ -124,7 +124,17 @@ insert into definer_allow_list values
   ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
   ('public.gradebook', 'authenticated', 'read-only; the course''s staff (can_manage_course) read its students, a student only their own row'),
   ('public.gradebook_items', 'authenticated', 'read-only; the course''s graded lessons and weights, for its staff and its students only'),
-  ('public.gradebook_csv', 'authenticated', 'read-only; the course''s staff only (can_manage_course)');
+  ('public.gradebook_csv', 'authenticated', 'read-only; the course''s staff only (can_manage_course)'),
+  ('public.ask_doubt', 'authenticated', 'the caller''s own question, in a course they have access to, about a lesson open to them'),
+  ('public.edit_doubt', 'authenticated', 'the caller''s own question, within the edit window, not locked or hidden; files from their own folder'),
+  ('public.answer_doubt', 'authenticated', 'a question the caller may read and post in (private.doubt_post_refusal); files from their own folder'),
+  ('public.edit_doubt_answer', 'authenticated', 'the caller''s own answer, within the edit window, not moderated'),
+  ('public.accept_doubt_answer', 'authenticated', 'the asker or the course''s staff (can_manage_course), on a question they may read'),
+  ('public.vote_doubt', 'authenticated', 'the caller''s own vote, once, on a post they may read, never their own'),
+  ('public.moderate_doubt', 'authenticated', 'the course''s staff and admins only (can_manage_course); audited'),
+  ('public.search_doubts', 'authenticated', 'read-only; a course the caller has access to, only the questions the read policy shows them'),
+  ('private.may_upload_doubt_file', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only'),
+  ('private.may_read_doubt_file', 'authenticated', 'storage policy helper: a boolean about a post the caller may read');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

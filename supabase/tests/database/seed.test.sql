@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(31);
+select plan(34);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -177,6 +177,24 @@ select ok((select count(*) from public.certificates c join public.course_progres
            where cp.completed_at is not null and c.issued_at < now()) = (select count(*) from public.course_progress where completed_at is not null)
   and exists (select from public.certificates where id = 'ce000000-0000-4000-8000-000000000002' and serial = 'B81D-5E27-C940-3FA6-D1E8-07B2'),
   'every completed course has its certificate, dated at the last lesson; Kenji''s has its documented id');
+
+-- Q&A a newcomer can look at: Sam's answered question (Priya's answer accepted), Kenji's waiting
+-- for an answer, and Sam's private question, which other students do not see.
+select tests.authenticate_as('c0000000-0000-4000-8000-000000000003'::uuid);
+select results_eq($$ select title, answer_count, vote_count, accepted_answer_id is not null
+                     from public.search_doubts('e0000000-0000-4000-8000-000000000001') $$,
+  $$ values ('Do views bypass row level security?', 0, 0, false),
+            ('Why does select return no rows after I enable RLS?', 2, 2, true) $$,
+  'Kenji reads the course''s two questions, newest first, with their answers and votes counted');
+select tests.authenticate_as('c0000000-0000-4000-8000-000000000001'::uuid);
+select results_eq($$ select title, visibility::text from public.search_doubts('e0000000-0000-4000-8000-000000000001', mine => true) $$,
+  $$ values ('Can I hand in the assignment a few days late?', 'staff'),
+            ('Why does select return no rows after I enable RLS?', 'course') $$,
+  'Sam''s own questions include the one he asked the staff privately');
+select is((select array_agg(author_name || ':' || by_staff order by created_at, author_name) from public.doubt_answers
+           where doubt_id = 'dd000000-0000-4000-8000-000000000001'),
+  array['Kenji Sato:false', 'Priya Raman:true'], 'his lesson question has Priya''s and Kenji''s answers');
+select tests.clear_authentication();
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');
