@@ -606,6 +606,52 @@ export type Database = {
           },
         ];
       };
+      "feedback": {
+        Row: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "body": string;
+          "category": string;
+          "created_at"?: string;
+          "id"?: string;
+          "page"?: string | null;
+          "rating": number;
+          "replied_at"?: string | null;
+          "reply"?: string | null;
+          "status"?: string;
+          "triaged_at"?: string | null;
+          "triaged_by"?: string | null;
+          "user_id": string;
+        };
+        Update: {
+          "body"?: string;
+          "category"?: string;
+          "created_at"?: string;
+          "id"?: string;
+          "page"?: string | null;
+          "rating"?: number;
+          "replied_at"?: string | null;
+          "reply"?: string | null;
+          "status"?: string;
+          "triaged_at"?: string | null;
+          "triaged_by"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
       "gradebook_weights": {
         Row: {
           "course_id": string;
@@ -2340,6 +2386,29 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "send_feedback": {
+        Args: { "body": string; "category": string; "page"?: string; "rating": number };
+        Returns: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "feedback";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
       "start_attempt": {
@@ -2402,6 +2471,29 @@ export type Database = {
         };
       };
       "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
+      "triage_feedback": {
+        Args: { "feedback_id": string; "reply"?: string; "status": string };
+        Returns: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "feedback";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "verify_certificate": {
         Args: { "serial": string };
         Returns: {

@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(31);
+select plan(33);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -177,6 +177,16 @@ select ok((select count(*) from public.certificates c join public.course_progres
            where cp.completed_at is not null and c.issued_at < now()) = (select count(*) from public.course_progress where completed_at is not null)
   and exists (select from public.certificates where id = 'ce000000-0000-4000-8000-000000000002' and serial = 'B81D-5E27-C940-3FA6-D1E8-07B2'),
   'every completed course has its certificate, dated at the last lesson; Kenji''s has its documented id');
+
+-- Feedback a newcomer can triage as Ada: one new, one planned with a reply, one done; each author reads only theirs.
+select tests.authenticate_as('admin@example.com');
+select results_eq($$ select status, count(*)::integer from public.feedback group by status order by status $$,
+  $$ values ('done', 1), ('new', 1), ('planned', 1) $$, 'the seeded feedback, one of each status Ada triages');
+select tests.authenticate_as('sam@example.com');
+select results_eq($$ select status, reply from public.feedback $$,
+  $$ values ('planned', 'Thanks, Sam! Dark mode is planned for the next release.') $$,
+  'Sam reads his own feedback and Ada''s reply, and nobody else''s');
+select tests.clear_authentication();
 
 -- The users tests create are just as real.
 select tests.create_user('helper-user@test.local', 'instructor', '{"display_name":"Hel Per"}');
