@@ -34,10 +34,8 @@ alter table public.feedback enable row level security;
 
 grant select, delete on public.feedback to authenticated;
 grant select, insert, update, delete on public.feedback to service_role;
-create policy "authors read their feedback" on public.feedback for select to authenticated
-  using (user_id = (select auth.uid()));
-create policy "admins read all feedback" on public.feedback for select to authenticated
-  using ((select private.is_admin()));
+create policy "authors read their feedback; admins all" on public.feedback for select to authenticated
+  using (user_id = (select auth.uid()) or (select private.is_admin()));
 create policy "admins delete feedback" on public.feedback for delete to authenticated
   using ((select private.is_admin()));
 
