@@ -512,6 +512,7 @@ export type Database = {
       };
       "email_preferences": {
         Row: {
+          "digest": boolean;
           "marketing": boolean;
           "reminders": boolean;
           "updated_at": string;
@@ -520,6 +521,7 @@ export type Database = {
         };
         ComputedFields: never;
         Insert: {
+          "digest"?: boolean;
           "marketing"?: boolean;
           "reminders"?: boolean;
           "updated_at"?: string;
@@ -527,6 +529,7 @@ export type Database = {
           "user_id"?: string;
         };
         Update: {
+          "digest"?: boolean;
           "marketing"?: boolean;
           "reminders"?: boolean;
           "updated_at"?: string;
@@ -2494,6 +2497,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "unsubscribe_email": { Args: { "category": string; "user_id": string }; Returns: boolean };
       "verify_certificate": {
         Args: { "serial": string };
         Returns: {
