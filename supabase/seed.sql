@@ -560,3 +560,19 @@ on conflict do nothing;
 
 -- The seeded questions are days old: the staff's hourly digest of new questions leaves them out.
 delete from private.doubt_digest_items where doubt_id::text like 'dd000000-%';
+
+-- Platform feedback: Sam's idea (planned, with Ada's reply), Noor's bug report (new, waiting for
+-- triage) and Priya's note about the course editor (done). Only each author and the admins read them.
+insert into public.feedback (id, user_id, category, rating, body, page, status, reply, replied_at, triaged_by, triaged_at, created_at)
+values
+  ('fb000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000001', 'idea', 4,
+   'Could lessons have a dark mode? I study late at night.', '/courses/building-apis-with-supabase', 'planned',
+   'Thanks, Sam! Dark mode is planned for the next release.', now() - interval '2 days',
+   'a0000000-0000-4000-8000-000000000001', now() - interval '2 days', now() - interval '5 days'),
+  ('fb000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000002', 'bug', 2,
+   'The video player restarts from the beginning when I switch tabs.', '/lessons', 'new',
+   null, null, null, null, now() - interval '1 day'),
+  ('fb000000-0000-4000-8000-000000000003', 'b0000000-0000-4000-8000-000000000001', 'content', 5,
+   'Reordering lessons by drag and drop saves me a lot of time.', '/teach', 'done',
+   null, null, 'a0000000-0000-4000-8000-000000000001', now() - interval '3 days', now() - interval '10 days')
+on conflict (id) do nothing;

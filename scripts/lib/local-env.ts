@@ -9,6 +9,8 @@ export const localFunctionEnv: Record<string, string> = {
   EMAIL_RATE_PER_SECOND: "5",
   EMAIL_BATCH_SIZE: "50",
   EMAIL_LEASE_SECONDS: "120",
+  // Not the .env.example placeholder: unsubscribe links work on the local stack out of the box.
+  EMAIL_UNSUBSCRIBE_SECRET: "local-dev-unsubscribe-secret-not-for-production",
   ZOOM_ACCOUNT_ID: "replace_me",
   ZOOM_CLIENT_ID: "replace_me",
   ZOOM_CLIENT_SECRET: "replace_me",

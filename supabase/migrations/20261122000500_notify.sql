@@ -12,7 +12,7 @@ create table private.email_outbox (
   id uuid primary key default gen_random_uuid(),
   template text not null,
   category text not null constraint email_outbox_category_valid
-    check (category in ('essential', 'reminders', 'updates', 'marketing')),
+    check (category in ('essential', 'reminders', 'updates', 'digest', 'marketing')),
   to_user_id uuid references auth.users (id) on delete cascade,
   to_email text not null,
   payload jsonb not null default '{}'::jsonb,
@@ -36,14 +36,15 @@ create table public.email_preferences (
   user_id uuid primary key references auth.users (id) on delete cascade,
   reminders boolean not null default true,
   updates boolean not null default true,
+  digest boolean not null default true,
   marketing boolean not null default false,
   updated_at timestamptz not null default now()
 );
 comment on table public.email_preferences is
-  'Opt-outs for non-essential email. Essential email (receipts, security, registrations) is always sent.';
+  'Opt-outs for non-essential email, one column per category (digest: the weekly digest). Essential email (receipts, security, registrations) is always sent.';
 alter table public.email_preferences enable row level security;
 
-grant select, insert (reminders, updates, marketing), update (reminders, updates, marketing)
+grant select, insert (reminders, updates, digest, marketing), update (reminders, updates, digest, marketing)
   on public.email_preferences to authenticated;
 grant select, insert, update, delete on public.email_preferences to service_role;
 alter table public.email_preferences alter column user_id set default auth.uid();
@@ -111,6 +112,7 @@ begin
   select * into prefs from public.email_preferences p where p.user_id = enqueue_email.to_user_id;
   if found and ((enqueue_email.category = 'reminders' and not prefs.reminders)
                 or (enqueue_email.category = 'updates' and not prefs.updates)
+                or (enqueue_email.category = 'digest' and not prefs.digest)
                 or (enqueue_email.category = 'marketing' and not prefs.marketing)) then
     return null;
   end if;

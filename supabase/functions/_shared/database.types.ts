@@ -727,6 +727,7 @@ export type Database = {
       };
       "email_preferences": {
         Row: {
+          "digest": boolean;
           "marketing": boolean;
           "reminders": boolean;
           "updated_at": string;
@@ -735,6 +736,7 @@ export type Database = {
         };
         ComputedFields: never;
         Insert: {
+          "digest"?: boolean;
           "marketing"?: boolean;
           "reminders"?: boolean;
           "updated_at"?: string;
@@ -742,6 +744,7 @@ export type Database = {
           "user_id"?: string;
         };
         Update: {
+          "digest"?: boolean;
           "marketing"?: boolean;
           "reminders"?: boolean;
           "updated_at"?: string;
@@ -820,6 +823,52 @@ export type Database = {
             referencedColumns: ["id"];
           },
         ];
+      };
+      "feedback": {
+        Row: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "body": string;
+          "category": string;
+          "created_at"?: string;
+          "id"?: string;
+          "page"?: string | null;
+          "rating": number;
+          "replied_at"?: string | null;
+          "reply"?: string | null;
+          "status"?: string;
+          "triaged_at"?: string | null;
+          "triaged_by"?: string | null;
+          "user_id": string;
+        };
+        Update: {
+          "body"?: string;
+          "category"?: string;
+          "created_at"?: string;
+          "id"?: string;
+          "page"?: string | null;
+          "rating"?: number;
+          "replied_at"?: string | null;
+          "reply"?: string | null;
+          "status"?: string;
+          "triaged_at"?: string | null;
+          "triaged_by"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [];
       };
       "gradebook_weights": {
         Row: {
@@ -2740,6 +2789,29 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "send_feedback": {
+        Args: { "body": string; "category": string; "page"?: string; "rating": number };
+        Returns: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "feedback";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "session_join_link": { Args: { "session_id": string }; Returns: string };
       "set_review_hidden": { Args: { "hidden": boolean; "review_id": string }; Returns: boolean };
       "start_attempt": {
@@ -2802,6 +2874,30 @@ export type Database = {
         };
       };
       "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
+      "triage_feedback": {
+        Args: { "feedback_id": string; "reply"?: string; "status": string };
+        Returns: {
+          "body": string;
+          "category": string;
+          "created_at": string;
+          "id": string;
+          "page": string | null;
+          "rating": number;
+          "replied_at": string | null;
+          "reply": string | null;
+          "status": string;
+          "triaged_at": string | null;
+          "triaged_by": string | null;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "feedback";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "unsubscribe_email": { Args: { "category": string; "user_id": string }; Returns: boolean };
       "verify_certificate": {
         Args: { "serial": string };
         Returns: {

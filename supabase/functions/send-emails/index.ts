@@ -4,13 +4,17 @@
 // caller, so only the service role may drain the outbox (claim_emails is granted to it alone).
 // The response and the log say, per email, what happened and why (outcomes.ts). Without a Resend
 // key (missing, or the .env.example placeholder) it answers 503 email_not_configured and claims
-// nothing.
+// nothing. Every non-essential email (the weekly digest, reminders, updates) carries the
+// recipient's one-click unsubscribe link, signed with EMAIL_UNSUBSCRIBE_SECRET (_shared/unsubscribe.ts),
+// in its footer and in the List-Unsubscribe and List-Unsubscribe-Post headers (RFC 8058); without
+// that secret it answers 503 email_not_configured too, so no such email goes out without its link.
 import { z } from "zod";
 import { authEnv } from "../_shared/auth.ts";
 import { databaseEnv, type Env, secret, type Service } from "../_shared/config.ts";
 import { asCaller } from "../_shared/db.ts";
 import { type Deps, lazyHandler, poolAndAuth } from "../_shared/handler.ts";
 import { handle, json, parseBody } from "../_shared/http.ts";
+import { isUnsubscribable, signUnsubscribeToken, unsubscribeEnv } from "../_shared/unsubscribe.ts";
 import {
   type ClaimedEmail,
   type EmailOutcome,
@@ -27,6 +31,8 @@ const emailService: Service = {
   code: "email_not_configured",
   message: "Email is not set up on this server yet; the function logs say which setting.",
 };
+/** Nor is it without the secret that signs the unsubscribe links. */
+const unsubscribeService: Service = { ...emailService, prefix: "EMAIL_UNSUBSCRIBE_" };
 
 export const sendEmailsConfig = z.object({
   ...authEnv.shape,
@@ -35,6 +41,9 @@ export const sendEmailsConfig = z.object({
   EMAIL_FROM: z.string().min(3),
   RESEND_BASE_URL: z.url().optional(),
   SITE_URL: z.url(),
+  ...unsubscribeEnv.shape,
+  /** The unsubscribe function's public URL (default <SUPABASE_URL>/functions/v1/unsubscribe). */
+  EMAIL_UNSUBSCRIBE_URL: z.url().optional(),
   EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(5),
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   EMAIL_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
@@ -51,6 +60,18 @@ export function createSendEmails(
 ) {
   const { sql, auth, close } = poolAndAuth(config, deps);
   const send = resendMailer(config);
+  const unsubscribeBase = config.EMAIL_UNSUBSCRIBE_URL ??
+    `${config.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1/unsubscribe`;
+  /** The recipient's one-click unsubscribe link, for non-essential email; undefined otherwise. */
+  const unsubscribeUrl = async (email: ClaimedEmail) => {
+    if (!isUnsubscribable(email.category) || !email.to_user_id) return undefined;
+    const token = await signUnsubscribeToken(
+      config.EMAIL_UNSUBSCRIBE_SECRET,
+      email.to_user_id,
+      email.category,
+    );
+    return `${unsubscribeBase}?token=${token}`;
+  };
 
   const fetch = handle("POST", async (req) => {
     // Service callers only: a secret key (or the legacy service_role key), as pg_cron sends.
@@ -61,7 +82,7 @@ export function createSendEmails(
     // Oldest first, so a rate limit hands back the newest.
     const claimed = await asCaller(sql, claims, (tx) =>
       tx<ClaimedEmail[]>`
-        select id, template, to_email, payload, attempts, max_attempts
+        select id, template, category, to_user_id, to_email, payload, attempts, max_attempts
         from public.claim_emails(${batch}, ${config.EMAIL_LEASE_SECONDS}, ${worker})
         order by created_at, id`);
     const run = runReport(claimed.length, deps.log ?? logOutcome);
@@ -89,7 +110,10 @@ export function createSendEmails(
       }
       let message: Rendered;
       try {
-        message = render(email, config.SITE_URL);
+        message = render(email, config.SITE_URL, {
+          unsubscribeUrl: await unsubscribeUrl(email),
+          category: email.category,
+        });
       } catch (e) {
         const why = `the template could not be rendered: ${e instanceof Error ? e.message : e}`;
         await failed(email, why, {
@@ -138,6 +162,6 @@ export function createSendEmails(
 
 /** The handler, configured from `env` (default: the function's environment) on its first request. */
 export const fromEnv = (env?: Env) =>
-  lazyHandler(sendEmailsConfig, [emailService], createSendEmails, env);
+  lazyHandler(sendEmailsConfig, [emailService, unsubscribeService], createSendEmails, env);
 
 export default fromEnv();

@@ -12,6 +12,9 @@ import { createUser, deleteUsers, testDbUrl } from "../_shared/testing/users.ts"
 import { createSendEmails, fromEnv, sendEmailsConfig } from "./index.ts";
 import { withConsoleError } from "../_shared/testing/console.ts";
 import { postJson } from "../_shared/testing/requests.ts";
+import { verifyUnsubscribeToken } from "../_shared/unsubscribe.ts";
+
+const UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-0123456789abcdef";
 
 // Every test opens with `const t = await setup()` and closes with `t.teardown()` in `finally`:
 // repeated on purpose, so each test reads alone.
@@ -29,6 +32,7 @@ async function setup(rate = 1000) {
     RESEND_BASE_URL: fake.url,
     SITE_URL: "https://learn.example.com",
     EMAIL_RATE_PER_SECOND: String(rate),
+    EMAIL_UNSUBSCRIBE_SECRET: UNSUBSCRIBE_SECRET,
   });
   const user = await createUser(sql, `mail-${crypto.randomUUID().slice(0, 8)}@test.local`, {
     metadata: { display_name: "Mia Mail" },
@@ -122,6 +126,46 @@ Deno.test("send-emails: delivers each due email once, keyed by its outbox id, wi
     assert.ok(row.provider_message_id);
     const again = await (await t.drain(handler)).json();
     assert.equal(again.claimed, 0, "nothing is sent twice");
+  } finally {
+    await t.teardown(handler);
+  }
+});
+
+Deno.test("send-emails: non-essential email carries a signed one-click unsubscribe link and the RFC 8058 headers; essential email none", async () => {
+  const t = await setup();
+  const handler = createSendEmails(t.config);
+  try {
+    const [{ id: digest }] = await t.sql<{ id: string }[]>`
+      select private.enqueue_email('weekly_digest', 'digest', ${t.user}, ${
+      t.sql.json({ period_start: "2026-11-23T00:00:00+00:00", display_name: "Mia Mail" })
+    }) as id`;
+    const res = await t.drain(handler);
+    assert.equal((await res.json()).sent, 2, "the digest and the welcome email");
+    const sent = t.fake.requests.filter((r) => r.path === "/emails");
+    const mail = sent.find((r) => r.headers["idempotency-key"] === digest)!;
+    const headers = mail.body!.headers as Record<string, string>;
+    assert.equal(headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+    const link = headers["List-Unsubscribe"].match(/^<(.+)>$/)![1];
+    const url = new URL(link);
+    assert.equal(
+      url.origin + url.pathname,
+      `${t.config.SUPABASE_URL}/functions/v1/unsubscribe`,
+      "the unsubscribe function, on the project's URL",
+    );
+    assert.deepEqual(
+      await verifyUnsubscribeToken(UNSUBSCRIBE_SECRET, url.searchParams.get("token")!),
+      { userId: t.user, category: "digest" },
+      "the token unsubscribes this recipient from the digest",
+    );
+    assert.ok(
+      String(mail.body!.text).endsWith(
+        `Unsubscribe: ${link}\nEmail preferences: https://learn.example.com/settings/email`,
+      ),
+    );
+    assert.ok(String(mail.body!.html).includes(`<a href="${link}">Unsubscribe</a>`));
+    const welcome = sent.find((r) => r.body!.subject === "Welcome aboard")!;
+    assert.equal(welcome.body!.headers, undefined, "essential email has no unsubscribe");
+    assert.doesNotMatch(String(welcome.body!.text), /Unsubscribe/);
   } finally {
     await t.teardown(handler);
   }
@@ -440,6 +484,119 @@ Deno.test("templates: every template renders, and an unknown one is refused", as
   assert.throws(() => render(email("nope", {}), site), /unknown email template "nope"/);
 });
 
+Deno.test("templates: the weekly digest, in HTML and text, with each section it has and only those", async () => {
+  const { render } = await import("./templates.ts");
+  const site = "https://learn.example.com";
+  const digest = render({
+    id: "x",
+    template: "weekly_digest",
+    to_email: "a@b.c",
+    payload: {
+      period_start: "2026-11-23T00:00:00+00:00",
+      period_end: "2026-11-30T00:00:00+00:00",
+      display_name: "Erin <E>",
+      student: {
+        progress: [{
+          course_id: "c1",
+          course_title: "Postgres",
+          lessons_completed: 1,
+          percent: 25,
+        }],
+        new_lessons: [{
+          course_id: "c1",
+          course_title: "Postgres",
+          lesson_id: "l9",
+          title: "Policies",
+        }],
+        live_sessions: [{
+          course_title: "Postgres",
+          session_id: "s1",
+          title: "Office hours",
+          starts_at: "2026-12-01T17:00:00Z",
+          timezone: "Europe/Paris",
+        }],
+      },
+      teaching: {
+        enrolments: [{ course_id: "c2", course_title: "CSS", new_students: 2 }],
+        revenue: [{ currency: "USD", orders: 1, gross: 4900, refunded: 900, net: 4000 }],
+        reviews: [{ course_id: "c2", course_title: "CSS", reviews: 1, average_rating: 4.5 }],
+      },
+    },
+  }, site);
+  assert.equal(digest.subject, "Your week: 23 November 2026");
+  assert.equal(
+    digest.text,
+    [
+      "Hi Erin <E>, here is your week",
+      "",
+      "What happened in your courses in the week from 23 November 2026.",
+      "",
+      "Your progress",
+      "- Postgres: 1 lesson completed this week, 25% of the course done (https://learn.example.com/courses/c1)",
+      "",
+      "New lessons in your courses",
+      "- Postgres: Policies (https://learn.example.com/lessons/l9)",
+      "",
+      "Live sessions coming up",
+      "- Office hours (Postgres), Tuesday, 1 December 2026 at 18:00 CET (https://learn.example.com/live/s1)",
+      "",
+      "New students",
+      "- CSS: 2 new students (https://learn.example.com/teach/courses/c2)",
+      "",
+      "Revenue",
+      "- US$40.00 net of refunds: 1 order, US$49.00 in sales, US$9.00 refunded",
+      "",
+      "Reviews",
+      "- CSS: 1 new review, average 4.5 of 5 (https://learn.example.com/courses/c2)",
+      "",
+      "Open your dashboard: https://learn.example.com/dashboard",
+    ].join("\n"),
+  );
+  assert.match(digest.html, /<h2>Hi Erin &lt;E&gt;, here is your week<\/h2>/, "names are escaped");
+  assert.match(
+    digest.html,
+    /<h3>New lessons in your courses<\/h3><ul><li><a href="https:\/\/learn\.example\.com\/lessons\/l9">Postgres: Policies<\/a><\/li><\/ul>/,
+  );
+  assert.match(digest.html, /<h3>Revenue<\/h3><ul><li>US\$40\.00 net of refunds/);
+  assert.equal(digest.headers, undefined, "no unsubscribe unless send-emails asks for it");
+
+  const quiet = render(
+    {
+      id: "y",
+      template: "weekly_digest",
+      to_email: "a@b.c",
+      payload: {
+        period_start: "2026-11-23T00:00:00+00:00",
+        display_name: "",
+        student: {},
+        teaching: {
+          revenue: [{ currency: "EUR", orders: 2, gross: 9000, refunded: 0, net: 9000 }],
+        },
+      },
+    },
+    site,
+    {
+      unsubscribeUrl: "https://x.supabase.co/functions/v1/unsubscribe?token=t",
+      category: "digest",
+    },
+  );
+  assert.match(quiet.text, /^Hi there, here is your week/);
+  assert.doesNotMatch(quiet.html, /Your progress|New students|Reviews/, "only the sections it has");
+  assert.match(quiet.text, /- €90\.00 net of refunds: 2 orders, €90\.00 in sales, €0\.00 refunded/);
+  assert.match(
+    quiet.text,
+    /\n--\nYou get this email because you are subscribed to the weekly digest\.\nUnsubscribe: https:\/\/x\.supabase\.co\/functions\/v1\/unsubscribe\?token=t\n/,
+  );
+  assert.match(
+    quiet.html,
+    /<a href="https:\/\/x\.supabase\.co\/functions\/v1\/unsubscribe\?token=t">Unsubscribe<\/a>.*<\/body><\/html>$/,
+  );
+  assert.deepEqual(quiet.headers, {
+    "List-Unsubscribe": "<https://x.supabase.co/functions/v1/unsubscribe?token=t>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+  });
+});
+
 Deno.test("templates: every template the migrations enqueue by name renders", async () => {
   const { render } = await import("./templates.ts");
   const dir = new URL("../../migrations/", import.meta.url);
@@ -612,6 +769,7 @@ testFunctionAuth({
         RESEND_BASE_URL: resend.url,
         SITE_URL: "https://learn.example.com",
         EMAIL_RATE_PER_SECOND: "1000",
+        EMAIL_UNSUBSCRIBE_SECRET: UNSUBSCRIBE_SECRET,
       },
       close: () => resend.close(),
     });

@@ -6,6 +6,9 @@ import type { OutboxEmail } from "./templates.ts";
 
 /** An email claimed from the outbox (claim_emails). */
 export interface ClaimedEmail extends OutboxEmail {
+  /** essential, reminders, updates, digest or marketing: all but essential carry an unsubscribe link. */
+  category: string;
+  to_user_id: string | null;
   attempts: number;
   max_attempts: number;
 }

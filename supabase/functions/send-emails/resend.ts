@@ -59,6 +59,7 @@ export function resendMailer(
       html: message.html,
       text: message.text,
       attachments: message.attachments,
+      headers: message.headers,
     }, { idempotencyKey: id });
     if (data) return { sent: true, id: data.id };
     const name = error?.name ?? "unknown_error";

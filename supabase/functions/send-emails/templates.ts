@@ -1,4 +1,5 @@
-// Transactional email templates: subject, HTML and text, with real names, dates and time zones.
+// Email templates, all of them: subject, HTML and text, with real names, dates and time zones, and
+// the one-click unsubscribe footer and headers of non-essential email.
 export interface OutboxEmail {
   id: string;
   template: string;
@@ -11,6 +12,8 @@ export interface Rendered {
   html: string;
   text: string;
   attachments?: { filename: string; content: string; contentType: string }[];
+  /** Extra headers: List-Unsubscribe and List-Unsubscribe-Post on non-essential email. */
+  headers?: Record<string, string>;
 }
 
 const esc = (s: string) =>
@@ -82,7 +85,169 @@ function layout(
   return { html, text };
 }
 
-export function render(email: OutboxEmail, siteUrl: string): Rendered {
+/** A list of lines under a heading, each optionally linked (the weekly digest). */
+interface Section {
+  heading: string;
+  items: { text: string; url?: string }[];
+}
+
+function sectionsLayout(
+  title: string,
+  intro: string,
+  sections: Section[],
+  cta: { label: string; url: string },
+): { html: string; text: string } {
+  const item = (i: Section["items"][number]) =>
+    `<li>${i.url ? `<a href="${esc(i.url)}">${esc(i.text)}</a>` : esc(i.text)}</li>`;
+  const html =
+    `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">` +
+    `<h2>${esc(title)}</h2><p>${esc(intro)}</p>` +
+    sections.map((s) => `<h3>${esc(s.heading)}</h3><ul>${s.items.map(item).join("")}</ul>`)
+      .join("") +
+    `<p><a href="${esc(cta.url)}">${esc(cta.label)}</a></p></body></html>`;
+  const text = [
+    title,
+    "",
+    intro,
+    ...sections.flatMap((s) => [
+      "",
+      s.heading,
+      ...s.items.map((i) => `- ${i.text}${i.url ? ` (${i.url})` : ""}`),
+    ]),
+    "",
+    `${cta.label}: ${cta.url}`,
+  ].join("\n");
+  return { html, text };
+}
+
+type Row = Record<string, unknown>;
+/** The payload's `group.key` list (the weekly digest's sections); [] when absent. */
+const rows = (p: Record<string, unknown>, group: string, key: string): Row[] => {
+  const list = (p[group] as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(list) ? list as Row[] : [];
+};
+const plural = (n: unknown, one: string, many: string) =>
+  `${num(n)} ${Number(n) === 1 ? one : many}`;
+
+/** The weekly digest: the sections digest_sections() found for the recipient, in a fixed order. */
+function weeklyDigest(p: Record<string, unknown>, siteUrl: string): Rendered {
+  const name = typeof p.display_name === "string" && p.display_name ? p.display_name : "there";
+  const start = new Date(String(p.period_start));
+  const week = Number.isNaN(start.getTime()) ? null : new Intl.DateTimeFormat("en-GB", {
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(start);
+  const sections: Section[] = [];
+  const add = (heading: string, items: Section["items"]) => {
+    if (items.length) sections.push({ heading, items });
+  };
+  add(
+    "Your progress",
+    rows(p, "student", "progress").map((r) => ({
+      text: `${r.course_title}: ${
+        plural(r.lessons_completed, "lesson", "lessons")
+      } completed this week, ${num(r.percent)}% of the course done`,
+      url: `${siteUrl}/courses/${r.course_id}`,
+    })),
+  );
+  add(
+    "New lessons in your courses",
+    rows(p, "student", "new_lessons").map((r) => ({
+      text: `${r.course_title}: ${r.title}`,
+      url: `${siteUrl}/lessons/${r.lesson_id}`,
+    })),
+  );
+  add(
+    "Live sessions coming up",
+    rows(p, "student", "live_sessions").map((r) => ({
+      text: `${r.title} (${r.course_title}), ${when(r)}`,
+      url: `${siteUrl}/live/${r.session_id}`,
+    })),
+  );
+  // TODO(doubts): "Answers to your questions" (student.answers) once Q&A is merged.
+  add(
+    "New students",
+    rows(p, "teaching", "enrolments").map((r) => ({
+      text: `${r.course_title}: ${plural(r.new_students, "new student", "new students")}`,
+      url: `${siteUrl}/teach/courses/${r.course_id}`,
+    })),
+  );
+  add(
+    "Revenue",
+    rows(p, "teaching", "revenue").map((r) => ({
+      text: `${money(r, "net")} net of refunds: ${plural(r.orders, "order", "orders")}, ${
+        money(r, "gross")
+      } in sales, ${money(r, "refunded")} refunded`,
+    })),
+  );
+  // TODO(doubts): "Questions waiting for an answer" (teaching.questions_waiting) once Q&A is merged.
+  add(
+    "Reviews",
+    rows(p, "teaching", "reviews").map((r) => ({
+      text: `${r.course_title}: ${plural(r.reviews, "new review", "new reviews")}, average ${
+        num(r.average_rating)
+      } of 5`,
+      url: `${siteUrl}/courses/${r.course_id}`,
+    })),
+  );
+  return {
+    subject: week ? `Your week: ${week}` : "Your week",
+    ...sectionsLayout(
+      `Hi ${name}, here is your week`,
+      `What happened in your courses ${week ? `in the week from ${week}` : "this week"}.`,
+      sections,
+      { label: "Open your dashboard", url: `${siteUrl}/dashboard` },
+    ),
+  };
+}
+
+/** Why a non-essential email came, in its unsubscribe footer, by category. */
+const unsubscribeReason: Record<string, string> = {
+  reminders: "reminders of your live sessions",
+  updates: "updates about your courses and work",
+  digest: "the weekly digest",
+  marketing: "news and offers",
+};
+
+export interface RenderOptions {
+  /**
+   * The recipient's one-click unsubscribe link (send-emails signs it for every non-essential
+   * email): a footer in the HTML and text, and the List-Unsubscribe headers of RFC 8058.
+   */
+  unsubscribeUrl?: string;
+  /** The email's category (its footer says what the link turns off). */
+  category?: string;
+}
+
+/** The email for an outbox row: its template, and an unsubscribe footer and headers when asked. */
+export function render(email: OutboxEmail, siteUrl: string, options: RenderOptions = {}): Rendered {
+  const message = renderTemplate(email, siteUrl);
+  const url = options.unsubscribeUrl;
+  if (!url) return message;
+  const what = unsubscribeReason[options.category ?? ""] ?? "these emails";
+  const note = `You get this email because you are subscribed to ${what}.`;
+  return {
+    ...message,
+    html: message.html.replace(
+      /<\/body><\/html>$/,
+      `<hr><p style="font-size:12px;color:#666">${esc(note)} <a href="${
+        esc(url)
+      }">Unsubscribe</a> or <a href="${
+        esc(`${siteUrl}/settings/email`)
+      }">manage your email preferences</a>.</p></body></html>`,
+    ),
+    text:
+      `${message.text}\n\n--\n${note}\nUnsubscribe: ${url}\nEmail preferences: ${siteUrl}/settings/email`,
+    headers: {
+      "List-Unsubscribe": `<${url}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    },
+  };
+}
+
+function renderTemplate(email: OutboxEmail, siteUrl: string): Rendered {
   const p = email.payload;
   const title = String(p.title ?? "");
   const link = { label: "Open the session", url: `${siteUrl}/live/${p.session_id}` };
@@ -273,6 +438,8 @@ export function render(email: OutboxEmail, siteUrl: string): Rendered {
         }),
       };
     }
+    case "weekly_digest":
+      return weeklyDigest(p, siteUrl);
     case "system_alert":
       return {
         subject: `[Alert] ${String(p.subject ?? "System alert")}`,

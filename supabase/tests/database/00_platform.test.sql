@@ -178,6 +178,7 @@ select results_eq($$ select jobname::text collate "default", schedule::text, com
             ('expire-quiz-attempts', '* * * * *', 'select private.expire_quiz_attempts()', 'postgres', true),
             ('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')', 'postgres', true),
             ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true),
+            ('weekly-digest', '0 8 * * 1', 'select private.enqueue_weekly_digests()', 'postgres', true),
             ('zoom-sync', '* * * * *', 'select private.call_edge_function(''zoom-sync'')', 'postgres', true) $$,
   'cron.job holds every job, owned by postgres');
 select ok(has_table_privilege('postgres', 'cron.job', 'select') and not has_table_privilege('postgres', 'cron.job', 'insert')

@@ -134,7 +134,9 @@ insert into definer_allow_list values
   ('public.moderate_doubt', 'authenticated', 'the course''s staff and admins only (can_manage_course); audited'),
   ('public.search_doubts', 'authenticated', 'read-only; a course the caller has access to, only the questions the read policy shows them'),
   ('private.may_upload_doubt_file', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only'),
-  ('private.may_read_doubt_file', 'authenticated', 'storage policy helper: a boolean about a post the caller may read');
+  ('private.may_read_doubt_file', 'authenticated', 'storage policy helper: a boolean about a post the caller may read'),
+  ('public.send_feedback', 'authenticated', 'writes only the caller''s own feedback (require_signed_in)'),
+  ('public.triage_feedback', 'authenticated', 'admin-only RPC; require_admin(); audited');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -1,6 +1,6 @@
 -- Outbox, preferences, notifications and Realtime authorization.
 begin;
-select plan(32);
+select plan(37);
 select tests.create_user('n1@test.local', 'student', '{"display_name":"Nia"}');
 select tests.create_user('n2@test.local');
 select tests.create_user('boss@test.local', 'admin');
@@ -21,6 +21,14 @@ select ok(exists (select 1 from pg_publication_tables where pubname = 'supabase_
 -- ---------------------------------------------------------------- welcome email and preferences
 select is((select count(*) from private.email_outbox where template = 'welcome' and to_user_id = tests.user_id('n1@test.local')),
   1::bigint, 'sign-up enqueues a welcome email');
+select is((select row(category, payload ->> 'display_name', dedupe_key)::text from private.email_outbox
+            where template = 'welcome' and to_user_id = tests.user_id('n1@test.local')),
+  row('essential', 'Nia', 'welcome:' || tests.user_id('n1@test.local'))::text,
+  'the welcome email is essential, greets the user by name and is keyed by the user');
+delete from public.profiles where id = tests.user_id('n1@test.local');
+insert into public.profiles (id, display_name) values (tests.user_id('n1@test.local'), 'Nia again');
+select is((select count(*) from private.email_outbox where template = 'welcome' and to_user_id = tests.user_id('n1@test.local')),
+  1::bigint, 'a profile created again does not welcome the user twice');
 select tests.authenticate_as('n1@test.local');
 select lives_ok($$ insert into public.email_preferences (reminders, marketing) values (false, false) $$, 'a user opts out of reminders');
 select throws_ok(format($$ insert into public.email_preferences (user_id, reminders) values (%L, false) $$, tests.user_id('n2@test.local')),
@@ -33,6 +41,13 @@ select is(private.enqueue_email('webinar_reminder_24h', 'reminders', tests.user_
 select isnt(private.enqueue_email('receipt', 'essential', tests.user_id('n1@test.local'), '{}'), null,
   'essential email is always sent');
 select is(private.enqueue_email('promo', 'marketing', tests.user_id('n2@test.local'), '{}'), null, 'marketing is opt-in');
+select isnt(private.enqueue_email('weekly_digest', 'digest', tests.user_id('n2@test.local'), '{}'), null,
+  'the weekly digest is sent by default');
+update public.email_preferences set digest = false where user_id = tests.user_id('n1@test.local');
+select is(private.enqueue_email('weekly_digest', 'digest', tests.user_id('n1@test.local'), '{}'), null,
+  'and skipped once the user turns it off');
+select ok(has_column_privilege('authenticated', 'public.email_preferences', 'digest', 'update')
+  and has_column_privilege('authenticated', 'public.email_preferences', 'digest', 'insert'), 'users set their digest preference');
 select isnt(private.enqueue_email('x', 'essential', tests.user_id('n2@test.local'), '{}', 'k1'), null, 'a deduped email ...');
 select is(private.enqueue_email('x', 'essential', tests.user_id('n2@test.local'), '{}', 'k1'), null, '... is enqueued once');
 

@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(34);
+select plan(36);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -194,6 +194,14 @@ select results_eq($$ select title, visibility::text from public.search_doubts('e
 select is((select array_agg(author_name || ':' || by_staff order by created_at, author_name) from public.doubt_answers
            where doubt_id = 'dd000000-0000-4000-8000-000000000001'),
   array['Kenji Sato:false', 'Priya Raman:true'], 'his lesson question has Priya''s and Kenji''s answers');
+-- Feedback a newcomer can triage as Ada: one new, one planned with a reply, one done; each author reads only theirs.
+select tests.authenticate_as('admin@example.com');
+select results_eq($$ select status, count(*)::integer from public.feedback group by status order by status $$,
+  $$ values ('done', 1), ('new', 1), ('planned', 1) $$, 'the seeded feedback, one of each status Ada triages');
+select tests.authenticate_as('sam@example.com');
+select results_eq($$ select status, reply from public.feedback $$,
+  $$ values ('planned', 'Thanks, Sam! Dark mode is planned for the next release.') $$,
+  'Sam reads his own feedback and Ada''s reply, and nobody else''s');
 select tests.clear_authentication();
 
 -- The users tests create are just as real.
