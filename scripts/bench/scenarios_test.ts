@@ -7,7 +7,7 @@ import { connect } from "../../supabase/functions/_shared/db.ts";
 import { testDbUrl } from "../../supabase/functions/_shared/testing/users.ts";
 import { SUPERUSER } from "../lib/postgres.ts";
 import type { LoadResult } from "./load.ts";
-import { runRequest, type Scenario, userOf } from "./scenario.ts";
+import { runRequest, userOf } from "./scenario.ts";
 import { loads, scenarios } from "./scenarios.ts";
 import { claimsOf, dropExam, generate, generateExam, samples, size } from "./seed.ts";
 
