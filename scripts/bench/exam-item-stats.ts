@@ -19,7 +19,7 @@ export default {
       shuffle_options: false,
     });
     const t = performance.now();
-    await seedFinishedAttempts(o.admin, o.exam, quiz, o.attempts);
+    await seedFinishedAttempts(o.admin, o.exam, quiz, o.attempts, { log: o.log });
     o.log(`${o.attempts} finished attempts (${((performance.now() - t) / 1000).toFixed(1)}s)`);
     const crowd = new Crowd({ ...o, pool: 1 });
     let rows: { answered: number }[] = [];

@@ -409,11 +409,23 @@ export async function addQuiz(
 /**
  * `attempts` finished attempts at the quiz, set-based, as submit_attempt would have left them:
  * the students in turn (attempt 1 for each, then 2, ...), every question answered, graded against
- * the key, scored. A student's ability (from their id) sets their chance of a right answer, so
- * items discriminate; a wrong choice answer picks a wrong option.
+ * the key, scored. A student's ability (from their id) sets their chance of a right answer (a hash
+ * of attempt and question draws it), so items discriminate; a wrong choice answer picks a wrong
+ * option.
  */
-export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string, attempts: number) {
+export async function seedFinishedAttempts(
+  sql: Sql,
+  exam: Exam,
+  quizId: string,
+  attempts: number,
+  opts: { log?: (line: string) => void } = {},
+) {
   await sql.begin(async (tx) => {
+    let t = performance.now();
+    const step = (label: string) => {
+      opts.log?.(`${label} (${((performance.now() - t) / 1000).toFixed(1)}s)`);
+      t = performance.now();
+    };
     await tx.unsafe(
       `create temporary table exam_attempts on commit drop as
        with s as (select u, k from unnest($2::uuid[]) with ordinality s (u, k)),
@@ -434,6 +446,8 @@ export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string,
        order by a, s.k limit $3`,
       [quizId, exam.students, attempts],
     );
+    await tx.unsafe(`analyze exam_attempts`);
+    step("attempts drawn");
     await tx.unsafe(
       `insert into public.quiz_attempts (id, quiz_id, course_id, user_id, number, status, started_at, deadline_at,
                                          submitted_at, max_score, questions)
@@ -442,6 +456,7 @@ export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string,
        from exam_attempts t`,
       [quizId, exam.courseId],
     );
+    step(`${attempts} attempts`);
     await tx.unsafe(
       `insert into public.quiz_answers (attempt_id, quiz_id, course_id, user_id, question_id, kind, position,
                                         option_ids, answer, saved_at, auto_points, correct)
@@ -453,7 +468,7 @@ export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string,
                 when 'numeric' then jsonb_build_object('value', case when r.ok then 3.14 else 2.71 end)
                 else jsonb_build_object('option_id',
                   case when r.ok then k.correct_option_ids[1]
-                       else opts.ids[2 + (abs(hashtext(t.id::text || q.id::text)) % (cardinality(opts.ids) - 1))] end)
+                       else opts.ids[2 + (abs(hashtext(q.id::text || t.id::text)) % (cardinality(opts.ids) - 1))] end)
               end,
               t.started_at + make_interval(mins => qq.position + 1),
               case when r.ok then q.points else 0 end, r.ok
@@ -463,10 +478,11 @@ export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string,
        join private.question_keys k on k.question_id = q.id
        cross join lateral (select coalesce(array_agg(o.id order by o.position), '{}') as ids
                            from public.question_options o where o.question_id = q.id) opts
-       cross join lateral (select random() < 0.25 + 0.6 * t.ability as ok) r
+       cross join lateral (select (abs(hashtext(t.id::text || q.id::text)) % 1000) / 1000.0 < 0.25 + 0.6 * t.ability as ok) r
        where qq.quiz_id = $1`,
       [quizId, exam.courseId],
     );
+    step("their answers");
     await tx.unsafe(
       `update public.quiz_attempts t
        set score = s.score, percent = round(100 * s.score / t.max_score, 2),
@@ -476,6 +492,7 @@ export async function seedFinishedAttempts(sql: Sql, exam: Exam, quizId: string,
        where t.id = s.attempt_id`,
       [quizId],
     );
+    step("scored");
   });
   await sql.unsafe(`analyze public.quiz_attempts, public.quiz_answers`);
 }
