@@ -1,14 +1,5 @@
 // The worst case: every student presses "start" at the same instant, and one in ten twice.
-import {
-  attemptCounts,
-  attemptOf,
-  calls,
-  Crowd,
-  loadAverage,
-  type LoadScenario,
-  noErrors,
-} from "./load.ts";
-import { addQuiz } from "./seed.ts";
+import { attemptOf, calls, closeExam, type LoadScenario, noErrors, openExam } from "./load.ts";
 
 const targetSeconds = 10;
 
@@ -23,10 +14,7 @@ export default {
     "attempt (the lock per student and quiz). The database is then checked: one attempt per " +
     "student with all its questions, no student with two.",
   async run(o) {
-    const quiz = await addQuiz(o.admin, o.exam, "Start burst");
-    const students = o.exam.students.slice(0, o.students);
-    const crowd = new Crowd(o);
-    await crowd.warm();
+    const { quiz, students, crowd } = await openExam(o, "Start burst");
     const sends = students.flatMap((u, i) => (i % 10 === 9 ? [u, u] : [u]));
     const firstStarted = new Map<string, number>();
     const ids = new Map<string, Set<string>>();
@@ -41,10 +29,8 @@ export default {
       ids.set(user, (ids.get(user) ?? new Set()).add(attempt.id));
     }));
     const allSent = (performance.now() - t0) / 1000;
-    const load = await loadAverage();
-    await crowd.end();
     const allStarted = Math.max(...firstStarted.values()) / 1000;
-    const db = await attemptCounts(o.admin, quiz);
+    const { load, db } = await closeExam(o, crowd, quiz);
     const split = [...ids.values()].filter((s) => s.size > 1).length;
     const q = o.exam.questions.length;
     const stats = crowd.stats("start_attempt", { perSecond: sends.length / allSent });

@@ -2,17 +2,15 @@
 // every 30 seconds and submits 30 seconds after the last one.
 import {
   answerFor,
-  attemptCounts,
   attemptOf,
   calls,
-  Crowd,
-  loadAverage,
+  closeExam,
   type LoadScenario,
   noErrors,
+  openExam,
   random,
   sleep,
 } from "./load.ts";
-import { addQuiz } from "./seed.ts";
 
 /** The exam's clock (divided by BENCH_EXAM_SPEED): the start window and the pace of answers. */
 const startWindowMs = 60_000;
@@ -31,10 +29,7 @@ export default {
     "questions and options and allows one attempt. Latency runs from the moment a student sends " +
     "the call, waiting for a free pool connection included, to the commit.",
   async run(o) {
-    const quiz = await addQuiz(o.admin, o.exam, "Synchronized exam");
-    const students = o.exam.students.slice(0, o.students);
-    const crowd = new Crowd(o);
-    await crowd.warm();
+    const { quiz, students, crowd } = await openExam(o, "Synchronized exam");
     const draw = random(2026);
     const window = startWindowMs / o.speed;
     const every = answerEveryMs / o.speed;
@@ -62,9 +57,7 @@ export default {
         | undefined;
     }));
     const seconds = (performance.now() - t0) / 1000;
-    const load = await loadAverage();
-    await crowd.end();
-    const db = await attemptCounts(o.admin, quiz);
+    const { load, db } = await closeExam(o, crowd, quiz);
     const graded = outcomes.filter((r) => r?.status === "graded").length;
     const labels = ["start_attempt", "save_answer", "submit_attempt"];
     const stats = labels.map((l) => crowd.stats(l, { targetP95 }));

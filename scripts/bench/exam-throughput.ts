@@ -1,17 +1,15 @@
 // save_answer and submit_attempt as fast as the pool takes them, with the exam's whole crowd.
 import {
   answerFor,
-  attemptCounts,
   attemptOf,
   type AttemptRow,
   calls,
-  Crowd,
-  loadAverage,
+  closeExam,
   type LoadScenario,
   noErrors,
+  openExam,
   random,
 } from "./load.ts";
-import { addQuiz } from "./seed.ts";
 
 export default {
   name: "save_answer and submit_attempt throughput",
@@ -23,10 +21,7 @@ export default {
     "answered per second over the phase; latency is mostly the wait for a connection with the " +
     "whole crowd queued, so the statement's own p95 is given too.",
   async run(o) {
-    const quiz = await addQuiz(o.admin, o.exam, "Throughput");
-    const students = o.exam.students.slice(0, o.students);
-    const crowd = new Crowd(o);
-    await crowd.warm();
+    const { quiz, students, crowd } = await openExam(o, "Throughput");
     const attempts = new Map<string, AttemptRow>();
     await Promise.all(students.map(async (u) => {
       const a = attemptOf(await crowd.send("start_attempt", u, calls.start({ quiz_id: quiz })));
@@ -55,9 +50,7 @@ export default {
       ),
     );
     const submitSeconds = (performance.now() - t0) / 1000;
-    const load = await loadAverage();
-    await crowd.end();
-    const db = await attemptCounts(o.admin, quiz);
+    const { load, db } = await closeExam(o, crowd, quiz);
     const q = o.exam.questions.length;
     const graded = results.filter((r) => r?.status === "graded").length;
     const save = crowd.stats("save_answer", { perSecond: students.length * q / saveSeconds });

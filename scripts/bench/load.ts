@@ -4,7 +4,7 @@
 // student sends it (waiting for a free connection included) to its commit.
 import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { type Request, rpc, runRequest } from "./scenario.ts";
-import type { Exam } from "./seed.ts";
+import { addQuiz, type Exam, type QuizSettings } from "./seed.ts";
 
 /** How a load scenario runs. */
 export interface LoadOptions {
@@ -239,3 +239,18 @@ export const noErrors = (crowd: Crowd, labels: string[]): Figure => {
   const errors = labels.reduce((n, l) => n + crowd.stats(l).errors, 0);
   return { label: "errors", value: String(errors), target: "0", met: errors === 0 };
 };
+
+/** A scenario's start: a fresh quiz, the students taking part, a crowd with its pool open. */
+export async function openExam(o: LoadOptions, title: string, settings?: QuizSettings) {
+  const quiz = await addQuiz(o.admin, o.exam, title, settings);
+  const crowd = new Crowd(o);
+  await crowd.warm();
+  return { quiz, students: o.exam.students.slice(0, o.students), crowd };
+}
+
+/** A scenario's end: the machine's load, the pool closed, the quiz's attempts counted. */
+export async function closeExam(o: LoadOptions, crowd: Crowd, quiz: string) {
+  const load = await loadAverage();
+  await crowd.end();
+  return { load, db: await attemptCounts(o.admin, quiz) };
+}
