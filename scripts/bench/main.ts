@@ -3,6 +3,8 @@
 // supabase-js call a frontend makes, as `authenticated` with the persona's JWT claims (RLS on, as
 // PostgREST runs it) and as the superuser with the same claims (RLS bypassed). Writes p50/p95,
 // the RLS overhead and each call to docs/BENCHMARKS.md, with EXPLAIN plans for any missed target.
+// Then the exam day's load scenarios (./load.ts): an exam course with its students on the same
+// platform, many students' calls at once through a pool like PostgREST's.
 //
 //   npm run bench                                  every scenario; writes docs/BENCHMARKS.md
 //   npm run bench -- course-outline lesson-content only these (printed; BENCH_OUT to write them)
@@ -12,35 +14,47 @@
 // rows). BENCH_ITERATIONS sets the timed runs per scenario and mode (default 300). BENCH_OUT,
 // BENCH_TARGET_P95_MS (default 25, or a scenario's own) and BENCH_TARGET_OVERHEAD (default 1.5)
 // override the report path and the targets; BENCH_MACHINE describes the machine in the report.
+// The exam: BENCH_EXAM_STUDENTS (default 2000) take it through a pool of BENCH_EXAM_POOL
+// connections (default 10, PostgREST's db-pool); BENCH_EXAM_SPEED divides its clock (default 1:
+// real time, about 7 minutes); BENCH_EXAM_ATTEMPTS (default 10000) finished attempts feed the
+// item statistics.
 import { join } from "node:path";
 import { connect, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { bin, root } from "../lib/paths.ts";
 import { adminUrl } from "../lib/postgres.ts";
 import { log, must } from "../lib/proc.ts";
 import { throwawayDatabase } from "../lib/throwaway.ts";
+import type { LoadOptions, LoadResult, LoadScenario } from "./load.ts";
 import { asPostgrest, runRequest, type Scenario, userOf } from "./scenario.ts";
-import { scenarios } from "./scenarios.ts";
-import { claimsOf, generate, type Sample, samples, size } from "./seed.ts";
+import { loads, scenarios } from "./scenarios.ts";
+import { claimsOf, generate, generateExam, type Sample, samples, size } from "./seed.ts";
 
 const scale = Number(Deno.env.get("BENCH_SCALE") ?? "1");
 const iterations = Number(Deno.env.get("BENCH_ITERATIONS") ?? "300");
 const warmup = 30;
 const p95Override = Deno.env.get("BENCH_TARGET_P95_MS");
 const targetOverhead = Number(Deno.env.get("BENCH_TARGET_OVERHEAD") ?? "1.5");
+const examStudents = Number(Deno.env.get("BENCH_EXAM_STUDENTS") ?? "2000");
+const examPool = Number(Deno.env.get("BENCH_EXAM_POOL") ?? "10");
+const examSpeed = Number(Deno.env.get("BENCH_EXAM_SPEED") ?? "1");
+const examAttempts = Number(Deno.env.get("BENCH_EXAM_ATTEMPTS") ?? "10000");
 
+const all = [...Object.keys(scenarios), ...Object.keys(loads)];
 if (Deno.args.includes("--list")) {
-  for (const [id, sc] of Object.entries(scenarios)) console.log(`${id}\t${sc.name}`);
+  for (const [id, sc] of [...Object.entries(scenarios), ...Object.entries(loads)]) {
+    console.log(`${id}\t${sc.name}`);
+  }
   Deno.exit(0);
 }
-const unknown = Deno.args.filter((a) => !(a in scenarios));
+const unknown = Deno.args.filter((a) => !all.includes(a));
 if (unknown.length) {
-  console.error(
-    `unknown scenario ${unknown.join(", ")}; one of: ${Object.keys(scenarios).join(", ")}`,
-  );
+  console.error(`unknown scenario ${unknown.join(", ")}; one of: ${all.join(", ")}`);
   Deno.exit(2);
 }
-const chosen = Deno.args.length ? Deno.args : Object.keys(scenarios);
-const everything = chosen.length === Object.keys(scenarios).length;
+const picked = Deno.args.length ? Deno.args : all;
+const chosen = picked.filter((id) => id in scenarios);
+const chosenLoads = picked.filter((id) => id in loads);
+const everything = picked.length === all.length;
 const out = Deno.env.get("BENCH_OUT") ?? (everything ? join(root, "docs", "BENCHMARKS.md") : null);
 
 function percentile(sorted: number[], p: number): number {
@@ -136,6 +150,29 @@ try {
     results.push({ id, sc, withRls, bypass, overhead, targetP95, ok, plan });
   }
 
+  const loadResults: { id: string; sc: LoadScenario; r: LoadResult }[] = [];
+  if (chosenLoads.length) {
+    const students = Math.max(examStudents, 1);
+    const exam = await generateExam(sql, students, "run", { log });
+    const url = adminUrl(db.cluster);
+    const opts: LoadOptions = {
+      url,
+      admin: sql,
+      exam,
+      students,
+      pool: examPool,
+      speed: examSpeed,
+      attempts: examAttempts,
+      iterations,
+      log,
+    };
+    for (const id of chosenLoads) {
+      const sc = loads[id];
+      log(`running: ${sc.name}`);
+      loadResults.push({ id, sc, r: await sc.run(opts) });
+    }
+  }
+
   const f = (ms: number) => ms.toFixed(2);
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
     "unknown CPU";
@@ -151,34 +188,38 @@ try {
     `- Scale ${scale}: ${counts.courses} courses (${counts.lessons} lessons), ${counts.users} users, ` +
     `${counts.entitlements} entitlements, ${counts.progress} lesson progress rows; database ${counts.size}; ` +
     `generated in ${genSeconds.toFixed(0)} s.`,
-    `- Each scenario times the statement PostgREST 12.0.2 runs for a frontend's supabase-js call`,
-    "  (below): an RPC through `json_to_recordset` and its named arguments, a table read with its",
-    "  filters, both aggregated into the JSON body, prepared. It runs in a read-only transaction",
-    "  that first makes PostgREST's settings local (`search_path`, `request.jwt.claims` of the",
-    "  persona's access token, built through the custom access token hook, method and path) and,",
-    "  with RLS, `role authenticated`; bypassed, the superuser runs it with the same claims.",
-    `- ${warmup} warm-up runs, then ${iterations} timed runs per mode, cycling through ${pool.length} sampled`,
-    "  students (one of their courses, its second lesson, its owner). Times are the statement's",
-    "  round trip from Deno (postgres.js); HTTP, the gateway and PostgREST's own work are not in them.",
-    `- Targets: p95 with RLS ≤ the scenario's target, RLS overhead (p50 with RLS / p50 bypassed) ≤ ` +
-    `${targetOverhead}×, and at least one row answered.`,
-    "",
-    "| scenario | p50 RLS (ms) | p95 RLS (ms) | p50 bypass (ms) | p95 bypass (ms) | overhead | rows | p95 target (ms) | met |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...results.map((r) =>
-      `| ${r.sc.name} | ${f(r.withRls.p50)} | ${f(r.withRls.p95)} | ${f(r.bypass.p50)} | ` +
-      `${f(r.bypass.p95)} | ${r.overhead.toFixed(2)}× | ${r.withRls.rows.toFixed(1)} | ` +
-      `${r.targetP95} | ${r.ok ? "yes" : "**missed**"} |`
-    ),
-    "",
-    "What each row calls, as the persona (`scripts/bench/<id>.ts`), and what the numbers mean:",
-    "",
   ];
+  if (results.length) {
+    lines.push(
+      `- Each scenario times the statement PostgREST 12.0.2 runs for a frontend's supabase-js call`,
+      "  (below): an RPC through `json_to_recordset` and its named arguments, a table read with its",
+      "  filters, both aggregated into the JSON body, prepared. It runs in a read-only transaction",
+      "  that first makes PostgREST's settings local (`search_path`, `request.jwt.claims` of the",
+      "  persona's access token, built through the custom access token hook, method and path) and,",
+      "  with RLS, `role authenticated`; bypassed, the superuser runs it with the same claims.",
+      `- ${warmup} warm-up runs, then ${iterations} timed runs per mode, cycling through ${pool.length} sampled`,
+      "  students (one of their courses, its second lesson, its owner). Times are the statement's",
+      "  round trip from Deno (postgres.js); HTTP, the gateway and PostgREST's own work are not in them.",
+      `- Targets: p95 with RLS ≤ the scenario's target, RLS overhead (p50 with RLS / p50 bypassed) ≤ ` +
+        `${targetOverhead}×, and at least one row answered.`,
+      "",
+      "| scenario | p50 RLS (ms) | p95 RLS (ms) | p50 bypass (ms) | p95 bypass (ms) | overhead | rows | p95 target (ms) | met |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+      ...results.map((r) =>
+        `| ${r.sc.name} | ${f(r.withRls.p50)} | ${f(r.withRls.p95)} | ${f(r.bypass.p50)} | ` +
+        `${f(r.bypass.p95)} | ${r.overhead.toFixed(2)}× | ${r.withRls.rows.toFixed(1)} | ` +
+        `${r.targetP95} | ${r.ok ? "yes" : "**missed**"} |`
+      ),
+      "",
+      "What each row calls, as the persona (`scripts/bench/<id>.ts`), and what the numbers mean:",
+      "",
+    );
+  }
   for (const r of results) {
     lines.push(`- **${r.id}** (${r.sc.persona}): \`${r.sc.call}\`.`);
     if (r.sc.notes) lines.push(`  ${r.sc.notes}`);
   }
-  lines.push("");
+  if (results.length) lines.push("");
   const missed = results.filter((r) => !r.ok);
   if (missed.length) {
     lines.push("## Targets missed", "");
@@ -195,6 +236,7 @@ try {
       );
     }
   }
+  if (loadResults.length) lines.push(...examReport(loadResults));
   const report = lines.join("\n");
   if (out) {
     await Deno.writeTextFile(out, report);
@@ -207,4 +249,50 @@ try {
 } finally {
   await sql.end();
   await db.dispose();
+}
+
+/** The exam day's section: how the crowd runs, then each load scenario's calls and figures. */
+function examReport(done: { id: string; sc: LoadScenario; r: LoadResult }[]): string[] {
+  const ms = (n: number) => (Number.isNaN(n) ? "–" : n.toFixed(1));
+  const lines = [
+    "## Exam day",
+    "",
+    `- An exam course on the same platform: ${examStudents} students with access to it (a grant),`,
+    "  its instructor, a bank of ten auto-graded questions (four single choice, two multiple choice,",
+    "  two true/false, a short answer, a numeric one); each scenario gets a fresh quiz lesson.",
+    `- Every call goes through a pool of ${examPool} connections (postgres.js; PostgREST's \`db-pool\``,
+    "  default is 10, and with 2 cores more connections add contention, not throughput), in its own",
+    "  read-write transaction, as PostgREST runs a POST /rpc: its settings made local",
+    "  (`request.jwt.claims` of the student's access token, built through the custom access token",
+    "  hook; `role authenticated`), then the statement PostgREST issues for `supabase.rpc(...)`",
+    "  (a JSON body through `json_to_recordset`, a scalar function in a `pgrst_scalar` column),",
+    "  prepared. Latency: from the moment the student sends the call (waiting for a free connection",
+    "  included) to the commit; HTTP, the gateway and PostgREST's own work are not in it.",
+    `- The exam's clock runs at ${examSpeed === 1 ? "real time" : `${examSpeed}× real time`}` +
+    " (BENCH_EXAM_SPEED); the counts and the order of calls do not change with it.",
+    "",
+  ];
+  for (const { id, sc, r } of done) {
+    lines.push(`### ${sc.name} (\`${id}\`)`, "", `${sc.call}. ${sc.notes}`, "");
+    lines.push(
+      "| call | calls | errors | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | statement p95 (ms) | calls/s |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...r.calls.map((c) =>
+        `| ${c.call} | ${c.count} | ${c.errors} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.p99)} | ` +
+        `${ms(c.max)} | ${ms(c.statementP95)} | ${c.perSecond ? c.perSecond.toFixed(0) : ""} |`
+      ),
+      "",
+      "| figure | measured | target | met |",
+      "| --- | --- | --- | --- |",
+      ...r.figures.map((fg) =>
+        `| ${fg.label} | ${fg.value} | ${fg.target ?? ""} | ` +
+        `${fg.met === undefined ? "" : fg.met ? "yes" : "**missed**"} |`
+      ),
+      "",
+    );
+    if (r.errorSamples.length) {
+      lines.push("Errors seen:", "", ...r.errorSamples.map((e) => `- \`${e}\``), "");
+    }
+  }
+  return lines;
 }

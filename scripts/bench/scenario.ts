@@ -14,16 +14,23 @@ import type { Sample } from "./seed.ts";
 /** config.toml's [api] max_rows, PostgREST's limit on every read. */
 const MAX_ROWS = 1000;
 
-/** What PostgREST does with every result: count it and aggregate it into the JSON body. */
-const body = (from: string) =>
+/**
+ * What PostgREST does with every result: count it and aggregate it into the JSON body (a scalar
+ * function's one value as it is).
+ */
+const body = (from: string, scalar = false) =>
   `SELECT null::bigint AS total_result_set, pg_catalog.count(_postgrest_t) AS page_total, ` +
-  `coalesce(json_agg(_postgrest_t), '[]') AS body, ` +
+  (scalar
+    ? `coalesce((json_agg(_postgrest_t.pgrst_scalar)->0)::text, 'null') AS body, `
+    : `coalesce(json_agg(_postgrest_t), '[]') AS body, `) +
   `nullif(current_setting('response.headers', true), '') AS response_headers, ` +
   `nullif(current_setting('response.status', true), '') AS response_status, ` +
   `'' AS response_inserted FROM ${from} _postgrest_t`;
 
-/** A request as PostgREST receives it: its path, and the SQL it runs with its parameters. */
+/** A request as PostgREST receives it: its method and path, and the SQL it runs with its parameters. */
 export interface Request {
+  /** GET unless said otherwise. */
+  method?: "GET" | "POST";
   path: string;
   sql: string;
   params: unknown[];
@@ -33,15 +40,27 @@ export interface Request {
  * `supabase.rpc(fn, args, { get: true })`: GET /rpc/<fn>?<args>. `args` maps each argument the
  * call sends to its SQL type; `alias` is what PostgREST names the rows: the function's composite
  * return type, or `record` for `returns table`.
+ *
+ * With `post`, `supabase.rpc(fn, args)`: POST /rpc/<fn> with the arguments as a JSON body (values
+ * keep their JSON types), in a read-write transaction. With `scalar` (a function returning one
+ * value, not a row), PostgREST calls it in a `pgrst_scalar` column and answers with that value
+ * (callPlanToQuery and the scalar body of PostgREST's QueryBuilder and Statements).
  */
 export function rpc(
   fn: string,
   args: Record<string, string>,
   alias: string,
+  opts: { post?: boolean; scalar?: boolean } = {},
 ): (values: Record<string, unknown>) => Request {
   const names = Object.keys(args);
+  const target = `"public"."${fn}"(${names.map((a) => `"${a}" := pgrst_body."${a}"`).join(", ")})`;
+  const called = opts.scalar
+    ? `(SELECT ${target} pgrst_scalar) pgrst_call`
+    : `${target} pgrst_call`;
   const call = names.length === 0
-    ? `"public"."${fn}"() pgrst_call`
+    ? opts.scalar
+      ? `(SELECT "public"."${fn}"() pgrst_scalar) pgrst_call`
+      : `"public"."${fn}"() pgrst_call`
     : `(SELECT $1::json AS json_data) pgrst_payload, ` +
       `LATERAL (SELECT CASE WHEN json_typeof(pgrst_payload.json_data) = 'array' ` +
       `THEN pgrst_payload.json_data ELSE json_build_array(pgrst_payload.json_data) END AS val) pgrst_uniform_json, ` +
@@ -49,21 +68,25 @@ export function rpc(
         names.map((a) => `"${a}"`).join(", ")
       } FROM json_to_recordset(pgrst_uniform_json.val) ` +
       `AS _(${names.map((a) => `"${a}" ${args[a]}`).join(", ")}) LIMIT 1) pgrst_body , ` +
-      `LATERAL "public"."${fn}"(${
-        names.map((a) => `"${a}" := pgrst_body."${a}"`).join(", ")
-      }) pgrst_call`;
+      `LATERAL ${called}`;
   const n = names.length === 0 ? 0 : 1;
-  const sql = `WITH pgrst_source AS (SELECT "pgrst_call".* FROM ${call}) ` +
-    body(
-      `(SELECT "${alias}".* FROM "pgrst_source" AS "${alias}" LIMIT $${n + 1} OFFSET $${n + 2})`,
-    );
+  const sql = opts.scalar
+    ? `WITH pgrst_source AS (SELECT "pgrst_call"."pgrst_scalar" FROM ${call}) ` +
+      body(`(SELECT "pgrst_source".* FROM "pgrst_source" LIMIT $${n + 1} OFFSET $${n + 2})`, true)
+    : `WITH pgrst_source AS (SELECT "pgrst_call".* FROM ${call}) ` +
+      body(
+        `(SELECT "${alias}".* FROM "pgrst_source" AS "${alias}" LIMIT $${n + 1} OFFSET $${n + 2})`,
+      );
   return (values) => ({
+    method: opts.post ? "POST" : "GET",
     path: `/rpc/${fn}`,
     sql,
-    // Query-string values reach PostgREST as text; json_to_recordset casts them. postgres.js
-    // serializes the object for the json parameter.
+    // Query-string values reach PostgREST as text, a JSON body as JSON; json_to_recordset casts
+    // them. postgres.js serializes the object for the json parameter.
     params: [
-      ...(n ? [Object.fromEntries(names.map((a) => [a, String(values[a])]))] : []),
+      ...(n
+        ? [Object.fromEntries(names.map((a) => [a, opts.post ? values[a] : String(values[a])]))]
+        : []),
       MAX_ROWS,
       0,
     ],
@@ -121,28 +144,30 @@ export const userOf = (sc: Scenario, s: Sample) =>
 export async function asPostgrest(tx: Tx, req: Request, claims: string, rls: boolean) {
   await tx`select set_config('search_path', '"public", "public", "extensions"', true),
                   set_config('request.jwt.claims', ${claims}, true),
-                  set_config('request.method', 'GET', true),
+                  set_config('request.method', ${req.method ?? "GET"}, true),
                   set_config('request.path', ${req.path}, true)`;
   if (rls) await tx`select set_config('role', 'authenticated', true)`;
 }
 
 /**
  * Runs one request in the caller's transaction as PostgREST does (settings, then the statement,
- * prepared as PostgREST prepares it). Returns how long the statement took (ms) and how many rows
- * it answered with.
+ * prepared as PostgREST prepares it). Returns how long the statement took (ms), how many rows it
+ * answered with and the response body (parsed JSON).
  */
 export async function runRequest(
   tx: Tx,
   req: Request,
   claims: string,
   rls: boolean,
-): Promise<{ ms: number; rows: number }> {
+): Promise<{ ms: number; rows: number; body: unknown }> {
   await asPostgrest(tx, req, claims, rls);
   const t0 = performance.now();
-  const [result] = await tx.unsafe<{ page_total: number | string }[]>(
+  const [result] = await tx.unsafe<{ page_total: number | string; body: unknown }[]>(
     req.sql,
     req.params as never[],
     { prepare: true },
   );
-  return { ms: performance.now() - t0, rows: Number(result.page_total) };
+  const ms = performance.now() - t0;
+  const body = typeof result.body === "string" ? JSON.parse(result.body) : result.body;
+  return { ms, rows: Number(result.page_total), body };
 }

@@ -6,20 +6,22 @@ import { readdirSync } from "node:fs";
 import { connect } from "../../supabase/functions/_shared/db.ts";
 import { testDbUrl } from "../../supabase/functions/_shared/testing/users.ts";
 import { SUPERUSER } from "../lib/postgres.ts";
-import { runRequest, type Scenario, userOf } from "./scenario.ts";
-import { scenarios } from "./scenarios.ts";
-import { claimsOf, generate, samples, size } from "./seed.ts";
+import type { LoadResult } from "./load.ts";
+import { runRequest, userOf } from "./scenario.ts";
+import { loads, scenarios } from "./scenarios.ts";
+import { claimsOf, dropExam, generate, generateExam, samples, size } from "./seed.ts";
 
 /** Not scenarios: the runner, the shared modules and the tests. */
-const infrastructure = new Set(["main.ts", "seed.ts", "scenario.ts", "scenarios.ts"]);
+const infrastructure = new Set(["main.ts", "seed.ts", "scenario.ts", "scenarios.ts", "load.ts"]);
 
 Deno.test("bench: every scenario module in scripts/bench is listed in scenarios.ts under its file name", async () => {
   const files = readdirSync(new URL(".", import.meta.url))
     .filter((f) => f.endsWith(".ts") && !f.endsWith("_test.ts") && !infrastructure.has(f)).sort();
-  assert.deepEqual(files, Object.keys(scenarios).map((id) => `${id}.ts`).sort());
+  const listed = { ...scenarios, ...loads } as Record<string, unknown>;
+  assert.deepEqual(files, Object.keys(listed).map((id) => `${id}.ts`).sort());
   for (const f of files) {
-    const mod: { default: Scenario } = await import(`./${f}`);
-    assert.equal(scenarios[f.replace(/\.ts$/, "")], mod.default, f);
+    const mod: { default: unknown } = await import(`./${f}`);
+    assert.equal(listed[f.replace(/\.ts$/, "")], mod.default, f);
   }
 });
 
@@ -56,4 +58,62 @@ Deno.test("bench: every scenario runs once, with RLS, on a small bench platform 
   assert.equal(rows["course-outline"], n.sectionsPerCourse * n.lessonsPerSection);
   assert.equal(rows["lesson-content"], 1);
   assert.equal(rows["dashboard"], n.coursesPerStudent);
+});
+
+Deno.test("bench: the exam scenarios run at a tiny scale, with correct results (committed, then removed)", async () => {
+  // The crowd needs its own connections, so the exam is committed (its own course and users,
+  // tagged) and removed afterwards. Four connections, so parallel calls really meet in the
+  // database (the start burst's double clicks); the exam's clock at 200× (a 2-second exam).
+  const admin = new URL(testDbUrl());
+  admin.username = SUPERUSER;
+  const sql = connect(admin.toString(), { max: 1 });
+  const tag = `t${Date.now()}`;
+  const students = 20;
+  const results: Record<string, LoadResult> = {};
+  try {
+    const exam = await generateExam(sql, students, tag);
+    for (const [id, sc] of Object.entries(loads)) {
+      results[id] = await sc.run({
+        url: admin.toString(),
+        admin: sql,
+        exam,
+        students,
+        pool: 4,
+        speed: 200,
+        attempts: 50,
+        iterations: 3,
+        log: () => {},
+      });
+    }
+  } finally {
+    await dropExam(sql, tag);
+    await sql.end();
+  }
+  for (const [id, r] of Object.entries(results)) {
+    assert.deepEqual(r.errorSamples, [], `${id}: errors`);
+    for (const c of r.calls) assert.equal(c.errors, 0, `${id}: ${c.call} errors`);
+    // Every figure with a target on correctness holds (timings at this scale say nothing).
+    for (
+      const f of r.figures.filter((f) => f.met !== undefined && !/p95|time until/.test(f.label))
+    ) {
+      assert.ok(f.met, `${id}: ${f.label}: ${f.value}, expected ${f.target}`);
+    }
+  }
+  const count = (id: string, call: string) => results[id].calls.find((c) => c.call === call)?.count;
+  assert.equal(count("exam-sync", "start_attempt"), students);
+  assert.equal(count("exam-sync", "save_answer"), students * 10);
+  assert.equal(count("exam-sync", "submit_attempt"), students);
+  // One start per student and a second one from every tenth: two students double-click.
+  assert.equal(count("exam-start-burst", "start_attempt"), students + 2);
+  const burst = results["exam-start-burst"].figures;
+  assert.equal(
+    burst.find((f) => f.label.startsWith("attempts in the database"))?.value,
+    "20, 0, 200",
+  );
+  assert.equal(burst.find((f) => f.label.startsWith("double clicks"))?.value, "0");
+  assert.equal(count("exam-throughput", "save_answer"), students * 10);
+  assert.equal(count("exam-throughput", "submit_attempt"), students);
+  assert.equal(count("exam-item-stats", "quiz_item_stats"), 3);
+  const stats = results["exam-item-stats"].figures;
+  assert.equal(stats.find((f) => f.label.startsWith("questions in the answer"))?.value, "10, 500");
 });

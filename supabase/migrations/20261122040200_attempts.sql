@@ -662,7 +662,7 @@ begin
   end if;
   return query
     with items as (
-      select a.question_id, a.answer, q.points as max_points,
+      select a.id, a.question_id, a.answer, q.points as max_points,
              coalesce(a.manual_points, a.auto_points, 0) as pts, t.score
       from public.quiz_answers a
       join public.quiz_attempts t on t.id = a.attempt_id and t.status <> 'in_progress'
@@ -674,19 +674,34 @@ begin
              round(avg(i.pts / i.max_points), 4) as mean_score,
              round(corr(i.pts / i.max_points, i.score - i.pts)::numeric, 4) as discrimination
       from items i group by i.question_id
+    ), chosen as (
+      -- How many answers chose each option, in one pass over the answers: an answer names an
+      -- option by its option_id or in its option_ids (an array; an object's keys or a string as
+      -- jsonb's ? reads them), and counts once per option however often it names it.
+      select c.question_id, c.option_id, count(*) as chosen
+      from (
+        select i.id, i.question_id, i.answer ->> 'option_id' as option_id from items i where i.answer ? 'option_id'
+        union
+        select i.id, i.question_id, e from items i
+        cross join lateral jsonb_array_elements_text(i.answer -> 'option_ids') e
+        where jsonb_typeof(i.answer -> 'option_ids') = 'array'
+        union
+        select i.id, i.question_id, k from items i cross join lateral jsonb_object_keys(i.answer -> 'option_ids') k
+        where jsonb_typeof(i.answer -> 'option_ids') = 'object'
+        union
+        select i.id, i.question_id, i.answer ->> 'option_ids' from items i
+        where jsonb_typeof(i.answer -> 'option_ids') = 'string'
+      ) c
+      group by c.question_id, c.option_id
     ), per_option as (
       select o.question_id,
              jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'correct', o.id = any (k.correct_option_ids),
-                                          'share_chosen', round(c.chosen::numeric / nullif(pq.answered, 0), 4))
+                                          'share_chosen', round(coalesce(c.chosen, 0)::numeric / nullif(pq.answered, 0), 4))
                        order by o.position) as options
       from public.question_options o
       join per_question pq on pq.question_id = o.question_id
       left join private.question_keys k on k.question_id = o.question_id
-      cross join lateral (
-        select count(*) as chosen from items i
-        where i.question_id = o.question_id
-          and ((i.answer ->> 'option_id') = o.id::text or coalesce(i.answer -> 'option_ids', '[]'::jsonb) ? o.id::text)
-      ) c
+      left join chosen c on c.question_id = o.question_id and c.option_id = o.id::text
       group by o.question_id
     )
     select pq.question_id, qq.position, q.kind, q.prompt, pq.answered, pq.share_correct, pq.mean_score,

@@ -4,7 +4,7 @@
 -- the counted score completing the lesson, who reads attempts and answers (six personas, removed
 -- staff), and item statistics. The race of 20 parallel starts: supabase/functions/tests/quiz_race_test.ts.
 begin;
-select plan(110);
+select plan(111);
 select tests.quiz_fixture();
 
 create temporary table att (who text primary key, id uuid);
@@ -306,6 +306,15 @@ select is((select discrimination from stats where kind = 'single_choice'), 1.000
 select is((select jsonb_agg(o ->> 'label' || '=' || (o ->> 'share_chosen') || (case when (o ->> 'correct')::boolean then '*' else '' end))
            from stats, jsonb_array_elements(options) o where kind = 'single_choice'),
   '["enable rls=0.5000*", "grant rls=0.5000", "create policy=0.0000"]'::jsonb, 'per option: the share that chose it');
+-- An answer counts once for each option it names, however often it names it.
+select tests.clear_authentication();
+update public.quiz_answers set answer = jsonb_build_object('option_ids', (answer -> 'option_ids') || (answer -> 'option_ids'))
+where attempt_id = pg_temp.att('ent1') and kind = 'multiple_choice';
+select tests.authenticate_as('own@t');
+select is((select jsonb_agg(o ->> 'label' || '=' || (o ->> 'share_chosen') || (case when (o ->> 'correct')::boolean then '*' else '' end))
+           from public.quiz_item_stats(tests.quiz_id('quiz1')) s, jsonb_array_elements(s.options) o where s.kind = 'multiple_choice'),
+  '["anon=0.5000*", "authenticated=0.5000*", "root=0.0000"]'::jsonb,
+  'multiple choice: the share that chose each option, an option named twice counted once');
 select tests.authenticate_as('ent@t');
 select throws_ok($$ select * from public.quiz_item_stats(tests.quiz_id('quiz1')) $$, '42501',
   'only the course''s staff can read item statistics', 'students read no statistics');
