@@ -1,6 +1,7 @@
 -- Chat channels: who talks with whom, who may read and post, read markers and mutes.
 --
--- Two kinds of channel. A course channel, one per course (made with the course): its members are
+-- Two kinds of channel. A course channel, one per course (made with the course, with the course's
+-- id, so a frontend knows its topic `channel:<course id>` without asking): its members are
 -- whoever has access to the course now (private.has_course_access(): an active entitlement, or
 -- managing the course: its staff and admins). A direct channel, one per pair of users: it opens
 -- when a subscription to a professional's plan becomes active (subscriber and the plan's owner),
@@ -33,7 +34,7 @@ create table public.chat_channels (
   created_at timestamptz not null default now(),
   constraint chat_channels_shape check (
     case kind
-      when 'course' then course_id is not null and user_a is null and user_b is null
+      when 'course' then course_id is not null and id = course_id and user_a is null and user_b is null
       when 'direct' then course_id is null and user_a is not null and user_b is not null and user_a < user_b
     end)
 );
@@ -197,8 +198,8 @@ security definer
 set search_path = ''
 as $$
 begin
-  insert into public.chat_channels (kind, course_id) values ('course', new.id)
-  on conflict (course_id) where kind = 'course' do nothing;
+  insert into public.chat_channels (id, kind, course_id) values (new.id, 'course', new.id)
+  on conflict do nothing;
   return null;
 end;
 $$;
@@ -206,9 +207,9 @@ revoke all on function private.courses_add_chat_channel() from public;
 create trigger courses_add_chat_channel after insert on public.courses
   for each row execute function private.courses_add_chat_channel();
 
-insert into public.chat_channels (kind, course_id)
-select 'course', c.id from public.courses c
-on conflict (course_id) where kind = 'course' do nothing;
+insert into public.chat_channels (id, kind, course_id)
+select c.id, 'course', c.id from public.courses c
+on conflict do nothing;
 
 -- A subscription to a professional's plan that becomes live opens the subscriber's direct channel
 -- with the professional (or finds it: it reopens when a lapsed subscription resumes).

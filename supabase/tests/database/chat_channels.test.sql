@@ -1,7 +1,7 @@
 -- Chat channels: who reads which channel, who may post, direct channels (opened by a subscription
 -- or between a student and their course's staff), read markers and mutes.
 begin;
-select plan(62);
+select plan(63);
 select tests.chat_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -28,6 +28,7 @@ select ok(not has_function_privilege('authenticated', 'private.chat_pair_linked(
 -- ---------------------------------------------------------------- course channels
 select is((select count(*) from public.chat_channels where kind = 'course'), (select count(*) from public.courses),
   'every course has its channel');
+select is(tests.chat_channel_id('course-a'), tests.course_id('course-a'), 'with the course''s id (its topic is channel:<course id>)');
 select tests.authenticate_as('own@t');
 select ok((tests.returned($q$ insert into public.courses (slug, title) values ('course-new', 'A brand new course')
   returning id $q$) -> 0 ->> 'id') is not null, 'an instructor creates a course (insert ... returning, as the API does) ...');
