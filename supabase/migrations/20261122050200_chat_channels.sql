@@ -293,8 +293,8 @@ comment on function public.mark_chat_read(uuid, timestamptz) is
   'Moves your read marker in a channel to now (or to read_at); returns the marker.';
 
 -- Course channels: the course's staff and admins mute a member until `muted_until` (at most a year
--- ahead; null or a past time lifts the mute). Staff can't be muted. The member is notified.
-create function public.mute_chat_member(channel_id uuid, user_id uuid, muted_until timestamptz)
+-- ahead; null, left out, or a past time lifts the mute). Staff can't be muted. The member is notified.
+create function public.mute_chat_member(channel_id uuid, user_id uuid, muted_until timestamptz default null)
 returns public.chat_members
 language plpgsql
 security definer

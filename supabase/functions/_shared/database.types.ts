@@ -2331,7 +2331,7 @@ export type Database = {
       };
       "mark_chat_read": { Args: { "channel_id": string; "read_at"?: string }; Returns: string };
       "mute_chat_member": {
-        Args: { "channel_id": string; "muted_until": string; "user_id": string };
+        Args: { "channel_id": string; "muted_until"?: string; "user_id": string };
         Returns: {
           "channel_id": string;
           "course_id": string | null;
