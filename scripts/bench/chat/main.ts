@@ -1,5 +1,5 @@
 // `npm run bench:chat`: 1,000 members posting in one course channel. On a throwaway database
-// (migrations only), one instructor's course with 1,000 students; then, at each concurrency,
+// (migrations and seed), one instructor's course with 1,000 students; then, at each concurrency,
 // clients post messages as random members with the statement PostgREST 12.0.2 runs for
 // `supabase.rpc("send_chat_message", { channel_id, body })` (POST /rpc/send_chat_message: the
 // JSON body through json_to_recordset, named arguments, the row aggregated into the response), in
@@ -140,7 +140,7 @@ try {
     `- Date: ${
       new Date().toISOString().slice(0, 10)
     }; machine: ${machine}; PostgreSQL 15, loopback TCP,`,
-    "  fsync off (throwaway cluster, migrations only).",
+    "  fsync off (throwaway cluster: migrations and seed).",
     `- One course channel, ${MEMBERS} students with access. ${messages} messages per run, each posted by a`,
     "  member (round robin over all 1,000) with the statement PostgREST 12.0.2 runs for",
     '  `supabase.rpc("send_chat_message", { channel_id, body })`, as `authenticated` with the',
