@@ -576,3 +576,60 @@ values
    'Reordering lessons by drag and drop saves me a lot of time.', '/teach', 'done',
    null, null, 'a0000000-0000-4000-8000-000000000001', now() - interval '3 days', now() - interval '10 days')
 on conflict (id) do nothing;
+
+-- Chat: every course has its channel (made with the course). In Postgres Row Level Security in
+-- Practice, Priya, Sam and Kenji have talked; Sam read up to Priya's welcome, so two messages are
+-- unread for him. Kenji subscribes to Priya's monthly plan (paid 10 days ago), which opened their
+-- direct channel; they have exchanged two messages there. Fixed message ids (docs/API.md).
+-- ---------------------------------------------------------------------------------------------
+insert into public.orders (id, user_id, offer_id, title, currency, subtotal, total, status, paid_at, created_at, updated_at)
+values ('0d000000-0000-4000-8000-000000000201', 'c0000000-0000-4000-8000-000000000003',
+        '0f000000-0000-4000-8000-000000000201', 'Priya Raman: all my courses, monthly', 'USD', 1900, 1900, 'paid',
+        now() - interval '10 days', now() - interval '10 days', now() - interval '10 days')
+on conflict (id) do nothing;
+insert into public.subscriptions (id, user_id, offer_id, order_id, stripe_subscription_id, status, current_period_end,
+                                  last_event_at, created_at, updated_at)
+values ('5c000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000003',
+        '0f000000-0000-4000-8000-000000000201', '0d000000-0000-4000-8000-000000000201', 'sub_seed_kenji_priya', 'active',
+        date_trunc('day', now()) + interval '20 days', now() - interval '10 days', now() - interval '10 days',
+        now() - interval '10 days')
+on conflict (id) do nothing;
+select private.grant_access('c0000000-0000-4000-8000-000000000003', c, 'subscription',
+                            date_trunc('day', now()) + interval '20 days',
+                            subscription_id => '5c000000-0000-4000-8000-000000000001')
+from private.offer_course_ids('0f000000-0000-4000-8000-000000000201') c
+where not exists (select 1 from public.entitlements e where e.subscription_id = '5c000000-0000-4000-8000-000000000001');
+
+insert into public.chat_messages (id, channel_id, course_id, sender_id, sender_name, body, created_at)
+select v.id::uuid, ch.id, ch.course_id, v.sender::uuid, p.display_name, v.body, now() - v.ago::interval
+from (values
+  ('c4000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001',
+   'Welcome to the course channel! Ask here about the lessons; I answer every weekday.', '6 days'),
+  ('c4000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000001',
+   'Does a policy with only a USING clause also check rows on INSERT?', '2 days'),
+  ('c4000000-0000-4000-8000-000000000003', 'b0000000-0000-4000-8000-000000000001',
+   'No: INSERT checks WITH CHECK. Without one, Postgres uses the USING expression as the check.', '1 day'),
+  ('c4000000-0000-4000-8000-000000000004', 'c0000000-0000-4000-8000-000000000003',
+   'That cleared up my update policy too, thanks!', '20 hours')
+) v (id, sender, body, ago)
+join public.chat_channels ch on ch.kind = 'course' and ch.course_id = 'e0000000-0000-4000-8000-000000000001'
+join public.profiles p on p.id = v.sender::uuid
+on conflict (id) do nothing;
+
+insert into public.chat_messages (id, channel_id, sender_id, sender_name, body, created_at)
+select v.id::uuid, ch.id, v.sender::uuid, p.display_name, v.body, now() - v.ago::interval
+from (values
+  ('c4000000-0000-4000-8000-000000000101', 'c0000000-0000-4000-8000-000000000003',
+   'Hi Priya, I just subscribed. Could you suggest an order for your courses?', '9 days'),
+  ('c4000000-0000-4000-8000-000000000102', 'b0000000-0000-4000-8000-000000000001',
+   'Welcome, Kenji! Start with SQL for Absolute Beginners, then the RLS course.', '8 days')
+) v (id, sender, body, ago)
+join public.chat_channels ch on ch.kind = 'direct' and ch.user_a = 'b0000000-0000-4000-8000-000000000001'
+                             and ch.user_b = 'c0000000-0000-4000-8000-000000000003'
+join public.profiles p on p.id = v.sender::uuid
+on conflict (id) do nothing;
+
+insert into public.chat_members (channel_id, user_id, course_id, last_read_at)
+select ch.id, 'c0000000-0000-4000-8000-000000000001', ch.course_id, now() - interval '5 days'
+from public.chat_channels ch where ch.kind = 'course' and ch.course_id = 'e0000000-0000-4000-8000-000000000001'
+on conflict (channel_id, user_id) do nothing;

@@ -237,8 +237,17 @@ try {
     }
   }
   if (loadResults.length) lines.push(...examReport(loadResults));
-  const report = lines.join("\n");
+  let report = lines.join("\n");
   if (out) {
+    // Blocks other bench scripts write into the same report (`<!-- bench:<id>:begin -->` to
+    // `<!-- bench:<id>:end -->`, e.g. scripts/bench/chat/main.ts) are kept.
+    const previous = await Deno.readTextFile(out).catch(() => "");
+    for (
+      const block
+        of previous.match(/<!-- bench:[\w-]+:begin -->[\s\S]*?<!-- bench:[\w-]+:end -->/g) ?? []
+    ) {
+      report += "\n" + block + "\n";
+    }
     await Deno.writeTextFile(out, report);
     await must([bin("deno"), "fmt", out], { cwd: root });
     console.log(await Deno.readTextFile(out));

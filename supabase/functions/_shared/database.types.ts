@@ -205,6 +205,146 @@ export type Database = {
           },
         ];
       };
+      "chat_channels": {
+        Row: {
+          "course_id": string | null;
+          "created_at": string;
+          "id": string;
+          "kind": string;
+          "user_a": string | null;
+          "user_b": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "kind": string;
+          "user_a"?: string | null;
+          "user_b"?: string | null;
+        };
+        Update: {
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "kind"?: string;
+          "user_a"?: string | null;
+          "user_b"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chat_channels_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chat_members": {
+        Row: {
+          "channel_id": string;
+          "course_id": string | null;
+          "last_read_at": string | null;
+          "muted_by": string | null;
+          "muted_until": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "channel_id": string;
+          "course_id"?: string | null;
+          "last_read_at"?: string | null;
+          "muted_by"?: string | null;
+          "muted_until"?: string | null;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "channel_id"?: string;
+          "course_id"?: string | null;
+          "last_read_at"?: string | null;
+          "muted_by"?: string | null;
+          "muted_until"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chat_members_channel_id_fkey";
+            columns: ["channel_id"];
+            isOneToOne: false;
+            referencedRelation: "chat_channels";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chat_members_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chat_messages": {
+        Row: {
+          "attachments": NonNullable<Json>;
+          "body": string | null;
+          "channel_id": string;
+          "course_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "deleted_by": string | null;
+          "edited_at": string | null;
+          "id": string;
+          "sender_id": string | null;
+          "sender_name": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attachments"?: NonNullable<Json>;
+          "body"?: string | null;
+          "channel_id": string;
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "deleted_by"?: string | null;
+          "edited_at"?: string | null;
+          "id"?: string;
+          "sender_id"?: string | null;
+          "sender_name"?: string | null;
+        };
+        Update: {
+          "attachments"?: NonNullable<Json>;
+          "body"?: string | null;
+          "channel_id"?: string;
+          "course_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "deleted_by"?: string | null;
+          "edited_at"?: string | null;
+          "id"?: string;
+          "sender_id"?: string | null;
+          "sender_name"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chat_messages_channel_id_fkey";
+            columns: ["channel_id"];
+            isOneToOne: false;
+            referencedRelation: "chat_channels";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chat_messages_course_id_fkey";
+            columns: ["course_id"];
+            isOneToOne: false;
+            referencedRelation: "courses";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "coupon_offers": {
         Row: {
           "coupon_id": string;
@@ -2393,6 +2533,50 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "delete_chat_message": {
+        Args: { "message_id": string };
+        Returns: {
+          "attachments": NonNullable<Json>;
+          "body": string | null;
+          "channel_id": string;
+          "course_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "deleted_by": string | null;
+          "edited_at": string | null;
+          "id": string;
+          "sender_id": string | null;
+          "sender_name": string | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chat_messages";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "edit_chat_message": {
+        Args: { "body": string; "message_id": string };
+        Returns: {
+          "attachments": NonNullable<Json>;
+          "body": string | null;
+          "channel_id": string;
+          "course_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "deleted_by": string | null;
+          "edited_at": string | null;
+          "id": string;
+          "sender_id": string | null;
+          "sender_name": string | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chat_messages";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "edit_doubt": {
         Args: {
           "body"?: string;
@@ -2567,6 +2751,7 @@ export type Database = {
         Args: { "session_id": string; "source"?: string; "user_id": string };
         Returns: boolean;
       };
+      "mark_chat_read": { Args: { "channel_id": string; "read_at"?: string }; Returns: string };
       "moderate_doubt": {
         Args: {
           "action": Database["public"]["Enums"]["doubt_moderation"];
@@ -2575,6 +2760,40 @@ export type Database = {
           "reason"?: string;
         };
         Returns: undefined;
+      };
+      "mute_chat_member": {
+        Args: { "channel_id": string; "muted_until"?: string; "user_id": string };
+        Returns: {
+          "channel_id": string;
+          "course_id": string | null;
+          "last_read_at": string | null;
+          "muted_by": string | null;
+          "muted_until": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chat_members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "my_chat_channels": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "channel_id": string;
+          "course_id": string;
+          "kind": string;
+          "last_message": string;
+          "last_message_at": string;
+          "last_read_at": string;
+          "muted_until": string;
+          "other_user_id": string;
+          "refusal": string;
+          "title": string;
+          "unread_count": number;
+        }[];
       };
       "my_dashboard": {
         Args: Record<PropertyKey, never>;
@@ -2595,6 +2814,7 @@ export type Database = {
           "title": string;
         }[];
       };
+      "open_direct_channel": { Args: { "user_id": string }; Returns: string };
       "question_bank": {
         Args: { "course_id": string };
         Returns: {
@@ -2787,6 +3007,28 @@ export type Database = {
           to: "doubt_search_result";
           isOneToOne: false;
           isSetofReturn: true;
+        };
+      };
+      "send_chat_message": {
+        Args: { "attachments"?: (string)[]; "body"?: string; "channel_id": string };
+        Returns: {
+          "attachments": NonNullable<Json>;
+          "body": string | null;
+          "channel_id": string;
+          "course_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "deleted_by": string | null;
+          "edited_at": string | null;
+          "id": string;
+          "sender_id": string | null;
+          "sender_name": string | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chat_messages";
+          isOneToOne: true;
+          isSetofReturn: false;
         };
       };
       "send_feedback": {

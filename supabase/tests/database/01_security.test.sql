@@ -136,7 +136,18 @@ insert into definer_allow_list values
   ('private.may_upload_doubt_file', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder only'),
   ('private.may_read_doubt_file', 'authenticated', 'storage policy helper: a boolean about a post the caller may read'),
   ('public.send_feedback', 'authenticated', 'writes only the caller''s own feedback (require_signed_in)'),
-  ('public.triage_feedback', 'authenticated', 'admin-only RPC; require_admin(); audited');
+  ('public.triage_feedback', 'authenticated', 'admin-only RPC; require_admin(); audited'),
+  ('private.chat_readable_channel_ids', 'authenticated', 'policy helper: the caller''s own channel ids (their courses'' channels, all course channels for admins, their direct channels)'),
+  ('private.may_upload_chat_file', 'authenticated', 'storage policy helper: a boolean about the caller''s own folder of a channel they may post in'),
+  ('private.may_receive_chat_topic', 'authenticated', 'Realtime policy helper: a boolean about the caller and one topic'),
+  ('private.may_send_chat_topic', 'authenticated', 'Realtime policy helper: a boolean about the caller and one topic'),
+  ('public.open_direct_channel', 'authenticated', 'only with a user the caller is linked to (course staff and student, subscription); same error for unknown users'),
+  ('public.mark_chat_read', 'authenticated', 'the caller''s own read marker, in a channel they read'),
+  ('public.mute_chat_member', 'authenticated', 'the course''s staff and admins only (can_manage_course), never staff; audited'),
+  ('public.send_chat_message', 'authenticated', 'as the caller, in a channel they may post in now (private.chat_refusal), files from their own folder'),
+  ('public.edit_chat_message', 'authenticated', 'the author only, within 15 minutes, while they may post'),
+  ('public.delete_chat_message', 'authenticated', 'the author, or the course''s staff and admins (can_manage_course); audited'),
+  ('public.my_chat_channels', 'authenticated', 'read-only; the caller''s own readable channels and their own markers');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -4,7 +4,7 @@
 -- checks a bcrypt hash, and finds email users through their `email` identity.
 -- The shop a newcomer clicks through (README, "The seed") is on sale under its documented ids.
 begin;
-select plan(36);
+select plan(39);
 
 -- What is wrong with each given user, for a real Auth server: one row per problem.
 create function pg_temp.sign_in_problems(ids uuid[]) returns setof text language sql as $$
@@ -202,6 +202,18 @@ select tests.authenticate_as('sam@example.com');
 select results_eq($$ select status, reply from public.feedback $$,
   $$ values ('planned', 'Thanks, Sam! Dark mode is planned for the next release.') $$,
   'Sam reads his own feedback and Ada''s reply, and nobody else''s');
+-- Chat: a course channel with messages, and a subscription's direct channel.
+select is((select count(*) from public.chat_messages m join public.chat_channels ch on ch.id = m.channel_id
+           where ch.kind = 'course' and ch.course_id = 'e0000000-0000-4000-8000-000000000001'), 4::bigint,
+  'the RLS course''s channel has its conversation');
+select tests.authenticate_as('kenji@example.com');
+select is((select (kind, title, unread_count, refusal) from public.my_chat_channels()
+           where other_user_id = 'b0000000-0000-4000-8000-000000000001'),
+  ('direct'::text, 'Priya Raman'::text, 1, null::text),
+  'Kenji''s subscription to Priya''s plan opened their direct channel, where he may post and has her reply unread');
+select tests.authenticate_as('sam@example.com');
+select is((select unread_count from public.my_chat_channels() where course_id = 'e0000000-0000-4000-8000-000000000001'), 2,
+  'Sam has two unread messages in the RLS course''s channel');
 select tests.clear_authentication();
 
 -- The users tests create are just as real.

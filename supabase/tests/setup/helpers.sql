@@ -486,3 +486,60 @@ begin
 end $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Chat fixtures, on top of the catalog fixture: co@t co-teaches course-a; own@t sells a monthly
+-- instructor plan ('Olivia monthly', USD 19) and none@t has an order for it. tests.chat_subscribe()
+-- applies a Stripe subscription event for that order as the webhook would (status 'active' opens
+-- the direct channel; 'canceled' lapses it). tests.chat_channel_id() names channels.
+-- ---------------------------------------------------------------------------------------------
+create or replace function tests.chat_fixture() returns void
+language plpgsql set search_path = '' as $$
+declare
+  plan uuid;
+begin
+  perform tests.catalog_fixture();
+  perform tests.create_user('co@t', 'instructor', '{"display_name":"Cora Co"}');
+  insert into public.course_instructors (course_id, user_id, role)
+  values (tests.course_id('course-a'), tests.user_id('co@t'), 'co_instructor');
+  insert into public.offers (kind, title, plan_interval, plan_scope, owner_id)
+  values ('plan', 'Olivia monthly', 'month', 'instructor', tests.user_id('own@t')) returning id into plan;
+  insert into public.offer_prices (offer_id, currency, amount) values (plan, 'USD', 1900);
+  perform tests.authenticate_as('none@t');
+  perform public.create_order(plan, 'USD');
+  perform tests.clear_authentication();
+end $$;
+
+create or replace function tests.chat_subscribe(status text, at timestamptz default now()) returns text
+language plpgsql security definer set search_path = '' as $$
+declare
+  plan uuid := (select o.id from public.offers o where o.title = 'Olivia monthly');
+begin
+  return public.stripe_apply_event('evt_chat_' || chat_subscribe.status || '_' || extract(epoch from chat_subscribe.at),
+    case when chat_subscribe.status = 'canceled' then 'customer.subscription.deleted' else 'customer.subscription.updated' end,
+    chat_subscribe.at, jsonb_build_object(
+      'id', 'sub_chat', 'status', chat_subscribe.status,
+      'current_period_end', extract(epoch from now() + interval '30 days')::bigint,
+      'metadata', jsonb_build_object('user_id', tests.user_id('none@t'), 'offer_id', plan,
+                                     'order_id', tests.order_id('none@t', 'Olivia monthly'))));
+end $$;
+
+-- Why the signed-in caller may not post in a channel now (private.chat_refusal, as the caller).
+create or replace function tests.chat_refusal(channel_id uuid) returns text
+language sql stable security definer set search_path = '' as $$
+  select private.chat_refusal(chat_refusal.channel_id)
+$$;
+
+-- A course's channel (by course slug), or the direct channel of two users (by email).
+create or replace function tests.chat_channel_id(course_slug text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select c.id from public.chat_channels c where c.kind = 'course' and c.course_id = tests.course_id(chat_channel_id.course_slug)
+$$;
+create or replace function tests.chat_channel_id(a text, b text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select c.id from public.chat_channels c
+  where c.kind = 'direct' and c.user_a = least(tests.user_id(a), tests.user_id(b))
+    and c.user_b = greatest(tests.user_id(a), tests.user_id(b))
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, supabase_auth_admin;
