@@ -83,9 +83,21 @@ as $$
       and s.starts_at >= digest_sections.period_end and s.starts_at < digest_sections.period_end + interval '7 days'
     group by sc.user_id
   ),
-  -- TODO(doubts): the student section 'answers' (answers to the recipient's questions posted in
-  -- the period, from the doubts tables) goes here once the Q&A migration is merged, as a CTE like
-  -- the ones above plus its `union all` below and its case in the weekly_digest template.
+  -- Answers others posted in the period to the recipient's questions (visible ones).
+  answers as (
+    select d.user_id, 'student' as audience, 'answers' as section,
+           jsonb_agg(jsonb_build_object('doubt_id', d.id, 'title', d.title, 'course_title', c.title, 'answers', n.n)
+                     order by d.created_at, d.id) as items
+    from public.doubts d
+    join public.courses c on c.id = d.course_id and c.deleted_at is null
+    join lateral (
+      select count(*)::integer as n from public.doubt_answers a
+      where a.doubt_id = d.id and a.hidden_at is null and a.user_id <> d.user_id
+        and a.created_at >= digest_sections.period_start and a.created_at < digest_sections.period_end
+    ) n on n.n > 0
+    where d.hidden_at is null
+    group by d.user_id
+  ),
   enrolments as (
     select tc.user_id, 'teaching' as audience, 'enrolments' as section,
            jsonb_agg(jsonb_build_object('course_id', tc.course_id, 'course_title', tc.course_title, 'new_students', n.n)
@@ -126,12 +138,27 @@ as $$
         and r.created_at >= digest_sections.period_start and r.created_at < digest_sections.period_end
     ) rv on rv.n > 0
     group by tc.user_id
+  ),
+  -- Questions waiting in the courses the recipient teaches at the end of the period: visible, not
+  -- locked, with no answer yet, asked by someone else.
+  questions_waiting as (
+    select tc.user_id, 'teaching' as audience, 'questions_waiting' as section,
+           jsonb_agg(jsonb_build_object('course_id', tc.course_id, 'course_title', tc.course_title,
+                                        'questions', w.n, 'oldest_at', w.oldest)
+                     order by tc.course_title) as items
+    from teaching_courses tc
+    join lateral (
+      select count(*)::integer as n, min(d.created_at) as oldest from public.doubts d
+      where d.course_id = tc.course_id and d.hidden_at is null and d.locked_at is null and d.answer_count = 0
+        and d.accepted_answer_id is null and d.user_id <> tc.user_id and d.created_at < digest_sections.period_end
+    ) w on w.n > 0
+    group by tc.user_id
   )
-  -- TODO(doubts): the teaching section 'questions_waiting' (unanswered questions in the courses
-  -- the recipient teaches) goes here once the Q&A migration is merged.
   select * from progress
   union all select * from new_lessons
   union all select * from live_sessions
+  union all select * from answers
+  union all select * from questions_waiting
   union all select * from enrolments
   union all select * from revenue
   union all select * from reviews

@@ -166,7 +166,13 @@ function weeklyDigest(p: Record<string, unknown>, siteUrl: string): Rendered {
       url: `${siteUrl}/live/${r.session_id}`,
     })),
   );
-  // TODO(doubts): "Answers to your questions" (student.answers) once Q&A is merged.
+  add(
+    "Answers to your questions",
+    rows(p, "student", "answers").map((r) => ({
+      text: `${r.title} (${r.course_title}): ${plural(r.answers, "new answer", "new answers")}`,
+      url: `${siteUrl}/questions/${r.doubt_id}`,
+    })),
+  );
   add(
     "New students",
     rows(p, "teaching", "enrolments").map((r) => ({
@@ -182,7 +188,13 @@ function weeklyDigest(p: Record<string, unknown>, siteUrl: string): Rendered {
       } in sales, ${money(r, "refunded")} refunded`,
     })),
   );
-  // TODO(doubts): "Questions waiting for an answer" (teaching.questions_waiting) once Q&A is merged.
+  add(
+    "Questions waiting for an answer",
+    rows(p, "teaching", "questions_waiting").map((r) => ({
+      text: `${r.course_title}: ${plural(r.questions, "question", "questions")} waiting`,
+      url: `${siteUrl}/teaching/questions`,
+    })),
+  );
   add(
     "Reviews",
     rows(p, "teaching", "reviews").map((r) => ({

@@ -1,7 +1,7 @@
 -- The weekly digest (built in SQL, skipped when empty, one per person and week, honouring the
 -- digest preference) and one-click unsubscribe (unsubscribe_email, service role only).
 begin;
-select plan(28);
+select plan(30);
 select tests.catalog_fixture();
 
 -- The week under test: this Monday 00:00 UTC to next Monday, so what the fixture and this file
@@ -40,6 +40,12 @@ insert into public.orders (user_id, offer_id, title, currency, subtotal, total, 
 values (tests.user_id('none@t'), '0f000000-0000-4000-8000-00000000d161', 'Course A', 'USD', 4900, 4900, 'partially_refunded', 900, now()),
        (tests.user_id('drip@t'), '0f000000-0000-4000-8000-00000000d161', 'Course A', 'EUR', 4500, 4500, 'paid', 0, now()),
        (tests.user_id('none@t'), '0f000000-0000-4000-8000-00000000d161', 'Course A', 'USD', 4900, 4900, 'failed', 0, null);
+-- Q&A: Erin asked a question Olivia answered this week; Drip asked one nobody has answered yet.
+insert into public.doubts (id, course_id, user_id, title, body)
+values ('0d000000-0000-4000-8000-00000000d161', tests.course_id('course-a'), tests.user_id('ent@t'), 'Why no rows?', 'RLS hides them.'),
+       ('0d000000-0000-4000-8000-00000000d162', tests.course_id('course-a'), tests.user_id('drip@t'), 'When is l3 open?', 'Drip.');
+insert into public.doubt_answers (doubt_id, course_id, user_id, body)
+values ('0d000000-0000-4000-8000-00000000d161', tests.course_id('course-a'), tests.user_id('own@t'), 'Add a policy.');
 
 -- ---------------------------------------------------------------- what each person's digest says
 select set_eq($$ select m.email from mine m where pg_temp.digest(m.email) is not null $$,
@@ -68,6 +74,11 @@ select is(pg_temp.digest('own@t') -> 'teaching' -> 'reviews',
   jsonb_build_array(jsonb_build_object('course_id', tests.course_id('course-a'), 'course_title', 'Postgres for Web Developers',
                                        'reviews', 1, 'average_rating', 4.0)),
   'her new reviews');
+select is(pg_temp.digest('ent@t') -> 'student' -> 'answers',
+  '[{"doubt_id":"0d000000-0000-4000-8000-00000000d161","title":"Why no rows?","course_title":"Postgres for Web Developers","answers":1}]'::jsonb,
+  'Erin: the answers to her question this week');
+select is((select array_agg(i -> 'questions') from jsonb_array_elements(pg_temp.digest('own@t') -> 'teaching' -> 'questions_waiting') i),
+  array['1'::jsonb], 'Olivia: one question waits for an answer in her course (Erin''s was answered)');
 select is(pg_temp.digest('own@t') - 'student' - 'teaching' - 'period_start' - 'period_end', '{"display_name":"Olivia Owner"}'::jsonb,
   'the digest greets her by name');
 update public.reviews set hidden_at = now() where user_id = tests.user_id('ent@t');
