@@ -1671,6 +1671,37 @@ export type Database = {
           },
         ];
       };
+      "rate_limits": {
+        Row: {
+          "admins_exempt": boolean;
+          "bucket_class": string;
+          "capacity": number;
+          "description": string;
+          "kind": string;
+          "refill_per_second": number | null;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "admins_exempt"?: boolean;
+          "bucket_class": string;
+          "capacity": number;
+          "description"?: string;
+          "kind": string;
+          "refill_per_second"?: number | null;
+          "updated_at"?: string;
+        };
+        Update: {
+          "admins_exempt"?: boolean;
+          "bucket_class"?: string;
+          "capacity"?: number;
+          "description"?: string;
+          "kind"?: string;
+          "refill_per_second"?: number | null;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
       "reviews": {
         Row: {
           "author_name": string;
@@ -1948,6 +1979,7 @@ export type Database = {
           "size": number;
         }[];
       };
+      "check_request": { Args: Record<PropertyKey, never>; Returns: undefined };
       "claim_auto_refund": {
         Args: { "order_id": string };
         Returns: {

@@ -124,7 +124,9 @@ insert into definer_allow_list values
   ('public.reissue_certificate', 'authenticated', 'admin-only RPC; require_admin(); audited'),
   ('public.gradebook', 'authenticated', 'read-only; the course''s staff (can_manage_course) read its students, a student only their own row'),
   ('public.gradebook_items', 'authenticated', 'read-only; the course''s graded lessons and weights, for its staff and its students only'),
-  ('public.gradebook_csv', 'authenticated', 'read-only; the course''s staff only (can_manage_course)');
+  ('public.gradebook_csv', 'authenticated', 'read-only; the course''s staff only (can_manage_course)'),
+  ('public.check_request', 'anon', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only'),
+  ('public.check_request', 'authenticated', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r
