@@ -195,7 +195,22 @@ $$;
 comment on function private.take_token(text, text, integer) is
   'Takes cost tokens (bucket) or a slot until commit (in_flight) of subject''s budget of a class; raises PT429 rate_limited when none is left.';
 revoke all on function private.take_token(text, text, integer) from public;
-grant execute on function private.take_token(text, text, integer) to service_role;
+
+-- The same for edge functions, which run it as the service role (checkout, refund: `takeToken` in
+-- _shared/db.ts), so every instance spends the same buckets.
+create function public.take_rate_limit_token(bucket_class text, subject text, cost integer default 1) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.take_token(bucket_class, subject, cost);
+end;
+$$;
+comment on function public.take_rate_limit_token(text, text, integer) is
+  'Service only: takes from subject''s budget of a class (edge functions); raises PT429 rate_limited when none is left.';
+revoke all on function public.take_rate_limit_token(text, text, integer) from public, anon, authenticated;
+grant execute on function public.take_rate_limit_token(text, text, integer) to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- PostgREST's db-pre-request hook

@@ -2434,6 +2434,10 @@ export type Database = {
         };
       };
       "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
+      "take_rate_limit_token": {
+        Args: { "bucket_class": string; "cost"?: number; "subject": string };
+        Returns: undefined;
+      };
       "verify_certificate": {
         Args: { "serial": string };
         Returns: {

@@ -1,7 +1,7 @@
 -- Rate limits: the config table, the token bucket and in-flight slots of private.take_token, the
 -- db-pre-request hook's classification, admins' exemption, the reviews limit, grants.
 begin;
-select plan(48);
+select plan(51);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -20,10 +20,14 @@ select ok(not has_table_privilege('anon', 'private.rate_buckets', 'select')
   and not has_table_privilege('service_role', 'private.rate_buckets', 'select'), 'no API role reads the buckets');
 select is((select relpersistence from pg_class where oid = 'private.rate_buckets'::regclass), 'u'::"char",
   'the buckets are an unlogged table');
-select ok(has_function_privilege('service_role', 'private.take_token(text, text, integer)', 'execute')
+select ok(not has_function_privilege('service_role', 'private.take_token(text, text, integer)', 'execute')
   and not has_function_privilege('authenticated', 'private.take_token(text, text, integer)', 'execute')
   and not has_function_privilege('anon', 'private.take_token(text, text, integer)', 'execute'),
-  'take_token: the service role (edge functions) only');
+  'private.take_token: no API role calls it directly');
+select ok(has_function_privilege('service_role', 'public.take_rate_limit_token(text, text, integer)', 'execute')
+  and not has_function_privilege('authenticated', 'public.take_rate_limit_token(text, text, integer)', 'execute')
+  and not has_function_privilege('anon', 'public.take_rate_limit_token(text, text, integer)', 'execute'),
+  'take_rate_limit_token: the service role (edge functions) only');
 select ok(has_function_privilege('anon', 'public.check_request()', 'execute')
   and has_function_privilege('authenticated', 'public.check_request()', 'execute'),
   'the hook runs as the request''s role, anon or authenticated');
@@ -65,6 +69,11 @@ select is(tests.error_detail($$ select private.take_token('write', 'subject-a') 
 select is((select tokens from private.rate_buckets where bucket_class = 'write' and subject = 'subject-a'), 0::double precision,
   'a refused request changed nothing');
 select lives_ok($$ select private.take_token('write', 'subject-b') $$, 'each subject has its own bucket');
+select tests.authenticate_as_service_role();
+select lives_ok($$ select public.take_rate_limit_token('write', 'subject-b') $$, 'the service role takes through the public wrapper');
+select throws_ok($$ select public.take_rate_limit_token('write', 'subject-b') $$,
+  'PT429', 'Too many requests. Please wait a moment and try again.', 'and is refused the same way');
+select tests.clear_authentication();
 -- A minute ago the bucket had half a token: 30 s of refill (15 tokens) fill it to its capacity (2).
 update private.rate_buckets set tokens = 0.5, updated_at = now() - interval '60 seconds'
 where bucket_class = 'write' and subject = 'subject-a';
