@@ -7,6 +7,7 @@
 //   npm run bench                                  every scenario; writes docs/BENCHMARKS.md
 //   npm run bench -- course-outline lesson-content only these (printed; BENCH_OUT to write them)
 //   npm run bench -- --list                        the scenarios' ids
+//   npm run bench -- rate-limit-hook               only the rate-limit hook's cost (./rate-limit-hook.ts)
 //
 // BENCH_SCALE scales every count (1 = 10k courses, 100k students, 1M entitlements, 5M progress
 // rows). BENCH_ITERATIONS sets the timed runs per scenario and mode (default 300). BENCH_OUT,
@@ -18,6 +19,7 @@ import { bin, root } from "../lib/paths.ts";
 import { adminUrl } from "../lib/postgres.ts";
 import { log, must } from "../lib/proc.ts";
 import { throwawayDatabase } from "../lib/throwaway.ts";
+import { hookReport, measureHook } from "./rate-limit-hook.ts";
 import { asPostgrest, runRequest, type Scenario, userOf } from "./scenario.ts";
 import { scenarios } from "./scenarios.ts";
 import { claimsOf, generate, type Sample, samples, size } from "./seed.ts";
@@ -32,14 +34,17 @@ if (Deno.args.includes("--list")) {
   for (const [id, sc] of Object.entries(scenarios)) console.log(`${id}\t${sc.name}`);
   Deno.exit(0);
 }
-const unknown = Deno.args.filter((a) => !(a in scenarios));
+const HOOK = "rate-limit-hook";
+const withHook = Deno.args.length === 0 || Deno.args.includes(HOOK);
+const args = Deno.args.filter((a) => a !== HOOK);
+const unknown = args.filter((a) => !(a in scenarios));
 if (unknown.length) {
   console.error(
     `unknown scenario ${unknown.join(", ")}; one of: ${Object.keys(scenarios).join(", ")}`,
   );
   Deno.exit(2);
 }
-const chosen = Deno.args.length ? Deno.args : Object.keys(scenarios);
+const chosen = Deno.args.length ? args : Object.keys(scenarios);
 const everything = chosen.length === Object.keys(scenarios).length;
 const out = Deno.env.get("BENCH_OUT") ?? (everything ? join(root, "docs", "BENCHMARKS.md") : null);
 
@@ -136,6 +141,15 @@ try {
     results.push({ id, sc, withRls, bypass, overhead, targetP95, ok, plan });
   }
 
+  let hook = null;
+  if (withHook) {
+    log("timing: the rate-limit hook on the read mix");
+    hook = await measureHook(adminUrl(db.cluster), Object.values(scenarios), pool, claims, {
+      iterations,
+      log,
+    });
+  }
+
   const f = (ms: number) => ms.toFixed(2);
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
     "unknown CPU";
@@ -179,6 +193,7 @@ try {
     if (r.sc.notes) lines.push(`  ${r.sc.notes}`);
   }
   lines.push("");
+  if (hook) lines.push(...hookReport(hook, iterations));
   const missed = results.filter((r) => !r.ok);
   if (missed.length) {
     lines.push("## Targets missed", "");

@@ -10,8 +10,14 @@ import { runRequest, type Scenario, userOf } from "./scenario.ts";
 import { scenarios } from "./scenarios.ts";
 import { claimsOf, generate, samples, size } from "./seed.ts";
 
-/** Not scenarios: the runner, the shared modules and the tests. */
-const infrastructure = new Set(["main.ts", "seed.ts", "scenario.ts", "scenarios.ts"]);
+/** Not scenarios: the runner, the shared modules, the rate-limit hook's measurement, the tests. */
+const infrastructure = new Set([
+  "main.ts",
+  "seed.ts",
+  "scenario.ts",
+  "scenarios.ts",
+  "rate-limit-hook.ts",
+]);
 
 Deno.test("bench: every scenario module in scripts/bench is listed in scenarios.ts under its file name", async () => {
   const files = readdirSync(new URL(".", import.meta.url))
