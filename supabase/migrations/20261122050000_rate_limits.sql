@@ -216,49 +216,50 @@ grant execute on function public.take_rate_limit_token(text, text, integer) to s
 -- PostgREST's db-pre-request hook
 -- ---------------------------------------------------------------------------------------------
 
--- The class of the request PostgREST is about to run: reads (READ ONLY transactions) and the
--- catalog search by how many run at once, writes and start_attempt by rate.
-create function private.request_class() returns text
-language sql stable
-set search_path = ''
-as $$
-  select case
-    when current_setting('transaction_read_only') = 'on' then
-      case when current_setting('request.path', true) = '/rpc/search_courses' then 'search' else 'read' end
-    when current_setting('request.path', true) = '/rpc/start_attempt' then 'start_attempt'
-    else 'write'
-  end
-$$;
-revoke all on function private.request_class() from public;
-
--- Whose budget a request spends: the user's id, or 'ip:' and the client address for anon (the
--- first address of x-forwarded-for, which Supabase's gateway sets; 'ip:unknown' without one).
--- Null: not limited (the service role).
-create function private.request_subject() returns text
-language sql stable
-set search_path = ''
-as $$
-  select case
-    when c ->> 'role' = 'service_role' then null
-    when coalesce(c ->> 'sub', '') <> '' then c ->> 'sub'
-    else 'ip:' || coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(
-      current_setting('request.headers', true)::jsonb ->> 'x-forwarded-for', ',', 1)), ''), 'unknown')
-  end
-  from (select coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb as c) claims
-$$;
-revoke all on function private.request_subject() from public;
-
+-- Runs before every REST request, so it is one function with nothing nested on its common path (a
+-- read within its slots): each call of a function with `set search_path` costs a settings save
+-- and restore. Whose budget: the user's id (`sub`), or for anon 'ip:' and the client address (the
+-- first address of x-forwarded-for, which Supabase's gateway sets; 'ip:unknown' without one); the
+-- service role is not limited. Which class: a read (PostgREST's READ ONLY transactions) is `read`,
+-- or `search` for the catalog search, and takes an in-flight slot here; a write is `write`, or
+-- `start_attempt`, and takes a token through take_token (as does a read over its slots, which
+-- take_token refuses, or lets an exempt admin through).
 create function public.check_request() returns void
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  subject text := private.request_subject();
+  claims json := coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::json;
+  subject text := claims ->> 'sub';
+  read_only boolean := current_setting('transaction_read_only') = 'on';
+  path text := current_setting('request.path', true);
+  request_class text;
+  slots integer;
+  key integer;
 begin
-  if subject is not null then
-    perform private.take_token(private.request_class(), subject);
+  if subject is null or subject = '' then
+    if claims ->> 'role' = 'service_role' then
+      return;
+    end if;
+    subject := 'ip:' || coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(
+      current_setting('request.headers', true)::json ->> 'x-forwarded-for', ',', 1)), ''), 'unknown');
   end if;
+  request_class := case
+    when read_only then case when path = '/rpc/search_courses' then 'search' else 'read' end
+    when path = '/rpc/start_attempt' then 'start_attempt'
+    else 'write'
+  end;
+  if read_only then
+    select l.capacity into slots from public.rate_limits l where l.bucket_class = request_class;
+    key := pg_catalog.hashtext(request_class || ':' || subject);
+    for slot in 1..coalesce(slots, 0) loop
+      if pg_catalog.pg_try_advisory_xact_lock(key, slot) then
+        return;
+      end if;
+    end loop;
+  end if;
+  perform private.take_token(request_class, subject);
 end;
 $$;
 comment on function public.check_request() is
