@@ -9,6 +9,7 @@
 //   npm run bench                                  every scenario; writes docs/BENCHMARKS.md
 //   npm run bench -- course-outline lesson-content only these (printed; BENCH_OUT to write them)
 //   npm run bench -- --list                        the scenarios' ids
+//   npm run bench -- rate-limit-hook               only the rate-limit hook's cost (./rate-limit-hook.ts)
 //
 // BENCH_SCALE scales every count (1 = 10k courses, 100k students, 1M entitlements, 5M progress
 // rows). BENCH_ITERATIONS sets the timed runs per scenario and mode (default 300). BENCH_OUT,
@@ -25,6 +26,7 @@ import { adminUrl } from "../lib/postgres.ts";
 import { log, must } from "../lib/proc.ts";
 import { throwawayDatabase } from "../lib/throwaway.ts";
 import type { LoadOptions, LoadResult, LoadScenario } from "./load.ts";
+import { hookReport, measureHook } from "./rate-limit-hook.ts";
 import { asPostgrest, runRequest, type Scenario, userOf } from "./scenario.ts";
 import { loads, scenarios } from "./scenarios.ts";
 import { claimsOf, generate, generateExam, type Sample, samples, size } from "./seed.ts";
@@ -46,15 +48,18 @@ if (Deno.args.includes("--list")) {
   }
   Deno.exit(0);
 }
-const unknown = Deno.args.filter((a) => !all.includes(a));
+const HOOK = "rate-limit-hook";
+const withHook = Deno.args.length === 0 || Deno.args.includes(HOOK);
+const args = Deno.args.filter((a) => a !== HOOK);
+const unknown = args.filter((a) => !all.includes(a));
 if (unknown.length) {
   console.error(`unknown scenario ${unknown.join(", ")}; one of: ${all.join(", ")}`);
   Deno.exit(2);
 }
-const picked = Deno.args.length ? Deno.args : all;
+const picked = Deno.args.length ? args : all;
 const chosen = picked.filter((id) => id in scenarios);
 const chosenLoads = picked.filter((id) => id in loads);
-const everything = picked.length === all.length;
+const everything = picked.length === all.length && withHook;
 const out = Deno.env.get("BENCH_OUT") ?? (everything ? join(root, "docs", "BENCHMARKS.md") : null);
 
 function percentile(sorted: number[], p: number): number {
@@ -173,6 +178,15 @@ try {
     }
   }
 
+  let hook = null;
+  if (withHook) {
+    log("timing: the rate-limit hook on the read mix");
+    hook = await measureHook(adminUrl(db.cluster), Object.values(scenarios), pool, claims, {
+      iterations,
+      log,
+    });
+  }
+
   const f = (ms: number) => ms.toFixed(2);
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
     "unknown CPU";
@@ -220,6 +234,7 @@ try {
     if (r.sc.notes) lines.push(`  ${r.sc.notes}`);
   }
   if (results.length) lines.push("");
+  if (hook) lines.push(...hookReport(hook, iterations));
   const missed = results.filter((r) => !r.ok);
   if (missed.length) {
     lines.push("## Targets missed", "");

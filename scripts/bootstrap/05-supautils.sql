@@ -11,10 +11,15 @@
 --     which it does not own (storage.objects, realtime.messages, auth.users, ...), and on no others.
 -- Everything else stays plain PostgreSQL: other untrusted extensions are refused with "permission
 -- denied to create extension", policies on other tables with "must be owner of table".
+--   privileged_role_allowed_configs, for PostgREST's `pgrst.*`: `postgres` may set PostgREST's
+--     in-database settings (ALTER ROLE authenticator SET pgrst.db_pre_request = ...), which plain
+--     PostgreSQL 15 reserves to superusers for a placeholder setting. Emulated with GRANT SET ON
+--     PARAMETER for each setting PostgREST 12 reads from the database (supautils: `pgrst.*`).
 -- Not emulated: reserved_roles and reserved_memberships (PostgreSQL 15's CREATEROLE lets `postgres`
 -- grant itself a non-superuser role here; supautils forbids that on Supabase), ALTER and COMMENT ON
--- EXTENSION, privileged_role_allowed_configs, the TLE before-create script, and CREATE EXTENSION
--- inside a SECURITY DEFINER function (refused here: such a function may not change the role).
+-- EXTENSION, the other privileged_role_allowed_configs, the TLE before-create script, and CREATE
+-- EXTENSION inside a SECURITY DEFINER function (refused here: such a function may not change the
+-- role).
 --
 -- The settings are supabase/postgres's ansible/files/postgresql_config/supautils.conf.j2, and the
 -- scripts its postgresql_extension_custom_scripts/*/after-create.sql, written into the functions
@@ -411,3 +416,14 @@ create event trigger supautils_policy_2_dropped on sql_drop
 create event trigger supautils_policy_3_finish on ddl_command_end
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY')
   execute function pg_catalog.supautils_emulation_policy_finish();
+
+-- privileged_role_allowed_configs' `pgrst.*`: PostgREST 12's in-database settings.
+grant set on parameter
+  pgrst.db_aggregates_enabled, pgrst.db_anon_role, pgrst.db_extra_search_path, pgrst.db_max_rows,
+  pgrst.db_plan_enabled, pgrst.db_pre_config, pgrst.db_pre_request, pgrst.db_prepared_statements,
+  pgrst.db_root_spec, pgrst.db_schemas, pgrst.db_tx_end, pgrst.db_use_legacy_gucs, pgrst.jwt_aud,
+  pgrst.jwt_role_claim_key, pgrst.jwt_secret, pgrst.jwt_secret_is_base64,
+  pgrst.jwt_cache_max_lifetime, pgrst.openapi_mode, pgrst.openapi_security_active,
+  pgrst.openapi_server_proxy_uri, pgrst.raw_media_types, pgrst.server_cors_allowed_origins,
+  pgrst.server_trace_header, pgrst.log_level
+to postgres;

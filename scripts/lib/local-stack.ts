@@ -3,7 +3,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { functionsPlatformEnv, JWT_SECRET, stackKeys } from "./keys.ts";
-import { bin, root } from "./paths.ts";
+import { bin, root, supabaseDir } from "./paths.ts";
 import { ensureSigningKeys, SIGNING_KEYS_PATH_ENV, signingKeysPath } from "./signing-keys.ts";
 import {
   adminUrl,
@@ -76,6 +76,15 @@ export async function pushMigrations(
   opts: { signingKeysPath?: string } = {},
 ): Promise<void> {
   await supabase(["db", "push", "--db-url", url(c), "--include-seed", "--yes"], opts);
+  await registerPreRequest(c);
+}
+
+/**
+ * The deploy step after the migrations (README, "Deploying to Supabase"), as `postgres`:
+ * supabase/deploy/db_pre_request.sql registers the rate-limit hook as PostgREST's db-pre-request.
+ */
+export async function registerPreRequest(c: Cluster): Promise<void> {
+  await psql(url(c), { file: join(supabaseDir, "deploy", "db_pre_request.sql") });
 }
 
 /** A fresh cluster with the platform bootstrap, our migrations and the seed. */

@@ -2075,6 +2075,37 @@ export type Database = {
           },
         ];
       };
+      "rate_limits": {
+        Row: {
+          "admins_exempt": boolean;
+          "bucket_class": string;
+          "capacity": number;
+          "description": string;
+          "kind": string;
+          "refill_per_second": number | null;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "admins_exempt"?: boolean;
+          "bucket_class": string;
+          "capacity": number;
+          "description"?: string;
+          "kind": string;
+          "refill_per_second"?: number | null;
+          "updated_at"?: string;
+        };
+        Update: {
+          "admins_exempt"?: boolean;
+          "bucket_class"?: string;
+          "capacity"?: number;
+          "description"?: string;
+          "kind"?: string;
+          "refill_per_second"?: number | null;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
       "reviews": {
         Row: {
           "author_name": string;
@@ -2447,6 +2478,7 @@ export type Database = {
           "size": number;
         }[];
       };
+      "check_request": { Args: Record<PropertyKey, never>; Returns: undefined };
       "claim_auto_refund": {
         Args: { "order_id": string };
         Returns: {
@@ -3116,6 +3148,10 @@ export type Database = {
         };
       };
       "submit_attempt": { Args: { "attempt_id": string }; Returns: Json };
+      "take_rate_limit_token": {
+        Args: { "bucket_class": string; "cost"?: number; "subject": string };
+        Returns: undefined;
+      };
       "triage_feedback": {
         Args: { "feedback_id": string; "reply"?: string; "status": string };
         Returns: {

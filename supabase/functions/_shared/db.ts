@@ -97,3 +97,16 @@ export async function requireSignedInAccount(sql: Sql, claims: Claims): Promise<
   await asCaller(sql, claims, () => Promise.resolve());
   return claims.sub;
 }
+
+/**
+ * Takes one token of the caller's budget of `bucketClass` (a `function:<name>` row of
+ * public.rate_limits) in the database's shared buckets, so every function instance agrees. Over
+ * the limit, take_rate_limit_token raises PT429 rate_limited, which http.ts answers 429 with
+ * Retry-After. Callers without a user (anon) are not limited here: the SQL that follows refuses
+ * them.
+ */
+export async function takeToken(sql: Sql, bucketClass: string, claims: Claims): Promise<void> {
+  if (typeof claims.sub !== "string" || claims.sub === "") return;
+  const subject = claims.sub;
+  await asService(sql, (tx) => tx`select public.take_rate_limit_token(${bucketClass}, ${subject})`);
+}

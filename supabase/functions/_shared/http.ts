@@ -123,7 +123,23 @@ function databaseError(e: PgError): Response | null {
   const status = pgStatus(e);
   if (status === undefined) return null;
   const code = e.detail !== undefined && machineCode.test(e.detail) ? e.detail : undefined;
-  return errorResponse(status, code ?? e.code, e.message, e.hint ?? (code ? undefined : e.detail));
+  return errorResponse(
+    status,
+    code ?? e.code,
+    e.message,
+    e.hint ?? (code ? undefined : e.detail),
+    retryAfter(e),
+  );
+}
+
+/**
+ * A rate limit's refusal (PT429, private.take_token) says in its hint how long to wait ("Retry
+ * after 12 seconds."): the Retry-After header, as PostgREST sends it for the same refusal.
+ */
+function retryAfter(e: PgError): Record<string, string> {
+  if (e.code !== "PT429") return {};
+  const seconds = /^Retry after (\d+) seconds?\.$/.exec(e.hint ?? "")?.[1];
+  return { "retry-after": seconds ?? "1" };
 }
 
 /**

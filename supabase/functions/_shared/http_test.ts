@@ -348,3 +348,23 @@ Deno.test("readConfig: a third party's missing, invalid or placeholder setting i
     assert.match(logged[0], /STRIPE_SECRET_KEY is still the \.env\.example placeholder/);
   });
 });
+
+Deno.test("toResponse: a rate limit's PT429 is 429 rate_limited with Retry-After from its hint", async () => {
+  const limited = pgError("PT429", "Too many requests. Please wait a moment and try again.", {
+    detail: "rate_limited",
+    hint: "Retry after 12 seconds.",
+  });
+  const res = toResponse(limited);
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("retry-after"), "12");
+  assert.deepEqual(await res.json(), {
+    error: {
+      code: "rate_limited",
+      message: "Too many requests. Please wait a moment and try again.",
+      details: "Retry after 12 seconds.",
+    },
+  });
+  const noHint = toResponse(pgError("PT429", "slow down", {}));
+  assert.equal(noHint.headers.get("retry-after"), "1", "no hint: a second");
+  assert.equal(toResponse(pgError("PT404", "gone")).headers.get("retry-after"), null);
+});

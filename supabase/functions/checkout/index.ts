@@ -3,7 +3,7 @@
 // double purchase), then a Stripe Checkout Session for it. Returns {order_id, session_id, url};
 // a zero total is fulfilled by the database and returns {order_id, status: "paid"} without Stripe.
 import { z } from "zod";
-import { asCaller, asService } from "../_shared/db.ts";
+import { asCaller, asService, takeToken } from "../_shared/db.ts";
 import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, HttpError, json, parseBody } from "../_shared/http.ts";
 import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
@@ -35,6 +35,7 @@ export function createCheckout(config: PaymentsConfig, deps: Deps = {}) {
 
   const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
+    await takeToken(sql, "function:checkout", claims);
     const body = await parseBody(req, input);
     for (const url of [body.success_url, body.cancel_url]) {
       if (!config.CHECKOUT_ALLOWED_ORIGINS.includes(new URL(url).origin)) {

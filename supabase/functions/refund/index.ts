@@ -3,7 +3,7 @@
 // then Stripe refunds the payment intent. The order stays refund_pending until the webhook's
 // charge.refunded confirms it, which is also when access is revoked.
 import { z } from "zod";
-import { asCaller } from "../_shared/db.ts";
+import { asCaller, takeToken } from "../_shared/db.ts";
 import { type Deps, poolAndAuth } from "../_shared/handler.ts";
 import { handle, json, parseBody } from "../_shared/http.ts";
 import { type PaymentsConfig, paymentsFromEnv, stripeClient } from "../_shared/stripe.ts";
@@ -20,6 +20,7 @@ export function createRefund(config: PaymentsConfig, deps: Deps = {}) {
   const stripe = stripeClient(config);
   const fetch = handle("POST", async (req) => {
     const { claims } = await auth.authenticate(req);
+    await takeToken(sql, "function:refund", claims);
     const body = await parseBody(req, input);
     const [plan] = await asCaller(
       sql,

@@ -60,8 +60,11 @@ select ok(not has_schema_privilege('postgres', 'auth', 'create') and not has_sch
 select ok(has_schema_privilege('postgres', 'storage', 'usage with grant option')
   and has_schema_privilege('postgres', 'realtime', 'usage with grant option')
   and has_schema_privilege('postgres', 'auth', 'usage'), 'postgres may use auth, storage and realtime');
-select ok(not exists (select from pg_db_role_setting s cross join unnest(s.setconfig) c where c like 'pgrst.%'),
-  'no pgrst.* database setting: PostgREST takes its exposed schemas from config.toml [api]');
+-- The one pgrst.* setting is the deploy step's (supabase/deploy/db_pre_request.sql): the rate-limit
+-- hook, on authenticator; a database built from the migrations alone has none.
+select ok(not exists (select from pg_db_role_setting s cross join unnest(s.setconfig) c where c like 'pgrst.%'
+                      and (s.setrole <> 'authenticator'::regrole or c <> 'pgrst.db_pre_request=public.check_request')),
+  'no pgrst.* database setting but the rate-limit hook: PostgREST takes its exposed schemas from config.toml [api]');
 
 -- ---------------------------------------------------------------- auth
 select is((select pg_get_userbyid(relowner) from pg_class where oid = 'auth.users'::regclass), 'supabase_auth_admin',
@@ -178,6 +181,7 @@ select results_eq($$ select jobname::text collate "default", schedule::text, com
             ('expire-quiz-attempts', '* * * * *', 'select private.expire_quiz_attempts()', 'postgres', true),
             ('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')', 'postgres', true),
             ('session-reminders', '*/5 * * * *', 'select private.enqueue_session_reminders()', 'postgres', true),
+            ('sweep-rate-buckets', '17 3 * * *', 'select private.sweep_rate_buckets()', 'postgres', true),
             ('weekly-digest', '0 8 * * 1', 'select private.enqueue_weekly_digests()', 'postgres', true),
             ('zoom-sync', '* * * * *', 'select private.call_edge_function(''zoom-sync'')', 'postgres', true) $$,
   'cron.job holds every job, owned by postgres');

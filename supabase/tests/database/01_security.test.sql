@@ -147,7 +147,9 @@ insert into definer_allow_list values
   ('public.send_chat_message', 'authenticated', 'as the caller, in a channel they may post in now (private.chat_refusal), files from their own folder'),
   ('public.edit_chat_message', 'authenticated', 'the author only, within 15 minutes, while they may post'),
   ('public.delete_chat_message', 'authenticated', 'the author, or the course''s staff and admins (can_manage_course); audited'),
-  ('public.my_chat_channels', 'authenticated', 'read-only; the caller''s own readable channels and their own markers');
+  ('public.my_chat_channels', 'authenticated', 'read-only; the caller''s own readable channels and their own markers'),
+  ('public.check_request', 'anon', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only'),
+  ('public.check_request', 'authenticated', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r
