@@ -377,6 +377,10 @@ create trigger doubt_answers_audit_delete after delete on public.doubt_answers
 -- Asking and editing
 -- ---------------------------------------------------------------------------------------------
 
+-- Questions asked, per person (rate_limits, class 'doubt'): 10 at once, then 10 an hour.
+insert into public.rate_limits (bucket_class, kind, capacity, refill_per_second, admins_exempt, description)
+values ('doubt', 'bucket', 10, 10.0 / 3600, true, 'Questions asked (ask_doubt): 10 at once, then 10 an hour');
+
 -- Anyone with access to the course: ask about the course, or about one of its lessons open to
 -- them. Attach files afterwards with edit_doubt() (they go in the question's folder).
 create function public.ask_doubt(course_id uuid, title text, body text, lesson_id uuid default null,
@@ -391,6 +395,7 @@ declare
   uid uuid := private.require_signed_in('ask a question');
   result public.doubts;
 begin
+  perform private.take_token('doubt', uid::text);
   if not exists (select 1 from public.courses c where c.id = ask_doubt.course_id and c.deleted_at is null) then
     raise exception 'course not found' using errcode = 'PT404', detail = 'course_not_found';
   end if;

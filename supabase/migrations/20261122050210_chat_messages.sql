@@ -141,6 +141,11 @@ end;
 $$;
 revoke all on function private.check_chat_body(text, boolean) from public;
 
+-- Messages per person and channel (rate_limits, class 'chat_message'): 30 at once, then 30 a
+-- minute. Admins are not exempt: the subject names the channel too.
+insert into public.rate_limits (bucket_class, kind, capacity, refill_per_second, admins_exempt, description)
+values ('chat_message', 'bucket', 30, 0.5, false, 'Chat messages per person and channel (send_chat_message): 30 at once, then 30 a minute');
+
 -- Posts a message (text, and the paths of files uploaded to <channel id>/<your id>/ in the chat
 -- bucket). Returns the new message; the chat realtime migration's trigger broadcasts it.
 create function public.send_chat_message(channel_id uuid, body text default null, attachments text[] default null)
@@ -157,7 +162,8 @@ declare
   f text;
   result public.chat_messages;
 begin
-  -- (Per-channel flood limits are checked here, first.)
+  -- Messages per person and channel (rate_limits, class 'chat_message'), first.
+  perform private.take_token('chat_message', send_chat_message.channel_id::text || ':' || uid::text);
   perform private.raise_chat_refusal(private.chat_refusal(send_chat_message.channel_id));
   select * into ch from public.chat_channels c where c.id = send_chat_message.channel_id;
 

@@ -39,6 +39,10 @@ create policy "authors read their feedback; admins all" on public.feedback for s
 create policy "admins delete feedback" on public.feedback for delete to authenticated
   using ((select private.is_admin()));
 
+-- Feedback per person (rate_limits, class 'feedback'): 5 at once, then 5 a day.
+insert into public.rate_limits (bucket_class, kind, capacity, refill_per_second, admins_exempt, description)
+values ('feedback', 'bucket', 5, 5.0 / 86400, true, 'Platform feedback sent (send_feedback): 5 at once, then 5 a day');
+
 -- Sends feedback as the caller and returns it.
 create function public.send_feedback(category text, rating integer, body text, page text default null)
 returns public.feedback
@@ -52,7 +56,8 @@ declare
   clean_page text := nullif(btrim(coalesce(send_feedback.page, '')), '');
   result public.feedback;
 begin
-  -- The rate limit (feedback per day) goes here, before anything is read or written.
+  -- Feedback per person and day (rate_limits, class 'feedback'), before anything is read or written.
+  perform private.take_token('feedback', caller::text);
   if send_feedback.category is null
      or send_feedback.category not in ('bug', 'idea', 'content', 'billing', 'other') then
     raise exception 'category must be one of bug, idea, content, billing, other'

@@ -1,7 +1,7 @@
 -- Chat messages: posting (members only, not muted, not in a read-only direct channel), attachments
 -- in the chat bucket, the edit window, soft delete and moderation, and the channel list.
 begin;
-select plan(52);
+select plan(54);
 select tests.chat_fixture();
 create temporary table ids on commit drop as
 select tests.chat_channel_id('course-a') as course_a, tests.chat_channel_id('course-b') as course_b;
@@ -168,6 +168,16 @@ select is((select unread_count from public.my_chat_channels() where channel_id =
 select public.mark_chat_read((select course_a from ids));
 select is((select (unread_count, last_message, refusal) from public.my_chat_channels() where channel_id = (select course_a from ids)),
   (0, 'Office hours on Friday'::text, null::text), 'none after marking it read; the last message; may post');
+
+-- ---------------------------------------------------------------- messages per minute and channel (rate_limits 'chat_message')
+select tests.clear_authentication();
+insert into private.rate_buckets (bucket_class, subject, tokens, updated_at)
+select 'chat_message', course_a::text || ':' || tests.user_id('ent@t')::text, 0, now() from ids
+on conflict (bucket_class, subject) do update set tokens = 0, updated_at = now();
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.send_chat_message((select course_a from ids), 'flood') $$,
+  'PT429', 'Too many requests. Please wait a moment and try again.', 'a member who posted too much in a channel this minute waits');
+select is((select count(*) from public.chat_messages where body = 'flood'), 0::bigint, 'and nothing was posted');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Q&A (doubts): who asks, reads, answers, accepts, votes, edits, moderates, deletes and searches,
 -- for the six personas, with every denial.
 begin;
-select plan(112);
+select plan(114);
 select tests.catalog_fixture();
 
 create temporary table ids (k text primary key, id uuid) on commit drop;
@@ -322,6 +322,17 @@ select throws_ok($$ select public.search_doubts(tests.course_id('course-a')) $$,
 select tests.authenticate_as('own@t');
 select is((select count(*)::integer from public.search_doubts(tests.course_id('course-a'), page_size => 100)), 5,
   'staff search every question');
+
+-- ---------------------------------------------------------------- questions per hour (rate_limits 'doubt')
+select tests.clear_authentication();
+insert into private.rate_buckets (bucket_class, subject, tokens, updated_at)
+values ('doubt', tests.user_id('ent@t')::text, 0, now())
+on conflict (bucket_class, subject) do update set tokens = 0, updated_at = now();
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.ask_doubt(tests.course_id('course-a'), 'One more question?', 'body') $$,
+  'PT429', 'Too many requests. Please wait a moment and try again.', 'a student who asked too many questions this hour waits');
+select is(tests.error_detail($$ select public.ask_doubt(tests.course_id('course-a'), 'One more question?', 'body') $$),
+  'rate_limited', 'rate_limited');
 
 select * from finish();
 rollback;

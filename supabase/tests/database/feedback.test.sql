@@ -1,7 +1,7 @@
 -- Platform feedback: who sends it, who reads it (the author and admins, nobody else), triage and
 -- the reply the author sees.
 begin;
-select plan(41);
+select plan(43);
 select tests.catalog_fixture();
 
 -- ---------------------------------------------------------------- grants
@@ -116,6 +116,16 @@ select is(tests.affected_rows($$ delete from public.feedback $$), 0::bigint, 'an
 select tests.authenticate_as('admin@t');
 select is(tests.affected_rows(format($$ delete from public.feedback where id = %L $$,
   (select id from public.feedback where body = 'The editor loses my draft.'))), 1::bigint, 'an admin deletes feedback (spam)');
+
+-- ---------------------------------------------------------------- feedback per day (rate_limits 'feedback')
+select tests.clear_authentication();
+insert into private.rate_buckets (bucket_class, subject, tokens, updated_at)
+values ('feedback', tests.user_id('ent@t')::text, 0, now())
+on conflict (bucket_class, subject) do update set tokens = 0, updated_at = now();
+select tests.authenticate_as('ent@t');
+select throws_ok($$ select public.send_feedback('idea', 5, 'Again and again') $$,
+  'PT429', 'Too many requests. Please wait a moment and try again.', 'a person who sent too much feedback today waits');
+select is((select count(*) from public.feedback where body = 'Again and again'), 0::bigint, 'and nothing was stored');
 
 select * from finish();
 rollback;

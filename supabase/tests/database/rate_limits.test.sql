@@ -34,7 +34,7 @@ select ok(has_function_privilege('anon', 'public.check_request()', 'execute')
 
 -- ---------------------------------------------------------------- the config, as admins see it
 select is((select array_agg(bucket_class order by bucket_class) from public.rate_limits),
-  array['function:checkout', 'function:refund', 'read', 'review', 'search', 'start_attempt', 'write'],
+  array['chat_message', 'doubt', 'feedback', 'function:checkout', 'function:refund', 'read', 'review', 'search', 'start_attempt', 'write'],
   'one row a class of request');
 select is((select array_agg(bucket_class order by bucket_class) from public.rate_limits where kind = 'in_flight'),
   array['read', 'search'], 'reads and the catalog search are limited by requests in flight');
@@ -51,7 +51,7 @@ select is(tests.affected_rows($q$ update public.rate_limits set capacity = 1000 
 select tests.authenticate_as('own@t');
 select is(tests.affected_rows($q$ update public.rate_limits set capacity = 1000 $q$), 0::bigint, 'an instructor tunes nothing');
 select tests.authenticate_as('admin@t');
-select is((select count(*) from public.rate_limits), 7::bigint, 'an admin reads every limit');
+select is((select count(*) from public.rate_limits), 10::bigint, 'an admin reads every limit');
 select is(tests.affected_rows($q$ update public.rate_limits set capacity = 2, refill_per_second = 0.5 where bucket_class = 'write' $q$),
   1::bigint, 'an admin tunes a limit');
 select throws_ok($$ update public.rate_limits set kind = 'bucket' where bucket_class = 'read' $$,
