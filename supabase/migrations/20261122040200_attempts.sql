@@ -677,7 +677,8 @@ grant execute on function public.grade_answer(uuid, numeric, text) to authentica
 -- an attempt moves its updated_at (finishing, grading by hand, regrading on a key or points change;
 -- an answer of a finished attempt that changes touches its attempt), so the count of finished
 -- attempts and the sum of their stamps, read from one index, differ from the cached ones after any
--- change, a deleted attempt included, however the writers' commits interleave. Nothing is written
+-- change, a deleted attempt included, however the writers' commits interleave (the latest stamp
+-- alone would miss a change committed after a later one the cache had seen). Nothing is written
 -- per submit on a shared row: a submit only stamps its own attempt. Labels, positions and
 -- correctness of the options are read live, so editing them needs no recomputation.
 

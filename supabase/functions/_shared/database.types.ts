@@ -1904,6 +1904,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         ComputedFields: never;
@@ -1922,6 +1923,7 @@ export type Database = {
           "started_at"?: string;
           "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at"?: string | null;
+          "updated_at"?: string;
           "user_id": string;
         };
         Update: {
@@ -1939,6 +1941,7 @@ export type Database = {
           "started_at"?: string;
           "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at"?: string | null;
+          "updated_at"?: string;
           "user_id"?: string;
         };
         Relationships: [
@@ -2671,6 +2674,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         SetofOptions: {
@@ -3073,6 +3077,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         SetofOptions: {
