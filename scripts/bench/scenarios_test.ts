@@ -121,6 +121,7 @@ Deno.test("bench: the exam scenarios run at a tiny scale, with correct results (
   assert.equal(count("exam-throughput", "save_answer"), students * 10);
   assert.equal(count("exam-throughput", "submit_attempt"), students);
   assert.equal(count("exam-item-stats", "quiz_item_stats"), 3);
+  assert.equal(count("exam-item-stats", "quiz_item_stats, first call after a change"), 3);
   const stats = results["exam-item-stats"].figures;
   assert.equal(stats.find((f) => f.label.startsWith("questions in the answer"))?.value, "10, 500");
 });

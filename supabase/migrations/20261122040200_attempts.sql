@@ -24,7 +24,9 @@
 -- complete. Attempts are the student's own; the course's staff read their course's attempts and
 -- answers (private.managed_course_ids(): removed staff lose them at once); students read their
 -- answers through attempt_review() only, since an answer row holds its points. quiz_item_stats()
--- gives the staff each question's share of full marks, its discrimination and each option's share.
+-- gives the staff each question's share of full marks, its discrimination and each option's share,
+-- cached per quiz and recomputed when the quiz's finished attempts change (each attempt's
+-- updated_at says when it did).
 
 create type public.quiz_attempt_status as enum ('in_progress', 'submitted', 'graded');
 
@@ -46,12 +48,29 @@ create table public.quiz_attempts (
   passed boolean,
   -- What the student sees: [{id, kind, prompt, points, options: [{id, label}]}], in their order.
   questions jsonb not null,
+  -- When the row last changed (a trigger sets it on every update): the item statistics' cache
+  -- tells from these stamps whether a quiz's finished attempts changed since it was computed.
+  updated_at timestamptz not null default now(),
   constraint quiz_attempts_quiz_user_number_key unique (quiz_id, user_id, number)
 );
 create index quiz_attempts_user_id_idx on public.quiz_attempts (user_id);
 create index quiz_attempts_course_id_idx on public.quiz_attempts (course_id);
 create index quiz_attempts_due_idx on public.quiz_attempts (deadline_at) where status = 'in_progress';
+create index quiz_attempts_finished_idx on public.quiz_attempts (quiz_id, updated_at) where status <> 'in_progress';
 alter table public.quiz_attempts enable row level security;
+
+create function private.stamp_quiz_attempt() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.updated_at := pg_catalog.clock_timestamp();
+  return new;
+end;
+$$;
+revoke all on function private.stamp_quiz_attempt() from public;
+create trigger quiz_attempts_stamp before update on public.quiz_attempts
+  for each row execute function private.stamp_quiz_attempt();
 
 create table public.quiz_answers (
   id uuid primary key default gen_random_uuid(),
@@ -81,6 +100,26 @@ create index quiz_answers_course_id_idx on public.quiz_answers (course_id);
 create index quiz_answers_user_id_idx on public.quiz_answers (user_id);
 create index quiz_answers_graded_by_idx on public.quiz_answers (graded_by);
 alter table public.quiz_answers enable row level security;
+
+-- A finished attempt's answer that changes (graded, regraded, or edited by the service role)
+-- touches its attempt, so the attempt's stamp says so. Saving an answer to an attempt in progress
+-- touches nothing.
+create function private.answer_changed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.quiz_attempts t set updated_at = pg_catalog.clock_timestamp()
+  where t.id = new.attempt_id and t.status <> 'in_progress';
+  return null;
+end;
+$$;
+revoke all on function private.answer_changed() from public;
+create trigger quiz_answers_touch_attempt after update of answer, auto_points, manual_points on public.quiz_answers
+  for each row when (old.answer is distinct from new.answer or old.auto_points is distinct from new.auto_points
+                     or old.manual_points is distinct from new.manual_points)
+  execute function private.answer_changed();
 
 -- ---------------------------------------------------------------------------------------------
 -- Grading
@@ -631,6 +670,94 @@ grant execute on function public.grade_answer(uuid, numeric, text) to authentica
 -- discrimination: the point-biserial correlation of the item's score with the rest of the attempt's
 -- score (the total without this item, so an item does not correlate with itself; null when either
 -- does not vary); per option, the share of answers that chose it.
+--
+-- Computing them reads every answer of the quiz's finished attempts (100,000 rows for 10,000
+-- attempts of ten questions: a few hundred ms), so they are cached per quiz (as Moodle caches its
+-- quiz statistics) and recomputed only when the quiz's finished attempts changed: every update of
+-- an attempt moves its updated_at (finishing, grading by hand, regrading on a key or points change;
+-- an answer of a finished attempt that changes touches its attempt), so the count of finished
+-- attempts and the sum of their stamps, read from one index, differ from the cached ones after any
+-- change, a deleted attempt included, however the writers' commits interleave (the latest stamp
+-- alone would miss a change committed after a later one the cache had seen). Nothing is written
+-- per submit on a shared row: a submit only stamps its own attempt. Labels, positions and
+-- correctness of the options are read live, so editing them needs no recomputation.
+
+-- The statistics of a quiz as they are now, computed from its finished attempts' answers. Per
+-- question: the answers, the share with full marks, the mean share of the points, the
+-- discrimination, and how many answers chose each option ({option id: count}; an answer names
+-- options as save_answer admits them, {"option_id": id} or {"option_ids": [ids]}, and counts once
+-- per option however often it names it).
+create function private.compute_quiz_item_stats(quiz_id uuid)
+returns table (question_id uuid, answered integer, share_correct numeric, mean_score numeric,
+               discrimination numeric, chosen jsonb)
+language sql stable
+set search_path = ''
+as $$
+  with items as (
+    select a.question_id, a.answer, q.points::float8 as max_points,
+           coalesce(a.manual_points, a.auto_points, 0)::float8 as pts, t.score::float8 as score
+    from public.quiz_answers a
+    join public.quiz_attempts t on t.id = a.attempt_id and t.status <> 'in_progress'
+    join public.questions q on q.id = a.question_id
+    where a.quiz_id = compute_quiz_item_stats.quiz_id
+  ), per_question as (
+    select i.question_id, count(*)::integer as answered,
+           round((count(*) filter (where i.pts >= i.max_points))::numeric / count(*), 4) as share_correct,
+           round(avg(i.pts / i.max_points)::numeric, 4) as mean_score,
+           round(corr(i.pts / i.max_points, i.score - i.pts)::numeric, 4) as discrimination
+    from items i group by i.question_id
+  ), choices as (
+    select i.question_id, i.answer ->> 'option_id' as option_id from items i where i.answer ->> 'option_id' is not null
+    union all
+    select i.question_id, e.option_id from items i
+    cross join lateral (select distinct x as option_id from jsonb_array_elements_text(i.answer -> 'option_ids') x) e
+    where jsonb_typeof(i.answer -> 'option_ids') = 'array'
+  ), chosen as (
+    select c.question_id, jsonb_object_agg(c.option_id, c.n) as chosen
+    from (select c.question_id, c.option_id, count(*) as n from choices c group by c.question_id, c.option_id) c
+    group by c.question_id
+  )
+  select pq.question_id, pq.answered, pq.share_correct, pq.mean_score, pq.discrimination,
+         coalesce(c.chosen, '{}'::jsonb)
+  from per_question pq left join chosen c on c.question_id = pq.question_id
+$$;
+revoke all on function private.compute_quiz_item_stats(uuid) from public;
+
+-- The cache: per quiz what its finished attempts were when computed, and per question its
+-- statistics. No API role holds a grant here; quiz_item_stats() reads and writes it.
+create table private.quiz_item_stats_state (
+  quiz_id uuid primary key references public.quizzes (id) on delete cascade,
+  -- The quiz's finished attempts then: how many, the sum of their updated_at (epoch seconds), and
+  -- the latest of them.
+  finished integer not null,
+  stamps numeric not null,
+  last_change timestamptz,
+  computed_at timestamptz not null default now()
+);
+create table private.quiz_item_stats_cache (
+  quiz_id uuid not null references private.quiz_item_stats_state (quiz_id) on delete cascade,
+  question_id uuid not null,
+  answered integer not null,
+  share_correct numeric,
+  mean_score numeric,
+  discrimination numeric,
+  chosen jsonb not null,
+  primary key (quiz_id, question_id)
+);
+revoke all on private.quiz_item_stats_state, private.quiz_item_stats_cache from public, anon, authenticated, service_role;
+
+-- Whether the cache holds a quiz's statistics for its finished attempts as they are now (their
+-- count and the sum of their stamps).
+create function private.item_stats_cached(quiz_id uuid, finished integer, stamps numeric) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select exists (select 1 from private.quiz_item_stats_state s
+                 where s.quiz_id = item_stats_cached.quiz_id and s.finished = item_stats_cached.finished
+                   and s.stamps = item_stats_cached.stamps)
+$$;
+revoke all on function private.item_stats_cached(uuid, integer, numeric) from public;
+
 create function public.quiz_item_stats(quiz_id uuid)
 returns table (
   question_id uuid,
@@ -643,13 +770,17 @@ returns table (
   discrimination numeric,
   options jsonb
 )
-language plpgsql stable
+language plpgsql volatile
 security definer
 set search_path = ''
 as $$
 #variable_conflict use_column
 declare
   qz public.quizzes;
+  seen_finished integer;
+  seen_stamps numeric;
+  seen_last timestamptz;
+  use_cache boolean;
 begin
   perform private.require_signed_in('read item statistics');
   select * into qz from public.quizzes where id = quiz_item_stats.quiz_id;
@@ -660,61 +791,59 @@ begin
     raise exception 'only the course''s staff can read item statistics' using errcode = '42501',
       detail = 'not_course_staff';
   end if;
+
+  -- The finished attempts now, read before the statistics (a change committed in between makes the
+  -- stored state older than the statistics: the next call recomputes, never the other way round).
+  select count(*)::integer, coalesce(sum(extract(epoch from t.updated_at)), 0), max(t.updated_at)
+    into seen_finished, seen_stamps, seen_last
+  from public.quiz_attempts t where t.quiz_id = qz.id and t.status <> 'in_progress';
+  use_cache := private.item_stats_cached(qz.id, seen_finished, seen_stamps);
+
+  -- Stale: recompute and store, unless the transaction is read-only (a GET: then answer without
+  -- storing) or another call holds this quiz's lock (it is storing them right now: the same).
+  if not use_cache and not pg_catalog.current_setting('transaction_read_only')::boolean
+     and pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('quiz_item_stats:' || qz.id, 0)) then
+    -- A call that held the lock until just now may have stored them already.
+    if not private.item_stats_cached(qz.id, seen_finished, seen_stamps) then
+      insert into private.quiz_item_stats_state as s (quiz_id, finished, stamps, last_change, computed_at)
+      values (qz.id, seen_finished, seen_stamps, seen_last, pg_catalog.clock_timestamp())
+      on conflict (quiz_id) do update
+      set finished = excluded.finished, stamps = excluded.stamps, last_change = excluded.last_change,
+          computed_at = excluded.computed_at;
+      delete from private.quiz_item_stats_cache c where c.quiz_id = qz.id;
+      insert into private.quiz_item_stats_cache (quiz_id, question_id, answered, share_correct, mean_score,
+                                                 discrimination, chosen)
+      select qz.id, x.question_id, x.answered, x.share_correct, x.mean_score, x.discrimination, x.chosen
+      from private.compute_quiz_item_stats(qz.id) x;
+    end if;
+    use_cache := true;
+  end if;
+
   return query
-    with items as (
-      select a.id, a.question_id, a.answer, q.points as max_points,
-             coalesce(a.manual_points, a.auto_points, 0) as pts, t.score
-      from public.quiz_answers a
-      join public.quiz_attempts t on t.id = a.attempt_id and t.status <> 'in_progress'
-      join public.questions q on q.id = a.question_id
-      where a.quiz_id = qz.id
-    ), per_question as (
-      select i.question_id, count(*)::integer as answered,
-             round(avg((i.pts >= i.max_points)::integer), 4) as share_correct,
-             round(avg(i.pts / i.max_points), 4) as mean_score,
-             round(corr(i.pts / i.max_points, i.score - i.pts)::numeric, 4) as discrimination
-      from items i group by i.question_id
-    ), chosen as (
-      -- How many answers chose each option, in one pass over the answers: an answer names an
-      -- option by its option_id or in its option_ids (an array; an object's keys or a string as
-      -- jsonb's ? reads them), and counts once per option however often it names it.
-      select c.question_id, c.option_id, count(*) as chosen
-      from (
-        select i.id, i.question_id, i.answer ->> 'option_id' as option_id from items i where i.answer ? 'option_id'
-        union
-        select i.id, i.question_id, e from items i
-        cross join lateral jsonb_array_elements_text(i.answer -> 'option_ids') e
-        where jsonb_typeof(i.answer -> 'option_ids') = 'array'
-        union
-        select i.id, i.question_id, k from items i cross join lateral jsonb_object_keys(i.answer -> 'option_ids') k
-        where jsonb_typeof(i.answer -> 'option_ids') = 'object'
-        union
-        select i.id, i.question_id, i.answer ->> 'option_ids' from items i
-        where jsonb_typeof(i.answer -> 'option_ids') = 'string'
-      ) c
-      group by c.question_id, c.option_id
-    ), per_option as (
-      select o.question_id,
-             jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'correct', o.id = any (k.correct_option_ids),
-                                          'share_chosen', round(coalesce(c.chosen, 0)::numeric / nullif(pq.answered, 0), 4))
-                       order by o.position) as options
-      from public.question_options o
-      join per_question pq on pq.question_id = o.question_id
-      left join private.question_keys k on k.question_id = o.question_id
-      left join chosen c on c.question_id = o.question_id and c.option_id = o.id::text
-      group by o.question_id
+    with stats as (
+      select c.question_id, c.answered, c.share_correct, c.mean_score, c.discrimination, c.chosen
+      from private.quiz_item_stats_cache c where use_cache and c.quiz_id = qz.id
+      union all
+      select x.question_id, x.answered, x.share_correct, x.mean_score, x.discrimination, x.chosen
+      from private.compute_quiz_item_stats(qz.id) x where not use_cache
     )
-    select pq.question_id, qq.position, q.kind, q.prompt, pq.answered, pq.share_correct, pq.mean_score,
-           pq.discrimination, coalesce(po.options, '[]'::jsonb)
-    from per_question pq
-    join public.questions q on q.id = pq.question_id
-    left join public.quiz_questions qq on qq.quiz_id = qz.id and qq.question_id = pq.question_id
-    left join per_option po on po.question_id = pq.question_id
+    select s.question_id, qq.position, q.kind, q.prompt, s.answered, s.share_correct, s.mean_score,
+           s.discrimination,
+           coalesce((select jsonb_agg(jsonb_build_object(
+                              'id', o.id, 'label', o.label, 'correct', o.id = any (k.correct_option_ids),
+                              'share_chosen', round(coalesce((s.chosen ->> o.id::text)::numeric, 0)
+                                                    / nullif(s.answered, 0), 4))
+                            order by o.position)
+                     from public.question_options o where o.question_id = s.question_id), '[]'::jsonb)
+    from stats s
+    join public.questions q on q.id = s.question_id
+    left join private.question_keys k on k.question_id = s.question_id
+    left join public.quiz_questions qq on qq.quiz_id = qz.id and qq.question_id = s.question_id
     order by qq.position nulls last, q.prompt;
 end;
 $$;
 comment on function public.quiz_item_stats(uuid) is
-  'Staff: per question the share correct and discrimination (point-biserial), per option the share chosen.';
+  'Staff: per question the share correct and discrimination (point-biserial), per option the share chosen (cached per quiz, recomputed when its finished attempts change).';
 revoke all on function public.quiz_item_stats(uuid) from public, anon;
 grant execute on function public.quiz_item_stats(uuid) to authenticated;
 

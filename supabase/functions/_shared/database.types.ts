@@ -1904,6 +1904,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         ComputedFields: never;
@@ -1922,6 +1923,7 @@ export type Database = {
           "started_at"?: string;
           "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at"?: string | null;
+          "updated_at"?: string;
           "user_id": string;
         };
         Update: {
@@ -1939,6 +1941,7 @@ export type Database = {
           "started_at"?: string;
           "status"?: Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at"?: string | null;
+          "updated_at"?: string;
           "user_id"?: string;
         };
         Relationships: [
@@ -2703,6 +2706,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         SetofOptions: {
@@ -3105,6 +3109,7 @@ export type Database = {
           "started_at": string;
           "status": Database["public"]["Enums"]["quiz_attempt_status"];
           "submitted_at": string | null;
+          "updated_at": string;
           "user_id": string;
         };
         SetofOptions: {

@@ -4,7 +4,7 @@
 -- the counted score completing the lesson, who reads attempts and answers (six personas, removed
 -- staff), and item statistics. The race of 20 parallel starts: supabase/functions/tests/quiz_race_test.ts.
 begin;
-select plan(111);
+select plan(131);
 select tests.quiz_fixture();
 
 create temporary table att (who text primary key, id uuid);
@@ -324,6 +324,123 @@ select throws_ok($$ select * from public.quiz_item_stats(tests.quiz_id('quiz1'))
 select throws_ok($$ select * from public.quiz_item_stats('00000000-0000-4000-8000-000000000000') $$, 'PT404', 'quiz not found', 'an unknown quiz');
 select tests.authenticate_as('admin@t');
 select is((select count(*) from public.quiz_item_stats(tests.quiz_id('quiz1'))), 6::bigint, 'admins read them');
+
+-- The cache: computed once, read until the quiz's finished attempts change.
+select tests.clear_authentication();
+select ok(not bool_or(has_table_privilege(r, t, p)), 'the statistics'' cache: no API role holds a grant on it')
+from unnest(array['anon', 'authenticated', 'service_role']) r
+cross join unnest(array['private.quiz_item_stats_state', 'private.quiz_item_stats_cache']) t
+cross join unnest(array['select', 'insert', 'update', 'delete']) p;
+select ok(not bool_or(has_function_privilege('authenticated', f, 'execute')), 'nor may it compute or check them')
+from unnest(array['private.compute_quiz_item_stats(uuid)', 'private.item_stats_cached(uuid, integer, numeric)']) f;
+create temporary table computed as
+  select computed_at as at from private.quiz_item_stats_state where quiz_id = tests.quiz_id('quiz1');
+grant all on computed to authenticated;
+create function pg_temp.computed_at() returns timestamptz language sql security definer set search_path = '' as $$
+  select s.computed_at from private.quiz_item_stats_state s where s.quiz_id = tests.quiz_id('quiz1')
+$$;
+create function pg_temp.recomputed() returns boolean language sql as $$
+  select pg_temp.computed_at() is distinct from (select c.at from pg_temp.computed c)
+$$;
+create function pg_temp.stats(kind public.question_kind) returns text language sql as $$
+  select s.answered || ' ' || s.share_correct || ' ' || (select string_agg(o ->> 'label' || '=' || (o ->> 'share_chosen')
+         || case when (o ->> 'correct')::boolean then '*' else '' end, ' ') from jsonb_array_elements(s.options) o)
+  from public.quiz_item_stats(tests.quiz_id('quiz1')) s where s.kind = stats.kind
+$$;
+-- In a read-only transaction (a GET), then rolled back to read-write: what the call answers, or its error.
+create function pg_temp.stats_read_only(kind public.question_kind) returns text language plpgsql as $$
+declare
+  r text;
+begin
+  begin
+    perform set_config('transaction_read_only', 'on', true);
+    r := pg_temp.stats(kind);
+    raise exception 'undo' using errcode = 'PX001';
+  exception when sqlstate 'PX001' then null;
+            when others then r := sqlstate || ': ' || sqlerrm;
+  end;
+  return r;
+end;
+$$;
+grant execute on all functions in schema pg_temp to authenticated;
+select isnt((select at from computed), null, 'the statistics of quiz1 are cached');
+select tests.authenticate_as('own@t');
+create temporary table cached_stats as select * from public.quiz_item_stats(tests.quiz_id('quiz1'));
+grant select on cached_stats to authenticated;
+select ok(not pg_temp.recomputed(), 'nothing changed: the next call reads them from the cache');
+select tests.clear_authentication();
+delete from private.quiz_item_stats_state where quiz_id = tests.quiz_id('quiz1');
+select tests.authenticate_as('own@t');
+select results_eq('select * from cached_stats order by position',
+  $$ select * from public.quiz_item_stats(tests.quiz_id('quiz1')) order by position $$,
+  'the cached answer equals a fresh computation');
+select ok(pg_temp.recomputed(), 'the cache dropped, they were computed again and stored');
+select tests.clear_authentication();
+select results_eq($$ select question_id, answered, share_correct, mean_score, discrimination, chosen
+                     from private.quiz_item_stats_cache where quiz_id = tests.quiz_id('quiz1') order by question_id $$,
+  $$ select * from private.compute_quiz_item_stats(tests.quiz_id('quiz1')) order by question_id $$,
+  'the cache holds what computing them gives now');
+update computed set at = pg_temp.computed_at();
+
+-- A new attempt: in progress it changes nothing; finished, it counts.
+update public.quizzes set closes_at = now() + interval '1 day' where id = tests.quiz_id('quiz1');
+select tests.authenticate_as('ent@t');
+insert into att select 'ent3', id from public.start_attempt(tests.quiz_id('quiz1'));
+select pg_temp.save('ent3', 'Q1 single', pg_temp.pick('Q1 single', 'grant rls'));
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats('single_choice'), '2 0.5000 enable rls=0.5000* grant rls=0.5000 create policy=0.0000',
+  'an attempt in progress is not counted ...');
+select ok(not pg_temp.recomputed(), '... and saving its answers leaves the cache as it is');
+select tests.authenticate_as('ent@t');
+select public.submit_attempt(pg_temp.att('ent3'));
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats_read_only('single_choice'), '3 0.3333 enable rls=0.3333* grant rls=0.6667 create policy=0.0000',
+  'in a read-only transaction (a GET) a stale cache is computed afresh ...');
+select ok(not pg_temp.recomputed(), '... and not stored');
+select is(pg_temp.stats('single_choice'), '3 0.3333 enable rls=0.3333* grant rls=0.6667 create policy=0.0000',
+  'a new finished attempt: the statistics are recomputed');
+select ok(pg_temp.recomputed(), 'and stored');
+select tests.clear_authentication();
+update computed set at = pg_temp.computed_at();
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats_read_only('single_choice'), '3 0.3333 enable rls=0.3333* grant rls=0.6667 create policy=0.0000',
+  'a read-only call reads a fresh cache too');
+
+-- Grading by hand, a changed key, a deleted attempt: each is seen.
+select public.grade_answer((select id from public.quiz_answers where attempt_id = pg_temp.att('ent3') and kind = 'essay'), 4);
+select is((select share_correct from public.quiz_item_stats(tests.quiz_id('quiz1')) where kind = 'essay'), 0.3333,
+  'an answer graded by hand: recomputed (one essay of three with full marks)');
+select tests.clear_authentication();
+update public.quiz_answers set answer = pg_temp.pick('Q1 single', 'create policy')
+where attempt_id = pg_temp.att('drip1') and question_id = tests.question_id('Q1 single');
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats('single_choice'), '3 0.3333 enable rls=0.3333* grant rls=0.3333 create policy=0.3333',
+  'an answer of a finished attempt edited in the table (the service role): it touches its attempt, recomputed');
+select tests.clear_authentication();
+update public.quiz_answers set answer = pg_temp.pick('Q1 single', 'grant rls')
+where attempt_id = pg_temp.att('drip1') and question_id = tests.question_id('Q1 single');
+select tests.clear_authentication();
+update private.question_keys set correct_option_ids = array[tests.option_id('Q1 single', 'grant rls')]
+where question_id = tests.question_id('Q1 single');
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats('single_choice'), '3 0.6667 enable rls=0.3333 grant rls=0.6667* create policy=0.0000',
+  'a changed key regrades the attempts: recomputed');
+select tests.clear_authentication();
+update public.questions set points = 5 where id = tests.question_id('Q6 essay');
+select tests.authenticate_as('own@t');
+select is((select share_correct || ' ' || mean_score from public.quiz_item_stats(tests.quiz_id('quiz1')) where kind = 'essay'),
+  '0.0000 0.4667', 'changed points regrade the attempts (their answers'' points stay): recomputed');
+select tests.clear_authentication();
+update public.questions set points = 4 where id = tests.question_id('Q6 essay');
+update private.question_keys set correct_option_ids = array[tests.option_id('Q1 single', 'enable rls')]
+where question_id = tests.question_id('Q1 single');
+delete from public.quiz_attempts where id = pg_temp.att('ent3');
+select tests.authenticate_as('own@t');
+select is(pg_temp.stats('single_choice'), '2 0.5000 enable rls=0.5000* grant rls=0.5000 create policy=0.0000',
+  'a deleted attempt (and the key changed back): recomputed');
+select results_eq('select * from cached_stats order by position',
+  $$ select * from public.quiz_item_stats(tests.quiz_id('quiz1')) order by position $$,
+  'back where they were');
 
 -- ---------------------------------------------------------------- a quiz drawn from its pool, shuffled; an empty quiz
 select tests.authenticate_as('own@t');
