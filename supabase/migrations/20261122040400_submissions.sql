@@ -104,6 +104,46 @@ $$;
 revoke all on function private.assignment_accepts_file(public.assignments, text, bigint) from public;
 
 -- ---------------------------------------------------------------------------------------------
+-- Files a post attaches: here for submissions, and for Q&A posts and chat messages
+-- ---------------------------------------------------------------------------------------------
+
+-- The paths a caller names, each once, in the order first given ('{}' for none).
+create function private.unique_paths(paths text[]) returns text[]
+language sql immutable
+set search_path = ''
+as $$
+  select array(select t.p from unnest(coalesce(unique_paths.paths, '{}')) with ordinality as t (p, i)
+               group by t.p order by min(t.i))
+$$;
+revoke all on function private.unique_paths(text[]) from public;
+
+-- Whether a path names a file directly in a folder ('<...>/<user id>/'): not the folder itself,
+-- nor anything in a folder below it.
+create function private.path_in_folder(path text, folder text) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select coalesce(left(path_in_folder.path, length(path_in_folder.folder)) = path_in_folder.folder
+                  and strpos(substr(path_in_folder.path, length(path_in_folder.folder) + 1), '/') = 0
+                  and length(path_in_folder.path) > length(path_in_folder.folder), false)
+$$;
+revoke all on function private.path_in_folder(text, text) from public;
+
+-- The stored objects of a bucket that a post attaches, in the order given, as the post keeps
+-- them: [{path, name, size, mime_type}], from what Storage recorded at upload.
+create function private.attached_files(bucket text, paths text[]) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object('path', o.name, 'name', storage.filename(o.name),
+                                               'size', o.metadata -> 'size', 'mime_type', o.metadata -> 'mimetype')
+                            order by t.i), '[]'::jsonb)
+  from unnest(attached_files.paths) with ordinality as t (p, i)
+  join storage.objects o on o.bucket_id = attached_files.bucket and o.name = t.p
+$$;
+revoke all on function private.attached_files(text, text[]) from public;
+
+-- ---------------------------------------------------------------------------------------------
 -- Submitting
 -- ---------------------------------------------------------------------------------------------
 
@@ -149,8 +189,7 @@ begin
   end case;
 
   -- Each path once, in the order given.
-  paths := array(select p from unnest(coalesce(submit_assignment.files, '{}')) with ordinality as t (p, i)
-                 group by p order by min(i));
+  paths := private.unique_paths(submit_assignment.files);
   if nullif(btrim(submit_assignment.body), '') is null and cardinality(paths) = 0 then
     raise exception 'a submission needs text or a file' using errcode = '22023', detail = 'empty_submission';
   end if;
@@ -162,8 +201,7 @@ begin
   end if;
   folder := a.course_id || '/' || a.id || '/' || uid || '/';
   foreach f in array paths loop
-    if f is null or left(f, length(folder)) <> folder or strpos(substr(f, length(folder) + 1), '/') > 0
-       or length(f) = length(folder) then
+    if not private.path_in_folder(f, folder) then
       raise exception 'a file is not in your folder for this assignment' using errcode = '22023',
         detail = 'file_not_in_folder', hint = 'Upload files to submissions/<course id>/<assignment id>/<your user id>/.';
     end if;
@@ -190,11 +228,7 @@ begin
   insert into public.submissions (assignment_id, course_id, user_id, attempt, body, files, is_late)
   values (a.id, a.course_id, uid, coalesce(previous, 0) + 1,
           case when btrim(submit_assignment.body) <> '' then submit_assignment.body end,
-          coalesce((select jsonb_agg(jsonb_build_object('path', so.name, 'name', storage.filename(so.name),
-                                                        'size', so.metadata -> 'size',
-                                                        'mime_type', so.metadata -> 'mimetype') order by t.i)
-                    from unnest(paths) with ordinality as t (p, i)
-                    join storage.objects so on so.bucket_id = 'submissions' and so.name = t.p), '[]'::jsonb),
+          private.attached_files('submissions', paths),
           a.due_at is not null and now() > a.due_at)
   returning * into result;
   return result;

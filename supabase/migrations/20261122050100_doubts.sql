@@ -248,16 +248,14 @@ set search_path = ''
 as $$
 declare
   folder text := d.course_id || '/' || d.id || '/' || auth.uid() || '/';
-  unique_paths text[] := array(select p from unnest(coalesce(doubt_files.paths, '{}')) with ordinality as t (p, i)
-                               group by p order by min(i));
+  unique_paths text[] := private.unique_paths(doubt_files.paths);
   f text;
 begin
   if cardinality(unique_paths) > 5 then
     raise exception 'a post takes at most 5 files' using errcode = '22023', detail = 'too_many_files';
   end if;
   foreach f in array unique_paths loop
-    if f is null or left(f, length(folder)) <> folder or strpos(substr(f, length(folder) + 1), '/') > 0
-       or length(f) = length(folder) then
+    if not private.path_in_folder(f, folder) then
       raise exception 'a file is not in your folder for this question' using errcode = '22023',
         detail = 'file_not_in_folder', hint = 'Upload files to doubts/<course id>/<question id>/<your user id>/.';
     end if;
@@ -265,11 +263,7 @@ begin
       raise exception 'a file was not found: upload it first' using errcode = '22023', detail = 'file_not_found';
     end if;
   end loop;
-  return coalesce((select jsonb_agg(jsonb_build_object('path', o.name, 'name', storage.filename(o.name),
-                                                       'size', o.metadata -> 'size',
-                                                       'mime_type', o.metadata -> 'mimetype') order by t.i)
-                   from unnest(unique_paths) with ordinality as t (p, i)
-                   join storage.objects o on o.bucket_id = 'doubts' and o.name = t.p), '[]'::jsonb);
+  return private.attached_files('doubts', unique_paths);
 end;
 $$;
 revoke all on function private.doubt_files(public.doubts, text[]) from public;

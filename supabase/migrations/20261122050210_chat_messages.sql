@@ -167,15 +167,13 @@ begin
   perform private.raise_chat_refusal(private.chat_refusal(send_chat_message.channel_id));
   select * into ch from public.chat_channels c where c.id = send_chat_message.channel_id;
 
-  paths := array(select p from unnest(coalesce(send_chat_message.attachments, '{}')) with ordinality as t (p, i)
-                 group by p order by min(i));
+  paths := private.unique_paths(send_chat_message.attachments);
   if cardinality(paths) > 5 then
     raise exception 'a message takes at most 5 attachments' using errcode = '22023', detail = 'chat_too_many_attachments';
   end if;
   folder := ch.id || '/' || uid || '/';
   foreach f in array paths loop
-    if f is null or left(f, length(folder)) <> folder or strpos(substr(f, length(folder) + 1), '/') > 0
-       or length(f) = length(folder) then
+    if not private.path_in_folder(f, folder) then
       raise exception 'an attachment is not in your folder for this channel' using errcode = '22023',
         detail = 'chat_attachment_not_in_folder', hint = 'Upload files to chat/<channel id>/<your user id>/.';
     end if;
@@ -188,11 +186,7 @@ begin
   insert into public.chat_messages (channel_id, course_id, sender_id, sender_name, body, attachments)
   values (ch.id, ch.course_id, uid, (select p.display_name from public.profiles p where p.id = uid),
           private.check_chat_body(send_chat_message.body, cardinality(paths) > 0),
-          coalesce((select jsonb_agg(jsonb_build_object('path', o.name, 'name', storage.filename(o.name),
-                                                        'size', o.metadata -> 'size',
-                                                        'mime_type', o.metadata -> 'mimetype') order by t.i)
-                    from unnest(paths) with ordinality as t (p, i)
-                    join storage.objects o on o.bucket_id = 'chat' and o.name = t.p), '[]'::jsonb))
+          private.attached_files('chat', paths))
   returning * into result;
   return result;
 end;

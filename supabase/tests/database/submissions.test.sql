@@ -1,7 +1,7 @@
 -- Submissions: who may submit and when, what a submission holds, resubmission history, late
 -- flags, and who reads submissions.
 begin;
-select plan(48);
+select plan(55);
 select tests.catalog_fixture();
 select tests.homework_fixture();
 -- An assignment behind a 7-day drip: open for ent@t (enrolled 30 days ago), not for drip@t.
@@ -177,6 +177,29 @@ select tests.authenticate_as('own@t');
 select public.remove_course_instructor(tests.course_id('course-a'), tests.user_id('other@t'));
 select tests.authenticate_as('other@t');
 select is(pg_temp.mine(), 0::bigint, 'removed, they read none at once');
+
+-- ---------------------------------------------------------------- the attached-files helpers (submissions, Q&A, chat)
+select tests.clear_authentication();
+select ok(not has_function_privilege('anon', 'private.path_in_folder(text, text)', 'execute')
+  and not has_function_privilege('authenticated', 'private.path_in_folder(text, text)', 'execute')
+  and not has_function_privilege('authenticated', 'private.unique_paths(text[])', 'execute')
+  and not has_function_privilege('authenticated', 'private.attached_files(text, text[])', 'execute'),
+  'the attached-files helpers are not the API''s');
+select is(private.unique_paths(array['b', 'a', 'b', 'c', 'a']), array['b', 'a', 'c'], 'each path once, in the order first given');
+select is(private.unique_paths(null), '{}'::text[], 'no paths: none');
+select is(array[private.path_in_folder('c/a/u/f.pdf', 'c/a/u/'), private.path_in_folder('c/a/u/sub/f.pdf', 'c/a/u/'),
+                private.path_in_folder('c/a/u/', 'c/a/u/'), private.path_in_folder('c/a/v/f.pdf', 'c/a/u/'),
+                private.path_in_folder(null, 'c/a/u/'), private.path_in_folder('c/a/u', 'c/a/u/')],
+  array[true, false, false, false, false, false],
+  'a path is in a folder only as a file directly in it: not a sub-folder, the folder itself, another folder, nothing');
+select is(private.path_in_folder('c/a/u/../v/f.pdf', 'c/a/u/'), false, 'a dot-dot path is not in the folder');
+insert into storage.objects (bucket_id, name, owner_id, metadata)
+values ('submissions', 'helper-test/x/u/one.pdf', null, '{"size": 10, "mimetype": "application/pdf"}'),
+       ('submissions', 'helper-test/x/u/two.png', null, '{"size": 20, "mimetype": "image/png"}');
+select is(private.attached_files('submissions', array['helper-test/x/u/two.png', 'helper-test/x/u/missing', 'helper-test/x/u/one.pdf']),
+  '[{"path":"helper-test/x/u/two.png","name":"two.png","size":20,"mime_type":"image/png"},{"path":"helper-test/x/u/one.pdf","name":"one.pdf","size":10,"mime_type":"application/pdf"}]'::jsonb,
+  'attached_files: the stored ones, in the order given, as a post keeps them');
+select is(private.attached_files('chat', array['helper-test/x/u/one.pdf']), '[]'::jsonb, 'only from the bucket named');
 
 select * from finish();
 rollback;
