@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { handledStripeEvents } from "../supabase/functions/_shared/stripe.ts";
+import { handledZoomEvents } from "../supabase/functions/zoom-webhook/events.ts";
 import {
   envProblems,
   envReadProblems,
@@ -12,6 +13,7 @@ import {
   listProblems,
   markedList,
   type SourceFile,
+  sqlCronJobs,
   sqlStripeEvents,
 } from "./lib/function-docs.ts";
 import { listFunctions } from "./lib/functions-config.ts";
@@ -53,6 +55,40 @@ Deno.test("functions read env only through their schema, and import only _shared
 Deno.test("the README's Stripe events to enable are the ones stripe-webhook handles", () => {
   const readme = markedList(read(join(root, "README.md")), "stripe-events");
   assert.deepEqual(listProblems(readme, handledStripeEvents, "README"), []);
+});
+
+/** Every migration's SQL, in order. */
+function migrationsSql(): string {
+  const dir = join(supabaseDir, "migrations");
+  return readdirSync(dir).filter((f) => f.endsWith(".sql")).sort().map((f) => read(join(dir, f)))
+    .join("\n");
+}
+
+const operations = () => read(join(root, "docs", "OPERATIONS.md"));
+
+Deno.test("docs/OPERATIONS.md: the functions to deploy are every function of supabase/functions", () => {
+  const names = listFunctions().map((f) => f.name);
+  assert.ok(names.includes("stripe-webhook"), "the functions were found");
+  assert.deepEqual(listProblems(markedList(operations(), "functions"), names, "OPERATIONS.md"), []);
+});
+
+Deno.test("docs/OPERATIONS.md: the Stripe and Zoom events to enable are the ones the webhooks handle", () => {
+  assert.deepEqual(
+    listProblems(markedList(operations(), "stripe-events"), handledStripeEvents, "OPERATIONS.md"),
+    [],
+  );
+  assert.deepEqual(
+    listProblems(markedList(operations(), "zoom-events"), [...handledZoomEvents], "OPERATIONS.md"),
+    [],
+  );
+});
+
+Deno.test("docs/OPERATIONS.md: the cron jobs are the ones the migrations schedule", () => {
+  const jobs = sqlCronJobs(migrationsSql());
+  assert.ok(jobs.includes("send-emails"), "the migrations' jobs were found");
+  // Only the table's first column is in backticks: one code span a job.
+  const listed = markedList(operations(), "cron-jobs");
+  assert.deepEqual(listProblems(listed, jobs, "OPERATIONS.md"), []);
 });
 
 Deno.test("the Stripe events the migrations apply are the ones stripe-webhook hands them", () => {

@@ -3,6 +3,8 @@
 // - .env.example's function secrets are exactly what the functions' env schemas read;
 // - the README's list of Stripe events to enable is handledStripeEvents, and so are the events
 //   the migrations apply;
+// - docs/OPERATIONS.md's lists (functions, Stripe and Zoom events, cron jobs) are the code's, and
+//   its SQL blocks are what scripts/operations_sql_test.ts runs;
 // - a function imports only _shared/ and its own folder, and reads env only through its schema.
 import { posix } from "node:path";
 
@@ -115,6 +117,34 @@ export function sqlStripeEvents(sql: string): string[] {
   const events = new Set<string>();
   for (const m of sql.matchAll(new RegExp(`'((?:${family})\\.[a-z_]+)'`, "g"))) events.add(m[1]);
   return [...events].sort();
+}
+
+/** The names of the pg_cron jobs SQL schedules: `cron.schedule('<name>', ...)`. */
+export function sqlCronJobs(sql: string): string[] {
+  const jobs = new Set<string>();
+  for (const m of sql.matchAll(/\bcron\.schedule\(\s*'([^']+)'\s*,/g)) jobs.add(m[1]);
+  return [...jobs].sort();
+}
+
+/** A ```sql block of a Markdown text: its SQL, and whether `<!-- sql: hosted only -->` marks it. */
+export interface SqlBlock {
+  sql: string;
+  hostedOnly: boolean;
+  line: number;
+}
+
+/** Every ```sql block of a Markdown text, in order. */
+export function sqlBlocks(markdown: string): SqlBlock[] {
+  const blocks: SqlBlock[] = [];
+  for (const m of markdown.matchAll(/^```sql\n([\s\S]*?)^```$/gm)) {
+    const before = markdown.slice(0, m.index).trimEnd();
+    blocks.push({
+      sql: m[1],
+      hostedOnly: before.endsWith("<!-- sql: hosted only -->"),
+      line: markdown.slice(0, m.index).split("\n").length,
+    });
+  }
+  return blocks;
 }
 
 // ------------------------------------------------------------------------------ the shape

@@ -9,6 +9,8 @@ import {
   importSpecifiers,
   listProblems,
   markedList,
+  sqlBlocks,
+  sqlCronJobs,
   sqlStripeEvents,
 } from "./function-docs.ts";
 
@@ -142,4 +144,39 @@ Deno.test("envReadProblems: only config.ts reads Deno.env; tests may", () => {
     ]),
     ["_shared/db.ts reads Deno.env; read env through the function's schema (config.ts)"],
   );
+});
+
+Deno.test("sqlCronJobs: the names cron.schedule is called with, once each", () => {
+  const sql =
+    `select cron.schedule('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')');
+-- cron.schedule is how jobs are made; cron.unschedule('old-job') is not one
+select cron.schedule( 'weekly-digest' , '0 8 * * 1', 'select 1');
+select cron.schedule('send-emails', '* * * * *', 'select 2');`;
+  assert.deepEqual(sqlCronJobs(sql), ["send-emails", "weekly-digest"]);
+});
+
+Deno.test("sqlBlocks: every sql fence, the hosted-only mark only on the block right after it", () => {
+  const md = [
+    "# Title",
+    "```sql",
+    "select 1;",
+    "```",
+    "<!-- sql: hosted only -->",
+    "",
+    "```sql",
+    "select vault.create_secret('x', 'y');",
+    "```",
+    "```sh",
+    "psql",
+    "```",
+    "```sql",
+    "select 2;",
+    "select 3;",
+    "```",
+  ].join("\n");
+  assert.deepEqual(sqlBlocks(md), [
+    { sql: "select 1;\n", hostedOnly: false, line: 2 },
+    { sql: "select vault.create_secret('x', 'y');\n", hostedOnly: true, line: 7 },
+    { sql: "select 2;\nselect 3;\n", hostedOnly: false, line: 13 },
+  ]);
 });
