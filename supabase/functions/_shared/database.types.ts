@@ -72,13 +72,43 @@ export type Database = {
           },
         ];
       };
+      "audit_heads": {
+        Row: {
+          "first_broken_id": number | null;
+          "hash": string | null;
+          "id": number;
+          "last_id": number | null;
+          "recorded_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "first_broken_id"?: number | null;
+          "hash"?: string | null;
+          "id"?: never;
+          "last_id"?: number | null;
+          "recorded_at"?: string;
+        };
+        Update: {
+          "first_broken_id"?: number | null;
+          "hash"?: string | null;
+          "id"?: never;
+          "last_id"?: number | null;
+          "recorded_at"?: string;
+        };
+        Relationships: [];
+      };
       "audit_log": {
         Row: {
           "action": string;
           "actor_id": string | null;
+          "actor_role": string;
+          "course_id": string | null;
           "details": NonNullable<Json>;
+          "hash": string;
           "id": number;
           "occurred_at": string;
+          "prev_hash": string | null;
+          "request_id": string | null;
           "target_id": string | null;
           "target_type": string;
         };
@@ -86,18 +116,28 @@ export type Database = {
         Insert: {
           "action": string;
           "actor_id"?: string | null;
+          "actor_role"?: string;
+          "course_id"?: string | null;
           "details"?: NonNullable<Json>;
+          "hash"?: string;
           "id"?: never;
           "occurred_at"?: string;
+          "prev_hash"?: string | null;
+          "request_id"?: string | null;
           "target_id"?: string | null;
           "target_type": string;
         };
         Update: {
           "action"?: string;
           "actor_id"?: string | null;
+          "actor_role"?: string;
+          "course_id"?: string | null;
           "details"?: NonNullable<Json>;
+          "hash"?: string;
           "id"?: never;
           "occurred_at"?: string;
+          "prev_hash"?: string | null;
+          "request_id"?: string | null;
           "target_id"?: string | null;
           "target_type"?: string;
         };
@@ -3181,6 +3221,7 @@ export type Database = {
         };
       };
       "unsubscribe_email": { Args: { "category": string; "user_id": string }; Returns: boolean };
+      "verify_audit_chain": { Args: { "from_id"?: number; "to_id"?: number }; Returns: number };
       "verify_certificate": {
         Args: { "serial": string };
         Returns: {

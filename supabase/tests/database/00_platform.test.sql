@@ -176,7 +176,8 @@ select is((select pg_get_userbyid(extowner) from pg_extension where extname = 'p
 
 -- ---------------------------------------------------------------- pg_cron's jobs, every migration's
 select results_eq($$ select jobname::text collate "default", schedule::text, command::text, username::text, active from cron.job order by jobname $$,
-  $$ values ('doubt-digest', '0 * * * *', 'select private.send_doubt_digests()', 'postgres', true),
+  $$ values ('audit-chain-head', '7 0 * * *', 'select private.record_audit_head()', 'postgres', true),
+            ('doubt-digest', '0 * * * *', 'select private.send_doubt_digests()', 'postgres', true),
             ('expire-orders', '*/10 * * * *', 'select private.expire_lapsed_orders()', 'postgres', true),
             ('expire-quiz-attempts', '* * * * *', 'select private.expire_quiz_attempts()', 'postgres', true),
             ('send-emails', '* * * * *', 'select private.call_edge_function(''send-emails'')', 'postgres', true),

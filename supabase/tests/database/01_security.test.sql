@@ -149,7 +149,8 @@ insert into definer_allow_list values
   ('public.delete_chat_message', 'authenticated', 'the author, or the course''s staff and admins (can_manage_course); audited'),
   ('public.my_chat_channels', 'authenticated', 'read-only; the caller''s own readable channels and their own markers'),
   ('public.check_request', 'anon', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only'),
-  ('public.check_request', 'authenticated', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only');
+  ('public.check_request', 'authenticated', 'PostgREST''s db-pre-request hook: takes from the caller''s own rate limit only'),
+  ('public.verify_audit_chain', 'authenticated', 'admin-only RPC; require_admin(); reads the audit log only');
 
 select is_empty($$
   select n.nspname || '.' || p.proname || ' executable by ' || r

@@ -1,7 +1,7 @@
 -- Roles: user_roles as each persona, the one admin rule (is_admin, is_instructor, require_admin),
 -- the access token hook, grant_role/revoke_role, the audit log, and a demoted admin's token.
 begin;
-select plan(78);
+select plan(118);
 
 -- Personas: admin@test.local (Ada Admin), teach@test.local and other-teach@test.local (instructors),
 -- s1@test.local and s2@test.local (students); their sign-up metadata is listed in tests/setup/helpers.sql.
@@ -223,6 +223,129 @@ select tests.authenticate_as('s1@test.local');
 select is((select count(*) from public.audit_log), 0::bigint, 'a student reads no audit rows');
 select tests.authenticate_as('s2@test.local');
 select ok((select count(*) from public.audit_log where action like 'role.%') >= 4, 'an admin reads the audit log');
+
+-- ---------------------------------------------------------------- audit log: append-only for everyone
+select tests.clear_authentication();
+select ok(not has_table_privilege('authenticated', 'public.audit_log', 'update')
+  and not has_table_privilege('authenticated', 'public.audit_log', 'delete')
+  and not has_table_privilege('authenticated', 'public.audit_log', 'truncate'), 'audit_log: authenticated may not change rows');
+select ok(has_table_privilege('service_role', 'public.audit_log', 'select')
+  and not has_table_privilege('service_role', 'public.audit_log', 'insert')
+  and not has_table_privilege('service_role', 'public.audit_log', 'update')
+  and not has_table_privilege('service_role', 'public.audit_log', 'delete')
+  and not has_table_privilege('service_role', 'public.audit_log', 'truncate'), 'audit_log: service_role may only select');
+select ok(not has_table_privilege('postgres', 'public.audit_log', 'update')
+  and not has_table_privilege('postgres', 'public.audit_log', 'delete')
+  and not has_table_privilege('postgres', 'public.audit_log', 'truncate'), 'audit_log: even its owner, postgres, holds no update, delete or truncate');
+select ok(has_table_privilege('authenticated', 'public.audit_heads', 'select')
+  and not has_table_privilege('authenticated', 'public.audit_heads', 'insert')
+  and not has_table_privilege('service_role', 'public.audit_heads', 'update')
+  and not has_table_privilege('postgres', 'public.audit_heads', 'delete')
+  and not has_table_privilege('anon', 'public.audit_heads', 'select'), 'audit_heads: admins'' read-only table');
+select ok(not has_function_privilege('authenticated', 'private.audit(text, text, text, jsonb, jsonb, jsonb, uuid)', 'execute')
+  and not has_function_privilege('service_role', 'private.audit(text, text, text, jsonb, jsonb, jsonb, uuid)', 'execute'),
+  'no API role may write audit rows directly');
+
+select tests.authenticate_as_service_role();
+select throws_ok($$ update public.audit_log set action = 'x' $$, '42501', 'permission denied for table audit_log', 'service_role cannot update');
+select throws_ok($$ delete from public.audit_log $$, '42501', 'permission denied for table audit_log', 'service_role cannot delete');
+select throws_ok($$ truncate public.audit_log $$, '42501', 'permission denied for table audit_log', 'service_role cannot truncate');
+-- As postgres even when the runner is a superuser (the real baseline runs these as supabase_admin).
+select tests.set_request('postgres', '');
+select throws_ok($$ update public.audit_log set action = 'x' $$, '42501', 'permission denied for table audit_log', 'postgres cannot update');
+select throws_ok($$ delete from public.audit_log $$, '42501', 'permission denied for table audit_log', 'postgres cannot delete');
+select throws_ok($$ truncate public.audit_log $$, '42501', 'permission denied for table audit_log', 'postgres cannot truncate');
+-- The second wall: even re-granted (the owner can), the triggers refuse. Rolled back with the test.
+grant update, delete, truncate on public.audit_log to postgres, service_role;
+select throws_ok($$ update public.audit_log set action = 'x' $$, '42501', 'the audit log is append-only', 'postgres, re-granted: the trigger refuses updates');
+select throws_ok($$ delete from public.audit_log $$, '42501', 'the audit log is append-only', 'postgres, re-granted: the trigger refuses deletes');
+select throws_ok($$ truncate public.audit_log $$, '42501', 'the audit log is append-only', 'postgres, re-granted: the trigger refuses truncate');
+select is(tests.error_detail($$ delete from public.audit_log $$), 'audit_log_append_only', 'with a stable machine code');
+select tests.authenticate_as_service_role();
+select throws_ok($$ update public.audit_log set action = 'x' $$, '42501', 'the audit log is append-only', 'service_role, re-granted: the trigger refuses updates');
+select throws_ok($$ delete from public.audit_log $$, '42501', 'the audit log is append-only', 'service_role, re-granted: the trigger refuses deletes');
+select throws_ok($$ truncate public.audit_log $$, '42501', 'the audit log is append-only', 'service_role, re-granted: the trigger refuses truncate');
+select tests.clear_authentication();
+revoke update, delete, truncate on public.audit_log from postgres, service_role;
+grant update, delete, truncate on public.audit_heads to postgres;
+select throws_ok($$ truncate public.audit_heads $$, '42501', 'the audit log is append-only', 'audit_heads is append-only too');
+revoke update, delete, truncate on public.audit_heads from postgres;
+
+-- ---------------------------------------------------------------- audit log: who, what, when, which request
+select tests.authenticate_as('s2@test.local');
+select set_config('request.headers', '{"sb-request-id": "req-123", "x-request-id": "other"}', true);
+select is(public.grant_role(tests.user_id('s1@test.local'), 'instructor'), true, 'an admin grants a role with a request id');
+select is((select jsonb_build_array(actor_id, actor_role, request_id, occurred_at = now()) from public.audit_log order by id desc limit 1),
+  jsonb_build_array(tests.user_id('s2@test.local'), 'authenticated', 'req-123', true),
+  'the row records the user, their role, the gateway''s request id and the time');
+select set_config('request.headers', '{"x-request-id": "xr-9"}', true);
+select public.revoke_role(tests.user_id('s1@test.local'), 'instructor');
+select is((select request_id from public.audit_log order by id desc limit 1), 'xr-9', 'x-request-id when there is no sb-request-id');
+select set_config('request.headers', '', true);
+select tests.set_request('postgres', '');
+select private.audit('test.server', 'offer', 'o-1', '{"course_id": "00000000-0000-4000-8000-0000000000c1", "note": "n"}',
+  before => '{"price": 100, "title": "A", "gone": 1}', after => '{"price": 120, "title": "A"}');
+select is((select jsonb_build_array(actor_id, actor_role, request_id, course_id, details) from public.audit_log order by id desc limit 1),
+  jsonb_build_array(null, 'postgres', null, '00000000-0000-4000-8000-0000000000c1',
+    '{"course_id": "00000000-0000-4000-8000-0000000000c1", "note": "n",
+      "changes": {"price": {"before": 100, "after": 120}, "gone": {"before": 1, "after": null}}}'::jsonb),
+  'server-side work is recorded as postgres, with the course from details and the before/after of changed fields only');
+-- Server-side work audits through our security definer functions, as a webhook handler would.
+create function pg_temp.service_action() returns void language sql security definer set search_path = '' as $$
+  select private.audit('test.service', 'order', 'o-2', course_id => '00000000-0000-4000-8000-0000000000c2') $$;
+grant execute on function pg_temp.service_action() to service_role;
+select tests.authenticate_as_service_role();
+select pg_temp.service_action();
+select is((select jsonb_build_array(actor_id, actor_role, course_id, details) from public.audit_log order by id desc limit 1),
+  jsonb_build_array(null, 'service_role', '00000000-0000-4000-8000-0000000000c2', '{}'::jsonb),
+  'service_role work is recorded as service_role, with the course given');
+select tests.set_request('postgres', '');
+insert into public.audit_log (actor_id, actor_role, action, target_type, occurred_at)
+values (tests.user_id('s1@test.local'), 'admin', 'forged', 'x', now() - interval '1 year');
+select is((select jsonb_build_array(actor_id, actor_role, occurred_at = now()) from public.audit_log order by id desc limit 1),
+  jsonb_build_array(null, 'postgres', true), 'who and when are stamped by the trigger, never taken from the insert');
+
+-- ---------------------------------------------------------------- audit log: the hash chain
+select ok((select count(*) from public.audit_log) >= 8, 'the chain has rows to check');
+select is((select count(*) from public.audit_log a
+           where a.prev_hash is distinct from (select b.hash from public.audit_log b where b.id < a.id order by b.id desc limit 1)), 0::bigint,
+  'each row links to the hash of the row before it');
+select is(public.verify_audit_chain(), null, 'postgres: the untouched chain verifies');
+select tests.authenticate_as('s2@test.local');
+select is(public.verify_audit_chain(), null, 'an admin verifies the chain: intact');
+select tests.authenticate_as('s1@test.local');
+select throws_ok($$ select public.verify_audit_chain() $$, '42501', 'only admins can verify the audit chain', 'a student cannot verify the chain');
+select tests.authenticate_as('teach@test.local');
+select throws_ok($$ select public.verify_audit_chain() $$, '42501', 'only admins can verify the audit chain', 'an instructor cannot verify the chain');
+select ok(not has_function_privilege('anon', 'public.verify_audit_chain(bigint, bigint)', 'execute'), 'anon cannot verify the chain');
+select tests.clear_authentication();
+-- Tamper as the table's owner, with the append-only trigger disabled: all rolled back with the test.
+create temporary table chain_ids on commit drop as
+  select (array_agg(id order by id))[3] as third, (array_agg(id order by id))[4] as fourth,
+         (array_agg(id order by id))[6] as sixth, (array_agg(id order by id))[7] as seventh from public.audit_log;
+alter table public.audit_log disable trigger audit_log_append_only;
+grant update, delete on public.audit_log to postgres;
+update public.audit_log set details = details || '{"tampered": true}' where id = (select third from chain_ids);
+select is(public.verify_audit_chain(), (select third from chain_ids), 'an edited row is the first broken link');
+select is(public.verify_audit_chain((select fourth from chain_ids), null), null, 'a range after the edit still verifies');
+select is(public.verify_audit_chain(null, (select third from chain_ids) - 1), null, 'a range before the edit still verifies');
+update public.audit_log a set hash = private.audit_row_hash(a.prev_hash, a) where id = (select third from chain_ids);
+select is(public.verify_audit_chain(), (select fourth from chain_ids), 'an edited row with its hash recomputed breaks the next link');
+update public.audit_log set details = details - 'tampered' where id = (select third from chain_ids);
+update public.audit_log a set hash = private.audit_row_hash(a.prev_hash, a) where id = (select third from chain_ids);
+select is(public.verify_audit_chain(), null, 'restored, the chain verifies again');
+delete from public.audit_log where id = (select sixth from chain_ids);
+select is(public.verify_audit_chain(), (select seventh from chain_ids), 'a deleted row breaks the link after it');
+revoke update, delete on public.audit_log from postgres;
+alter table public.audit_log enable trigger audit_log_append_only;
+
+-- ---------------------------------------------------------------- audit log: the daily head
+select is((select jsonb_build_array(last_id, hash, first_broken_id) from private.record_audit_head() h),
+  (select jsonb_build_array(a.id, a.hash, (select seventh from chain_ids)) from public.audit_log a order by a.id desc limit 1),
+  'the daily job records the head, and the first broken link since the previous head (none yet: from the start)');
+select is((select jsonb_build_array(last_id, first_broken_id) from private.record_audit_head() h),
+  (select jsonb_build_array(max(a.id), null) from public.audit_log a),
+  'the next run checks only the links since the previous head');
 
 select * from finish();
 rollback;
